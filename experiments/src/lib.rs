@@ -1,0 +1,1 @@
+//! Experiment definitions (one per paper figure/table). Filled by the replicate issue.

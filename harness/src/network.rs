@@ -1,0 +1,123 @@
+//! The control network of App. E.1: Fourier time features, a fully connected GELU network f1(x, t)
+//! and a time-only network f2(t), combined as (eq. 52)
+//!   u(x, t) = f1(x, t) + f2(t) · x/η²,
+//! or, with Langevin preconditioning (eq. 53),
+//!   u(x, t) = f1(x, t) + f2(t) · (x/η² + ∇log ρ(x)).
+//! The last layers of f1 and f2 are zero-initialised so that u ≡ 0 at the start (u_0 = 0).
+
+use burn::module::Module;
+use burn::nn::{Initializer, Linear, LinearConfig};
+use burn::prelude::*;
+use burn::tensor::activation::gelu;
+use burn::tensor::TensorData;
+
+use crate::control::Control;
+use crate::sampling::SamplingProblem;
+
+/// Shape of the control network. `depth` counts the Linear layers of f1 (the paper's
+/// "6-layer, 256 units": 6 layers, 5 GELU hidden activations of width 256).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetConfig {
+    pub width: usize,
+    pub depth: usize,
+    /// Number of Fourier frequencies F (features are sin and cos of each: 2F inputs).
+    pub fourier: usize,
+    /// Width of the hidden layer of f2.
+    pub time_width: usize,
+    /// Use the Langevin-preconditioned form (eq. 53).
+    pub langevin: bool,
+}
+
+impl Default for NetConfig {
+    /// The paper's network (App. E.1).
+    fn default() -> Self {
+        Self { width: 256, depth: 6, fourier: 64, time_width: 64, langevin: false }
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct ControlNet {
+    f1: Vec<Linear>,
+    f2: Vec<Linear>,
+}
+
+/// Fourier time features [sin(ω_i t), cos(ω_i t)], ω = linspace(0.1, 100, F) (as in the peer
+/// codebases' PISGRADNet/FourierMLP), computed on the host for the scalar t: [1, 2F].
+pub fn time_features(t: f64, f: usize, device: &Device) -> Tensor<2> {
+    let mut v = Vec::with_capacity(2 * f);
+    for i in 0..f {
+        let w = if f > 1 { 0.1 + (100.0 - 0.1) * i as f64 / (f - 1) as f64 } else { 1.0 };
+        v.push((w * t).sin() as f32);
+    }
+    for i in 0..f {
+        let w = if f > 1 { 0.1 + (100.0 - 0.1) * i as f64 / (f - 1) as f64 } else { 1.0 };
+        v.push((w * t).cos() as f32);
+    }
+    Tensor::from_data(TensorData::new(v, [1, 2 * f]), device)
+}
+
+fn mlp(dims: &[usize], device: &Device) -> Vec<Linear> {
+    let n = dims.len() - 1;
+    (0..n)
+        .map(|i| {
+            let mut c = LinearConfig::new(dims[i], dims[i + 1]);
+            if i + 1 == n {
+                c = c.with_initializer(Initializer::Zeros);
+            }
+            c.init(device)
+        })
+        .collect()
+}
+
+fn run_mlp(layers: &[Linear], mut h: Tensor<2>) -> Tensor<2> {
+    let n = layers.len();
+    for (i, l) in layers.iter().enumerate() {
+        h = l.forward(h);
+        if i + 1 < n {
+            h = gelu(h);
+        }
+    }
+    h
+}
+
+impl ControlNet {
+    /// Parameters are initialised from the device's seeded RNG (see [`Device::seed`]).
+    pub fn new(d: usize, cfg: &NetConfig, device: &Device) -> Self {
+        assert!(cfg.depth >= 2, "depth >= 2");
+        let mut dims = vec![d + 2 * cfg.fourier];
+        dims.extend(std::iter::repeat_n(cfg.width, cfg.depth - 1));
+        dims.push(d);
+        Self {
+            f1: mlp(&dims, device),
+            f2: mlp(&[2 * cfg.fourier, cfg.time_width, 1], device),
+        }
+    }
+
+    /// u(x, t) = f1(x, t) + f2(t) · base, with `base` = x/η² (eq. 52) or x/η² + ∇log ρ (eq. 53).
+    /// `t_unit` is t/T ∈ [0, 1].
+    pub fn forward(&self, x: Tensor<2>, t_unit: f64, fourier: usize, base: Tensor<2>) -> Tensor<2> {
+        let [b, _] = x.dims();
+        let tf = time_features(t_unit, fourier, &x.device());
+        let h = Tensor::cat(vec![x, tf.clone().expand([b, 2 * fourier])], 1);
+        run_mlp(&self.f1, h) + base * run_mlp(&self.f2, tf)
+    }
+}
+
+/// A network used as the control of a DDS sampling problem.
+pub struct NetworkControl<'a> {
+    pub net: ControlNet,
+    pub cfg: NetConfig,
+    pub problem: &'a SamplingProblem,
+}
+
+impl Control for NetworkControl<'_> {
+    fn eval(&self, x: Tensor<2>, t: f64) -> Tensor<2> {
+        let eta2 = self.problem.eta * self.problem.eta;
+        let mut base = x.clone().mul_scalar(1.0 / eta2);
+        if self.cfg.langevin {
+            base = base + self.problem.target_score(x.clone().detach());
+        }
+        let t_unit = t / self.problem.schedule.horizon;
+        self.net.forward(x, t_unit, self.cfg.fourier, base)
+    }
+}

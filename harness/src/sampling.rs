@@ -1,0 +1,133 @@
+//! Diffusion-based sampling as SOC (App. E, eq. 48–51): the DDS problem for a target ρ.
+//!
+//! Reference process dX = −ζ(t)X dt + σ(t) dW with σ(t) = η√(2ζ(t)), X_0 ~ N(0, η²I), discretised
+//! by [`ExponentialOu`] so that P_t = N(0, η²I) exactly at every grid time. Running cost f = 0 and
+//! terminal cost g(x) = log N(x; 0, η²I) − log ρ(x) (Cor. 3.1), so that
+//! E_P[e^{−g(X_T)}] = ∫ρ = Z exactly for the discrete process.
+
+use std::sync::Arc;
+
+use burn::prelude::*;
+use rand_chacha::ChaCha20Rng;
+
+use crate::counter::EvalCounter;
+use crate::integrator::{ExponentialOu, Integrator};
+use crate::problem::SocProblem;
+use crate::rng::normals_f32;
+use crate::schedule::CosineSchedule;
+use socbench_targets::tensor_util::tensor2_from_f32;
+use socbench_targets::Target;
+
+const LN_2PI: f64 = 1.837_877_066_409_345_5;
+
+/// Errors in building a sampling problem; each names the field and its range.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum ProblemError {
+    #[error("invalid `{field}` = {value}: allowed range is {range}")]
+    OutOfRange { field: &'static str, value: String, range: &'static str },
+}
+
+/// The DDS sampling problem for one target.
+pub struct SamplingProblem {
+    pub target: Arc<dyn Target>,
+    pub eta: f64,
+    pub schedule: CosineSchedule,
+    integrator: ExponentialOu,
+    counter: EvalCounter,
+}
+
+impl SamplingProblem {
+    /// The paper's discretisation: `steps` exponential-integrator steps (50 in the paper) on the
+    /// default schedule, prior std η from the target.
+    pub fn new(target: Arc<dyn Target>, steps: usize) -> Result<Self, ProblemError> {
+        let eta = target.prior_std();
+        Self::with(target, steps, eta, CosineSchedule::default())
+    }
+
+    pub fn with(
+        target: Arc<dyn Target>,
+        steps: usize,
+        eta: f64,
+        schedule: CosineSchedule,
+    ) -> Result<Self, ProblemError> {
+        if steps < 1 {
+            return Err(ProblemError::OutOfRange { field: "steps", value: steps.to_string(), range: ">= 1" });
+        }
+        if !(eta > 0.0 && eta.is_finite()) {
+            return Err(ProblemError::OutOfRange { field: "eta", value: eta.to_string(), range: "> 0 (finite)" });
+        }
+        if !(schedule.c_min > 0.0 && schedule.c_max >= schedule.c_min && schedule.horizon > 0.0) {
+            return Err(ProblemError::OutOfRange {
+                field: "schedule",
+                value: format!("{schedule:?}"),
+                range: "0 < c_min <= c_max, horizon > 0",
+            });
+        }
+        Ok(Self {
+            integrator: ExponentialOu::new(schedule, eta, steps),
+            target,
+            eta,
+            schedule,
+            counter: EvalCounter::default(),
+        })
+    }
+
+    /// log N(x; 0, η²I) for x [B, d].
+    pub fn log_prior(&self, x: Tensor<2>) -> Tensor<1> {
+        let [b, d] = x.dims();
+        let e2 = self.eta * self.eta;
+        x.square()
+            .sum_dim(1)
+            .mul_scalar(-0.5 / e2)
+            .sub_scalar(0.5 * d as f64 * (LN_2PI + e2.ln()))
+            .reshape([b])
+    }
+
+    /// ∇ log ρ through the evaluation counter (used by the Langevin-preconditioned network).
+    pub fn target_score(&self, x: Tensor<2>) -> Tensor<2> {
+        self.counter.add_gradient(x.dims()[0]);
+        self.target.grad_log_density(x)
+    }
+}
+
+impl SocProblem for SamplingProblem {
+    fn dim(&self) -> usize {
+        self.target.dim()
+    }
+    fn sigma(&self, t: f64) -> f64 {
+        self.eta * (2.0 * self.schedule.zeta(t)).sqrt()
+    }
+    fn drift(&self, x: Tensor<2>, t: f64) -> Tensor<2> {
+        x.mul_scalar(-self.schedule.zeta(t))
+    }
+    fn drift_jvp(&self, _x: Tensor<2>, t: f64, v: Tensor<2>) -> Tensor<2> {
+        v.mul_scalar(-self.schedule.zeta(t))
+    }
+    fn drift_vjp(&self, _x: Tensor<2>, t: f64, a: Tensor<2>) -> Tensor<2> {
+        a.mul_scalar(-self.schedule.zeta(t))
+    }
+    fn running_cost(&self, _x: Tensor<2>, _t: f64) -> Option<Tensor<1>> {
+        None
+    }
+    fn running_cost_grad(&self, _x: Tensor<2>, _t: f64) -> Option<Tensor<2>> {
+        None
+    }
+    fn terminal_cost(&self, x: Tensor<2>) -> Tensor<1> {
+        self.counter.add_density(x.dims()[0]);
+        self.log_prior(x.clone()) - self.target.log_density(x)
+    }
+    fn terminal_cost_grad(&self, x: Tensor<2>) -> Tensor<2> {
+        self.counter.add_gradient(x.dims()[0]);
+        x.clone().mul_scalar(-1.0 / (self.eta * self.eta)) - self.target.grad_log_density(x)
+    }
+    fn sample_initial(&self, n: usize, rng: &mut ChaCha20Rng, device: &Device) -> Tensor<2> {
+        let d = self.dim();
+        tensor2_from_f32(normals_f32(rng, n * d), n, d, device).mul_scalar(self.eta)
+    }
+    fn integrator(&self) -> &dyn Integrator {
+        &self.integrator
+    }
+    fn evals(&self) -> &EvalCounter {
+        &self.counter
+    }
+}

@@ -1,0 +1,1 @@
+//! Markdown/SVG report generation. Filled by the replicate issue.

@@ -1,0 +1,53 @@
+//! Target densities for diffusion-based sampling (App. E of the trust-region paper), each with
+//! ground truth: the unnormalized log-density log ρ and its gradient (batched, on a burn
+//! [`Device`]), the reference log Z in f64, exact samples, and the mode structure where it has one.
+//!
+//! All targets implement [`Target`]; [`build`] makes one by name with validated parameters.
+
+pub mod error;
+pub mod funnel;
+pub mod gmm;
+pub mod manywell;
+pub mod registry;
+pub mod seed;
+pub mod tensor_util;
+
+pub use error::TargetError;
+pub use registry::{build, TargetSpec, TARGET_NAMES};
+
+use burn::prelude::*;
+use rand_chacha::ChaCha20Rng;
+
+/// A partition of state space into modes with known weights (eq. 56 of the paper).
+pub trait ModeStructure: Send + Sync {
+    /// The true mode weights π_k (sum to one).
+    fn weights(&self) -> &[f64];
+    /// Index of the mode each row of `x` ([n, d], f64 row-major) falls into.
+    fn assign(&self, x: &[f64], n: usize) -> Vec<usize>;
+}
+
+/// An unnormalized target density ρ on R^d with ground truth.
+pub trait Target: Send + Sync {
+    /// Registry name (`gmm`, `manywell`, ...).
+    fn name(&self) -> &str;
+    /// Dimension d.
+    fn dim(&self) -> usize;
+    /// Default prior standard deviation η of the DDS reference process for this target (App. E.1).
+    fn prior_std(&self) -> f64;
+    /// log ρ(x) for a batch `x` of shape [B, d]; returns [B].
+    fn log_density(&self, x: Tensor<2>) -> Tensor<1>;
+    /// ∇ log ρ(x) for a batch `x` of shape [B, d]; returns [B, d].
+    fn grad_log_density(&self, x: Tensor<2>) -> Tensor<2>;
+    /// Reference log Z = log ∫ρ, computed in f64 (closed form or quadrature).
+    fn log_z(&self) -> f64;
+    /// `n` exact samples from ρ/Z, f64 row-major [n, d].
+    fn sample(&self, n: usize, rng: &mut ChaCha20Rng) -> Vec<f64>;
+    /// Mode structure for the TVD metric, if the target has one.
+    fn modes(&self) -> Option<&dyn ModeStructure> {
+        None
+    }
+    /// The analytic optimal control of the DDS problem, if known (GMM family).
+    fn analytic(&self) -> Option<&gmm::GaussianMixture> {
+        None
+    }
+}
