@@ -2,8 +2,8 @@
 
 use burn::prelude::*;
 
-use crate::sampling::SamplingProblem;
 use crate::problem::SocProblem;
+use crate::sampling::SamplingProblem;
 use socbench_targets::gmm::GaussianMixture;
 
 pub trait Control {

@@ -48,7 +48,12 @@ impl EulerMaruyama {
         let coeffs = (0..steps)
             .map(|k| {
                 let t = k as f64 * dt;
-                StepCoeffs { t, dt, s: sigma(t) * dt.sqrt(), h: dt.sqrt() }
+                StepCoeffs {
+                    t,
+                    dt,
+                    s: sigma(t) * dt.sqrt(),
+                    h: dt.sqrt(),
+                }
             })
             .collect();
         Self { coeffs }
@@ -90,7 +95,12 @@ impl ExponentialOu {
             let a = (-lambda).exp();
             let s = eta * (-(-2.0 * lambda).exp_m1()).sqrt();
             let sigma_bar = eta * (2.0 * lambda / dt).sqrt();
-            coeffs.push(StepCoeffs { t, dt, s, h: s / sigma_bar });
+            coeffs.push(StepCoeffs {
+                t,
+                dt,
+                s,
+                h: s / sigma_bar,
+            });
             decay.push(a);
         }
         Self { coeffs, decay }

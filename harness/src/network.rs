@@ -31,7 +31,13 @@ pub struct NetConfig {
 impl Default for NetConfig {
     /// The paper's network (App. E.1).
     fn default() -> Self {
-        Self { width: 256, depth: 6, fourier: 64, time_width: 64, langevin: false }
+        Self {
+            width: 256,
+            depth: 6,
+            fourier: 64,
+            time_width: 64,
+            langevin: false,
+        }
     }
 }
 
@@ -46,11 +52,19 @@ pub struct ControlNet {
 pub fn time_features(t: f64, f: usize, device: &Device) -> Tensor<2> {
     let mut v = Vec::with_capacity(2 * f);
     for i in 0..f {
-        let w = if f > 1 { 0.1 + (100.0 - 0.1) * i as f64 / (f - 1) as f64 } else { 1.0 };
+        let w = if f > 1 {
+            0.1 + (100.0 - 0.1) * i as f64 / (f - 1) as f64
+        } else {
+            1.0
+        };
         v.push((w * t).sin() as f32);
     }
     for i in 0..f {
-        let w = if f > 1 { 0.1 + (100.0 - 0.1) * i as f64 / (f - 1) as f64 } else { 1.0 };
+        let w = if f > 1 {
+            0.1 + (100.0 - 0.1) * i as f64 / (f - 1) as f64
+        } else {
+            1.0
+        };
         v.push((w * t).cos() as f32);
     }
     Tensor::from_data(TensorData::new(v, [1, 2 * f]), device)

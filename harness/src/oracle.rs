@@ -35,12 +35,22 @@ pub struct OracleConfig {
 
 impl Default for OracleConfig {
     fn default() -> Self {
-        Self { steps: 50, samples: 2000, seed: 0, sinkhorn: SinkhornConfig::default() }
+        Self {
+            steps: 50,
+            samples: 2000,
+            seed: 0,
+            sinkhorn: SinkhornConfig::default(),
+        }
     }
 }
 
 /// Runs the oracle for one target and dimension.
-pub fn oracle(name: &str, dim: usize, cfg: &OracleConfig, device: &Device) -> Result<OracleRow, TargetError> {
+pub fn oracle(
+    name: &str,
+    dim: usize,
+    cfg: &OracleConfig,
+    device: &Device,
+) -> Result<OracleRow, TargetError> {
     let target: Arc<dyn socbench_targets::Target> = Arc::from(build(&TargetSpec::new(name, dim))?);
     let problem = SamplingProblem::new(target.clone(), cfg.steps)
         .map_err(|e| TargetError::range("steps", cfg.steps, e.to_string()))?;
@@ -51,7 +61,14 @@ pub fn oracle(name: &str, dim: usize, cfg: &OracleConfig, device: &Device) -> Re
         None => &ZeroControl,
     };
     let clock = std::time::Instant::now();
-    let traj = simulate(&problem, u, cfg.samples, &mut key.stream("sim"), device, SimOptions::default());
+    let traj = simulate(
+        &problem,
+        u,
+        cfg.samples,
+        &mut key.stream("sim"),
+        device,
+        SimOptions::default(),
+    );
     let stats = LogWeightStats::from_log_weights(&to_f64(traj.log_weights()));
     let log_z = target.log_z();
     let mut metrics = vec![
@@ -62,8 +79,21 @@ pub fn oracle(name: &str, dim: usize, cfg: &OracleConfig, device: &Device) -> Re
     if let Some(us) = &ustar {
         // u* against itself is 0 by definition; report the scale of the problem instead: the
         // control L2 error of the initial control u0 = 0 is printed by `control_l2_u0`.
-        metrics.push(("control_l2", control_l2(&problem, us, u, cfg.samples, &mut key.stream("l2"), device)));
-        metrics.push(("control_l2_u0", control_l2(&problem, us, &ZeroControl, cfg.samples, &mut key.stream("l2"), device)));
+        metrics.push((
+            "control_l2",
+            control_l2(&problem, us, u, cfg.samples, &mut key.stream("l2"), device),
+        ));
+        metrics.push((
+            "control_l2_u0",
+            control_l2(
+                &problem,
+                us,
+                &ZeroControl,
+                cfg.samples,
+                &mut key.stream("l2"),
+                device,
+            ),
+        ));
     }
     let t_sim = clock.elapsed().as_secs_f64();
     let xs = to_f64(traj.final_state());

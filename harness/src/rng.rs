@@ -40,5 +40,7 @@ impl StreamKey {
 
 /// `n` standard normal f32 draws.
 pub fn normals_f32(rng: &mut ChaCha20Rng, n: usize) -> Vec<f32> {
-    (0..n).map(|_| rng.sample::<f32, _>(StandardNormal)).collect()
+    (0..n)
+        .map(|_| rng.sample::<f32, _>(StandardNormal))
+        .collect()
 }

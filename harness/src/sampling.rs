@@ -24,7 +24,11 @@ const LN_2PI: f64 = 1.837_877_066_409_345_5;
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum ProblemError {
     #[error("invalid `{field}` = {value}: allowed range is {range}")]
-    OutOfRange { field: &'static str, value: String, range: &'static str },
+    OutOfRange {
+        field: &'static str,
+        value: String,
+        range: &'static str,
+    },
 }
 
 /// The DDS sampling problem for one target.
@@ -51,10 +55,18 @@ impl SamplingProblem {
         schedule: CosineSchedule,
     ) -> Result<Self, ProblemError> {
         if steps < 1 {
-            return Err(ProblemError::OutOfRange { field: "steps", value: steps.to_string(), range: ">= 1" });
+            return Err(ProblemError::OutOfRange {
+                field: "steps",
+                value: steps.to_string(),
+                range: ">= 1",
+            });
         }
         if !(eta > 0.0 && eta.is_finite()) {
-            return Err(ProblemError::OutOfRange { field: "eta", value: eta.to_string(), range: "> 0 (finite)" });
+            return Err(ProblemError::OutOfRange {
+                field: "eta",
+                value: eta.to_string(),
+                range: "> 0 (finite)",
+            });
         }
         if !(schedule.c_min > 0.0 && schedule.c_max >= schedule.c_min && schedule.horizon > 0.0) {
             return Err(ProblemError::OutOfRange {

@@ -12,7 +12,11 @@ pub struct CosineSchedule {
 impl Default for CosineSchedule {
     /// The paper's C_min = 0.01, C_max = 10, T = 1.
     fn default() -> Self {
-        Self { c_min: 0.01, c_max: 10.0, horizon: 1.0 }
+        Self {
+            c_min: 0.01,
+            c_max: 10.0,
+            horizon: 1.0,
+        }
     }
 }
 
@@ -27,7 +31,8 @@ impl CosineSchedule {
     pub fn integral_from_zero(&self, t: f64) -> f64 {
         let pi = std::f64::consts::PI;
         self.c_min * t
-            + (self.c_max - self.c_min) * (0.5 * t + self.horizon / (2.0 * pi) * (pi * t / self.horizon).sin())
+            + (self.c_max - self.c_min)
+                * (0.5 * t + self.horizon / (2.0 * pi) * (pi * t / self.horizon).sin())
     }
 
     /// ∫_a^b ζ(r) dr.

@@ -85,8 +85,17 @@ pub fn simulate(
         if !opts.track_grad {
             uk = uk.detach();
         }
-        control = control + uk.clone().square().sum_dim(1).reshape([n]).mul_scalar(0.5 * c.h * c.h);
-        stoch = stoch + (uk.clone() * xi.clone()).sum_dim(1).reshape([n]).mul_scalar(c.h);
+        control = control
+            + uk.clone()
+                .square()
+                .sum_dim(1)
+                .reshape([n])
+                .mul_scalar(0.5 * c.h * c.h);
+        stoch = stoch
+            + (uk.clone() * xi.clone())
+                .sum_dim(1)
+                .reshape([n])
+                .mul_scalar(c.h);
         let m = integ.mean(problem, x, k);
         x = m + (uk.mul_scalar(c.h) + xi.clone()).mul_scalar(c.s);
         if !opts.track_grad {

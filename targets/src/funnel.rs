@@ -36,9 +36,17 @@ impl Target for Funnel {
         let s2 = self.scale * self.scale;
         let x1 = x.clone().narrow(1, 0, 1); // [B,1]
         let rest = x.narrow(1, 1, d - 1);
-        let lp1 = x1.clone().square().mul_scalar(-0.5 / s2).sub_scalar(0.5 * (LN_2PI + s2.ln()));
+        let lp1 = x1
+            .clone()
+            .square()
+            .mul_scalar(-0.5 / s2)
+            .sub_scalar(0.5 * (LN_2PI + s2.ln()));
         // Σ_i log N(x_i; 0, e^{x1}) = −½ Σ x_i² e^{−x1} − (d−1)/2 (log 2π + x1)
-        let lpr = rest.square().sum_dim(1).mul(x1.clone().neg().exp()).mul_scalar(-0.5)
+        let lpr = rest
+            .square()
+            .sum_dim(1)
+            .mul(x1.clone().neg().exp())
+            .mul_scalar(-0.5)
             - x1.add_scalar(LN_2PI).mul_scalar(0.5 * (d - 1) as f64);
         (lp1 + lpr).reshape([b])
     }
@@ -49,7 +57,12 @@ impl Target for Funnel {
         let rest = x.narrow(1, 1, d - 1);
         let e = x1.clone().neg().exp();
         let g1 = x1.mul_scalar(-1.0 / s2).sub_scalar(0.5 * (d - 1) as f64)
-            + rest.clone().square().sum_dim(1).mul(e.clone()).mul_scalar(0.5);
+            + rest
+                .clone()
+                .square()
+                .sum_dim(1)
+                .mul(e.clone())
+                .mul_scalar(0.5);
         let gr = rest.mul(e).neg();
         Tensor::cat(vec![g1, gr], 1)
     }

@@ -42,10 +42,10 @@ pub struct GaussianMixture {
 
 #[derive(Clone)]
 struct DeviceParams {
-    means: Tensor<2>,     // [K, d]
-    rot: Tensor<3>,       // [K, d, d]
-    rot_t: Tensor<3>,     // [K, d, d]
-    eigvals: Tensor<2>,   // [K, d]
+    means: Tensor<2>,   // [K, d]
+    rot: Tensor<3>,     // [K, d, d]
+    rot_t: Tensor<3>,   // [K, d, d]
+    eigvals: Tensor<2>, // [K, d]
 }
 
 impl GaussianMixture {
@@ -92,7 +92,9 @@ impl GaussianMixture {
         let v: Vec<f64> = (0..k).map(|_| rng.random::<f64>()).collect();
         let (lo, hi) = v
             .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+                (a.min(x), b.max(x))
+            });
         let weights: Vec<f64> = v.iter().map(|x| 1.0 + 2.0 * (x - lo) / (hi - lo)).collect();
         let means: Vec<f64> = (0..k * d).map(|_| rng.random_range(-5.0..5.0)).collect();
         let mut rotations = Vec::with_capacity(k * d * d);
@@ -146,6 +148,23 @@ impl GaussianMixture {
     pub fn mean(&self, k: usize) -> &[f64] {
         &self.means[k * self.d..(k + 1) * self.d]
     }
+    /// Σ_k = V_k diag(λ_k) V_kᵀ as a dense row-major d×d matrix.
+    pub fn covariance(&self, k: usize) -> Vec<f64> {
+        let d = self.d;
+        let rot = &self.rotations[k * d * d..(k + 1) * d * d];
+        let lam = &self.eigvals[k * d..(k + 1) * d];
+        let mut out = vec![0.0; d * d];
+        for i in 0..d {
+            for j in i..d {
+                let v: f64 = (0..d)
+                    .map(|l| rot[i * d + l] * lam[l] * rot[j * d + l])
+                    .sum();
+                out[i * d + j] = v;
+                out[j * d + i] = v;
+            }
+        }
+        out
+    }
 
     fn device_params(&self, device: &Device) -> DeviceParams {
         let mut guard = self.cache.lock().expect("gmm cache");
@@ -169,7 +188,12 @@ impl GaussianMixture {
 
     /// Per-component log densities log π_k + log N(x | α μ_k, α² Σ_k + c I) of the normalised
     /// mixture, [B, K], and the whitened residuals (y ⊙ inv) [K, B, d] used by the gradient.
-    fn component_terms(&self, x: Tensor<2>, alpha: f64, c: f64) -> (Tensor<2>, Tensor<3>, Tensor<3>) {
+    fn component_terms(
+        &self,
+        x: Tensor<2>,
+        alpha: f64,
+        c: f64,
+    ) -> (Tensor<2>, Tensor<3>, Tensor<3>) {
         let device = x.device();
         let p = self.device_params(&device);
         let [b, d] = x.dims();
@@ -220,7 +244,9 @@ impl GaussianMixture {
                 let mut logdet = 0.0;
                 for j in 0..d {
                     let var = alpha * alpha * self.eigvals[k * d + j] + c;
-                    let y: f64 = (0..d).map(|i| (x[i] - alpha * mu[i]) * rot[i * d + j]).sum();
+                    let y: f64 = (0..d)
+                        .map(|i| (x[i] - alpha * mu[i]) * rot[i * d + j])
+                        .sum();
                     quad += y * y / var;
                     logdet += var.ln();
                 }
@@ -352,7 +378,13 @@ impl ModeStructure for GaussianMixture {
             .map(|row| {
                 row.iter()
                     .enumerate()
-                    .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) })
+                    .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &v)| {
+                        if v > bv {
+                            (i, v)
+                        } else {
+                            (bi, bv)
+                        }
+                    })
                     .0
             })
             .collect()

@@ -50,7 +50,12 @@ impl DoubleWellSampler {
         let center = delta.max(0.0).sqrt();
         // Mode curvature 8δ ⇒ std 1/√(8δ); widen it and floor it for small δ.
         let std = (1.5 / (8.0 * delta.max(1e-3)).sqrt()).max(0.5);
-        let mut s = Self { delta, center, std, log_m: 0.0 };
+        let mut s = Self {
+            delta,
+            center,
+            std,
+            log_m: 0.0,
+        };
         // log sup ρ/q on a fine grid; the ratio is smooth and decays like e^{−x⁴} in the tails,
         // so a 5% margin over the grid maximum bounds it.
         let l = center + 12.0 * std + 4.0;
@@ -119,7 +124,10 @@ impl Target for ManyWell {
     fn log_density(&self, x: Tensor<2>) -> Tensor<1> {
         let [b, d] = x.dims();
         let wells = x.clone().narrow(1, 0, self.m);
-        let mut out = (wells.square().sub_scalar(self.delta)).square().sum_dim(1).neg();
+        let mut out = (wells.square().sub_scalar(self.delta))
+            .square()
+            .sum_dim(1)
+            .neg();
         if d > self.m {
             let rest = x.narrow(1, self.m, d - self.m);
             out = out - rest.square().sum_dim(1).mul_scalar(0.5);
@@ -130,7 +138,12 @@ impl Target for ManyWell {
         let d = x.dims()[1];
         let wells = x.clone().narrow(1, 0, self.m);
         // ∂/∂x [−(x² − δ)²] = −4x(x² − δ)
-        let gw = wells.clone().square().sub_scalar(self.delta).mul(wells).mul_scalar(-4.0);
+        let gw = wells
+            .clone()
+            .square()
+            .sub_scalar(self.delta)
+            .mul(wells)
+            .mul_scalar(-4.0);
         if d > self.m {
             Tensor::cat(vec![gw, x.narrow(1, self.m, d - self.m).neg()], 1)
         } else {
@@ -166,7 +179,9 @@ impl ModeStructure for ManyWell {
     fn assign(&self, x: &[f64], n: usize) -> Vec<usize> {
         (0..n)
             .map(|i| {
-                (0..self.m).fold(0usize, |acc, j| (acc << 1) | usize::from(x[i * self.d + j] > 0.0))
+                (0..self.m).fold(0usize, |acc, j| {
+                    (acc << 1) | usize::from(x[i * self.d + j] > 0.0)
+                })
             })
             .collect()
     }

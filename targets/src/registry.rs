@@ -20,7 +20,10 @@ pub struct TargetSpec {
 
 impl TargetSpec {
     pub fn new(name: &str, dim: usize) -> Self {
-        Self { name: name.to_string(), dim }
+        Self {
+            name: name.to_string(),
+            dim,
+        }
     }
 }
 
@@ -36,7 +39,11 @@ pub fn build(spec: &TargetSpec) -> Result<Box<dyn Target>, TargetError> {
         });
     }
     if d < min_dim || d > MAX_DIM {
-        return Err(TargetError::range("dim", d, format!("{min_dim}..={MAX_DIM}")));
+        return Err(TargetError::range(
+            "dim",
+            d,
+            format!("{min_dim}..={MAX_DIM}"),
+        ));
     }
     Ok(match spec.name.as_str() {
         "gmm" => Box::new(GaussianMixture::paper_gmm(d)),

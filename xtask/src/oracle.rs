@@ -15,7 +15,11 @@ pub enum Format {
 #[derive(Args, Debug)]
 pub struct OracleArgs {
     /// Targets to include (comma-separated): gmm, manywell, gmm40, funnel, gaussian.
-    #[arg(long, value_delimiter = ',', default_value = "gmm,manywell,gmm40,funnel")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "gmm,manywell,gmm40,funnel"
+    )]
     targets: Vec<String>,
     /// Dimensions (comma-separated); default: each target's paper dimensions.
     #[arg(long, value_delimiter = ',')]
@@ -46,18 +50,37 @@ fn paper_dims(target: &str) -> Vec<usize> {
     }
 }
 
-const METRICS: [&str; 7] = ["logz_ref", "abs_dlogz", "ess", "control_l2", "control_l2_u0", "sinkhorn", "tvd"];
+const METRICS: [&str; 7] = [
+    "logz_ref",
+    "abs_dlogz",
+    "ess",
+    "control_l2",
+    "control_l2_u0",
+    "sinkhorn",
+    "tvd",
+];
 
 pub fn run(args: OracleArgs) -> Result<(), String> {
     for t in &args.targets {
         if !TARGET_NAMES.contains(&t.as_str()) {
-            return Err(format!("unknown target `{t}` in --targets: expected one of {}", TARGET_NAMES.join(", ")));
+            return Err(format!(
+                "unknown target `{t}` in --targets: expected one of {}",
+                TARGET_NAMES.join(", ")
+            ));
         }
     }
     if args.samples < 2 {
-        return Err(format!("invalid `--samples` = {}: allowed range is >= 2", args.samples));
+        return Err(format!(
+            "invalid `--samples` = {}: allowed range is >= 2",
+            args.samples
+        ));
     }
-    let mut cfg = OracleConfig { steps: args.steps, samples: args.samples, seed: args.seed, ..Default::default() };
+    let mut cfg = OracleConfig {
+        steps: args.steps,
+        samples: args.samples,
+        seed: args.seed,
+        ..Default::default()
+    };
     cfg.sinkhorn.epsilon_rel = args.sinkhorn_eps_rel;
     let device = Device::flex();
     let mut rows: Vec<OracleRow> = Vec::new();

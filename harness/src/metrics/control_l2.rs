@@ -27,7 +27,12 @@ pub fn control_l2(
         let c = integ.coeffs(k);
         let us = u_star.eval(x.clone(), c.t).detach();
         let ul = u.eval(x.clone(), c.t).detach();
-        acc = acc + (us.clone() - ul).square().sum_dim(1).reshape([n]).mul_scalar(0.5 * c.h * c.h);
+        acc = acc
+            + (us.clone() - ul)
+                .square()
+                .sum_dim(1)
+                .reshape([n])
+                .mul_scalar(0.5 * c.h * c.h);
         let xi = tensor2_from_f32(normals_f32(rng, n * d), n, d, device);
         x = (integ.mean(problem, x, k) + (us.mul_scalar(c.h) + xi).mul_scalar(c.s)).detach();
     }

@@ -28,7 +28,11 @@ pub struct SinkhornConfig {
 
 impl Default for SinkhornConfig {
     fn default() -> Self {
-        Self { epsilon_rel: 1e-2, tol: 1e-3, max_iters: 1000 }
+        Self {
+            epsilon_rel: 1e-2,
+            tol: 1e-3,
+            max_iters: 1000,
+        }
     }
 }
 
@@ -100,7 +104,11 @@ fn c_transform(c: &[f64], m: usize, g: &[f64], eps: f64, out: &mut [f64]) {
 
 /// L1 error of the row marginal implied by potentials (f, g): Σ_i |exp((f_i − T(g)_i)/ε) − 1| / n.
 fn marginal_error(f: &[f64], tf: &[f64], eps: f64) -> f64 {
-    f.iter().zip(tf).map(|(a, b)| ((a - b) / eps).exp_m1().abs()).sum::<f64>() / f.len() as f64
+    f.iter()
+        .zip(tf)
+        .map(|(a, b)| ((a - b) / eps).exp_m1().abs())
+        .sum::<f64>()
+        / f.len() as f64
 }
 
 fn average_into(a: &mut [f64], b: &[f64]) {
@@ -114,7 +122,14 @@ fn average_into(a: &mut [f64], b: &[f64]) {
 /// (averaged) Sinkhorn update f ← ½(f + T(g)), g ← ½(g + T(f)) with ε-scaling (one pass per
 /// halving of ε from max C), then iterate at the final ε until the row-marginal error is below
 /// `tol`; a last plain update makes (f, g) an exact c-transform pair before the dual is read.
-fn ot_eps(c: &[f64], c_t: Option<&[f64]>, n: usize, m: usize, epsilon: f64, cfg: &SinkhornConfig) -> OtResult {
+fn ot_eps(
+    c: &[f64],
+    c_t: Option<&[f64]>,
+    n: usize,
+    m: usize,
+    epsilon: f64,
+    cfg: &SinkhornConfig,
+) -> OtResult {
     let cmax = c.iter().cloned().fold(0.0, f64::max).max(epsilon);
     let mut f = vec![0.0; n];
     let mut g = vec![0.0; m];
@@ -164,7 +179,11 @@ fn ot_eps(c: &[f64], c_t: Option<&[f64]>, n: usize, m: usize, epsilon: f64, cfg:
                     mean(&f) + mean(&tf)
                 }
             };
-            return OtResult { value, iterations, converged };
+            return OtResult {
+                value,
+                iterations,
+                converged,
+            };
         }
     }
 }
@@ -174,14 +193,28 @@ fn mean(v: &[f64]) -> f64 {
 }
 
 /// Regularised OT_ε(x, y) between the rows of x ([n, d]) and y ([m, d]), absolute ε.
-pub fn ot_regularized(x: &[f64], n: usize, y: &[f64], m: usize, d: usize, epsilon: f64, cfg: &SinkhornConfig) -> OtResult {
+pub fn ot_regularized(
+    x: &[f64],
+    n: usize,
+    y: &[f64],
+    m: usize,
+    d: usize,
+    epsilon: f64,
+    cfg: &SinkhornConfig,
+) -> OtResult {
     let c = sq_dists(x, n, y, m, d);
     let ct = transpose(&c, n, m);
     ot_eps(&c, Some(&ct), n, m, epsilon, cfg)
 }
 
 /// OT_ε(x, x) and the mean squared pairwise distance of x.
-fn ot_self(x: &[f64], n: usize, d: usize, epsilon: Option<f64>, cfg: &SinkhornConfig) -> (OtResult, f64) {
+fn ot_self(
+    x: &[f64],
+    n: usize,
+    d: usize,
+    epsilon: Option<f64>,
+    cfg: &SinkhornConfig,
+) -> (OtResult, f64) {
     let c = sq_dists(x, n, x, n, d);
     let scale = mean(&c);
     let eps = epsilon.unwrap_or(cfg.epsilon_rel * scale);
@@ -190,7 +223,14 @@ fn ot_self(x: &[f64], n: usize, d: usize, epsilon: Option<f64>, cfg: &SinkhornCo
 
 /// The debiased Sinkhorn divergence S_ε(x, y), with ε = `epsilon_rel` times the mean squared
 /// pairwise distance of the reference cloud `y`.
-pub fn sinkhorn_divergence(x: &[f64], n: usize, y: &[f64], m: usize, d: usize, cfg: &SinkhornConfig) -> SinkhornResult {
+pub fn sinkhorn_divergence(
+    x: &[f64],
+    n: usize,
+    y: &[f64],
+    m: usize,
+    d: usize,
+    cfg: &SinkhornConfig,
+) -> SinkhornResult {
     let (yy, scale) = ot_self(y, m, d, None, cfg);
     let epsilon = (cfg.epsilon_rel * scale).max(f64::MIN_POSITIVE);
     let xy = ot_regularized(x, n, y, m, d, epsilon, cfg);

@@ -1,0 +1,41 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use burn::prelude::*;
+use socbench::harness::control::Control;
+use socbench::harness::metrics::LogWeightStats;
+use socbench::harness::rng::StreamKey;
+use socbench::harness::sampling::SamplingProblem;
+use socbench::harness::simulate::{simulate, SimOptions};
+use socbench::targets::tensor_util::to_f64;
+use socbench::targets::Target;
+
+pub fn device() -> Device {
+    Device::flex()
+}
+
+pub fn problem(target: Arc<dyn Target>, steps: usize) -> SamplingProblem {
+    SamplingProblem::new(target, steps).expect("valid problem")
+}
+
+/// Simulates `n` paths and returns the statistics of their log weights.
+pub fn weight_stats(
+    p: &SamplingProblem,
+    u: &dyn Control,
+    n: usize,
+    purpose: &str,
+) -> (LogWeightStats, Vec<f64>) {
+    let key = StreamKey::new("tests", purpose, p.target.dim(), 0);
+    let traj = simulate(
+        p,
+        u,
+        n,
+        &mut key.stream("sim"),
+        &device(),
+        SimOptions::default(),
+    );
+    let lw = to_f64(traj.log_weights());
+    (LogWeightStats::from_log_weights(&lw), lw)
+}
