@@ -45,3 +45,23 @@ impl CosineSchedule {
         (-self.integral(t, self.horizon)).exp()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closed_form_integral_matches_quadrature() {
+        let s = CosineSchedule::default();
+        for &(a, b) in &[(0.0, 1.0), (0.1, 0.35), (0.9, 1.0)] {
+            let n = 100_000;
+            let h = (b - a) / n as f64;
+            let quad: f64 = (0..n).map(|i| s.zeta(a + (i as f64 + 0.5) * h) * h).sum();
+            assert!((s.integral(a, b) - quad).abs() < 1e-8, "[{a},{b}]");
+        }
+        assert!((s.zeta(0.0) - 10.0).abs() < 1e-12 && (s.zeta(1.0) - 0.01).abs() < 1e-12);
+        assert_eq!(s.alpha(1.0), 1.0);
+        // α(0) = e^{−∫ζ} = e^{−(C_max + C_min)/2} is tiny: Q_0 is (nearly) the prior
+        assert!((s.alpha(0.0) - (-(10.0 + 0.01) / 2.0f64).exp()).abs() < 1e-12);
+    }
+}
