@@ -27,6 +27,9 @@ pub trait Integrator: Send + Sync {
     fn coeffs(&self, k: usize) -> StepCoeffs;
     /// The uncontrolled transition mean m(X, t_k).
     fn mean(&self, problem: &dyn SocProblem, x: Tensor<2>, k: usize) -> Tensor<2>;
+    /// (∂m/∂X)ᵀ a at (X_k, t_k): one backward step of the discrete lean adjoint (eq. 18).
+    fn mean_vjp(&self, problem: &dyn SocProblem, x: Tensor<2>, k: usize, a: Tensor<2>)
+        -> Tensor<2>;
     /// The time grid t_0 = 0 < … < t_N = T.
     fn grid(&self) -> Vec<f64> {
         let n = self.num_steps();
@@ -70,6 +73,16 @@ impl Integrator for EulerMaruyama {
     fn mean(&self, problem: &dyn SocProblem, x: Tensor<2>, k: usize) -> Tensor<2> {
         let c = self.coeffs[k];
         x.clone() + problem.drift(x, c.t).mul_scalar(c.dt)
+    }
+    fn mean_vjp(
+        &self,
+        problem: &dyn SocProblem,
+        x: Tensor<2>,
+        k: usize,
+        a: Tensor<2>,
+    ) -> Tensor<2> {
+        let c = self.coeffs[k];
+        a.clone() + problem.drift_vjp(x, c.t, a).mul_scalar(c.dt)
     }
 }
 
@@ -121,5 +134,14 @@ impl Integrator for ExponentialOu {
     }
     fn mean(&self, _problem: &dyn SocProblem, x: Tensor<2>, k: usize) -> Tensor<2> {
         x.mul_scalar(self.decay[k])
+    }
+    fn mean_vjp(
+        &self,
+        _problem: &dyn SocProblem,
+        _x: Tensor<2>,
+        k: usize,
+        a: Tensor<2>,
+    ) -> Tensor<2> {
+        a.mul_scalar(self.decay[k])
     }
 }

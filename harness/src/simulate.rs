@@ -31,6 +31,8 @@ pub struct Trajectories {
     pub states: Vec<Tensor<2>>,
     /// ξ_0..ξ_{N−1} if stored.
     pub noise: Vec<Tensor<2>>,
+    /// u_0..u_{N−1} (detached) if stored.
+    pub controls: Vec<Tensor<2>>,
     pub running_cost: Tensor<1>,
     pub terminal_cost: Tensor<1>,
     pub control_cost: Tensor<1>,
@@ -72,6 +74,7 @@ pub fn simulate(
     let (mut running, mut control, mut stoch) = (zeros(), zeros(), zeros());
     let mut states = Vec::new();
     let mut noise = Vec::new();
+    let mut controls = Vec::new();
     if opts.store_path {
         states.push(x.clone());
     }
@@ -96,6 +99,9 @@ pub fn simulate(
                 .sum_dim(1)
                 .reshape([n])
                 .mul_scalar(c.h);
+        if opts.store_path {
+            controls.push(uk.clone().detach());
+        }
         let m = integ.mean(problem, x, k);
         x = m + (uk.mul_scalar(c.h) + xi.clone()).mul_scalar(c.s);
         if !opts.track_grad {
@@ -113,6 +119,7 @@ pub fn simulate(
     Trajectories {
         states,
         noise,
+        controls,
         running_cost: running,
         terminal_cost: terminal,
         control_cost: control,

@@ -1,4 +1,16 @@
-//! SOC methods (paper Sec. 2–3, Algorithm 2): RE, CE, LV, AM, SOCM and the trust-region variants.
-//! The trust-region dual solver is in [`dual`]; the losses and training loops follow.
+//! SOC methods (paper Sec. 2–3, Algorithm 2): RE, CE, LV, AM, SOCM and the trust-region variants
+//! TR-LV, TR-SOCM, TR-CE, behind one entry point [`train()`].
 
+pub mod config;
 pub mod dual;
+pub mod eval;
+pub mod history;
+pub mod losses;
+pub mod method;
+pub mod paths;
+pub mod train;
+
+pub use config::{ConfigError, TrConfig, TrainConfig};
+pub use history::{EvalRow, History, Status};
+pub use method::Method;
+pub use train::{train, Progress};

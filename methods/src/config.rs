@@ -1,0 +1,151 @@
+//! Training configuration (App. E.1 defaults) and its validation.
+
+use socbench_harness::network::NetConfig;
+use thiserror::Error;
+
+use crate::method::Method;
+
+/// A configuration value outside its allowed range.
+#[derive(Debug, Error, Clone, PartialEq)]
+#[error("invalid `{field}` = {value}: allowed {allowed}")]
+pub struct ConfigError {
+    pub field: &'static str,
+    pub value: String,
+    pub allowed: String,
+}
+
+fn check(
+    ok: bool,
+    field: &'static str,
+    value: impl ToString,
+    allowed: &str,
+) -> Result<(), ConfigError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError {
+            field,
+            value: value.to_string(),
+            allowed: allowed.to_string(),
+        })
+    }
+}
+
+/// Trust-region settings (Algorithm 2).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrConfig {
+    /// Trust-region bound ε on KL(P^{u_{i+1}} | P^{u_i}).
+    pub epsilon: f64,
+    /// Paths simulated per buffer refresh (K).
+    pub buffer: usize,
+    /// Maximum number of refreshes (TR iterations).
+    pub refreshes: usize,
+    /// Gradient steps per refresh (N).
+    pub inner_steps: usize,
+    /// Minibatch drawn from the buffer per gradient step.
+    pub minibatch: usize,
+    /// Stop after the iteration whose λ_i ≤ δ.
+    pub delta: f64,
+}
+
+impl Default for TrConfig {
+    /// App. E.1: ε = 0.1, buffer 50k refreshed 150 times, 400 steps on minibatches of 2000.
+    fn default() -> Self {
+        Self {
+            epsilon: 0.1,
+            buffer: 50_000,
+            refreshes: 150,
+            inner_steps: 400,
+            minibatch: 2000,
+            delta: 1e-6,
+        }
+    }
+}
+
+/// Everything a training run needs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainConfig {
+    /// Gradient steps of the non-trust-region methods.
+    pub steps: usize,
+    /// Paths per gradient step (non-TR).
+    pub batch: usize,
+    pub lr: f64,
+    /// Gradient-norm clipping threshold.
+    pub clip: f64,
+    /// Discretisation steps of the SDE.
+    pub time_steps: usize,
+    pub net: NetConfig,
+    /// Evaluations during training (protocol: 100).
+    pub evals: usize,
+    /// Paths per evaluation (protocol: 2000).
+    pub eval_samples: usize,
+    /// Compute the Sinkhorn divergence at each evaluation (costly on the CPU).
+    pub sinkhorn: bool,
+    /// Loss above which (or NaN) a run is declared diverged.
+    pub divergence_threshold: f64,
+    pub tr: TrConfig,
+}
+
+impl Default for TrainConfig {
+    /// The paper's hyperparameters (App. E.1).
+    fn default() -> Self {
+        Self {
+            steps: 60_000,
+            batch: 2000,
+            lr: 5e-4,
+            clip: 1.0,
+            time_steps: 50,
+            net: NetConfig::default(),
+            evals: 100,
+            eval_samples: 2000,
+            sinkhorn: true,
+            divergence_threshold: 1e12,
+            tr: TrConfig::default(),
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Checks every field the method uses; the error names the field and its range.
+    pub fn validate(&self, method: Method) -> Result<(), ConfigError> {
+        check(self.steps >= 1, "steps", self.steps, ">= 1")?;
+        check(self.batch >= 2, "batch", self.batch, ">= 2")?;
+        check(self.lr > 0.0 && self.lr.is_finite(), "lr", self.lr, "> 0")?;
+        check(self.clip > 0.0, "clip", self.clip, "> 0")?;
+        check(self.time_steps >= 1, "time_steps", self.time_steps, ">= 1")?;
+        check(self.net.depth >= 2, "net.depth", self.net.depth, ">= 2")?;
+        check(self.net.width >= 1, "net.width", self.net.width, ">= 1")?;
+        check(self.evals >= 1, "evals", self.evals, ">= 1")?;
+        check(
+            self.eval_samples >= 2,
+            "eval_samples",
+            self.eval_samples,
+            ">= 2",
+        )?;
+        if method.is_trust_region() {
+            let tr = &self.tr;
+            check(
+                tr.epsilon > 0.0 && tr.epsilon.is_finite(),
+                "tr.epsilon",
+                tr.epsilon,
+                "> 0",
+            )?;
+            check(tr.minibatch >= 2, "tr.minibatch", tr.minibatch, ">= 2")?;
+            check(
+                tr.buffer >= tr.minibatch,
+                "tr.buffer",
+                tr.buffer,
+                &format!(">= tr.minibatch ({})", tr.minibatch),
+            )?;
+            check(tr.refreshes >= 1, "tr.refreshes", tr.refreshes, ">= 1")?;
+            check(
+                tr.inner_steps >= 1,
+                "tr.inner_steps",
+                tr.inner_steps,
+                ">= 1",
+            )?;
+            check(tr.delta >= 0.0, "tr.delta", tr.delta, ">= 0")?;
+        }
+        Ok(())
+    }
+}

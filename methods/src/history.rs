@@ -1,0 +1,97 @@
+//! The history of a training run: one row per evaluation, and the run's status.
+
+/// One evaluation point.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EvalRow {
+    pub step: usize,
+    /// Target evaluations spent on training so far (evaluation excluded).
+    pub target_evals: u64,
+    pub wall_s: f64,
+    pub loss: f64,
+    pub control_l2: Option<f64>,
+    pub abs_dlogz: f64,
+    pub log_z: f64,
+    pub elbo: f64,
+    pub ess: f64,
+    pub sinkhorn: Option<f64>,
+    pub tvd: Option<f64>,
+    /// Trust region: λ_i, β_{i+1}, predicted step KL (tilted weights), measured KL of the
+    /// previous step on fresh paths, and the tilted weights' ESS.
+    pub lambda: Option<f64>,
+    pub beta: Option<f64>,
+    pub step_kl: Option<f64>,
+    pub measured_step_kl: Option<f64>,
+    pub step_ess: Option<f64>,
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Status {
+    Finished,
+    /// A NaN or exploding loss stopped the run; the message names method, step and seed.
+    Diverged {
+        step: usize,
+        message: String,
+    },
+}
+
+impl Status {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Finished => "finished",
+            Status::Diverged { .. } => "diverged",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct History {
+    pub rows: Vec<EvalRow>,
+    pub status: Status,
+}
+
+pub const CSV_HEADER: &str = "step,target_evals,wall_s,loss,control_l2,abs_dlogz,log_z,elbo,ess,sinkhorn,tvd,lambda,beta,step_kl,measured_step_kl,step_ess";
+
+impl History {
+    /// The history as CSV (empty cells where a metric does not apply).
+    pub fn to_csv(&self) -> String {
+        let o = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+        let mut s = String::from(CSV_HEADER);
+        s.push('\n');
+        for r in &self.rows {
+            s.push_str(&format!(
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                r.step,
+                r.target_evals,
+                r.wall_s,
+                r.loss,
+                o(r.control_l2),
+                r.abs_dlogz,
+                r.log_z,
+                r.elbo,
+                r.ess,
+                o(r.sinkhorn),
+                o(r.tvd),
+                o(r.lambda),
+                o(r.beta),
+                o(r.step_kl),
+                o(r.measured_step_kl),
+                o(r.step_ess)
+            ));
+        }
+        s
+    }
+
+    pub fn last(&self) -> Option<&EvalRow> {
+        self.rows.last()
+    }
+
+    /// Best (smallest) value of a metric over the run.
+    pub fn best(&self, f: impl Fn(&EvalRow) -> Option<f64>) -> Option<f64> {
+        self.rows
+            .iter()
+            .filter_map(f)
+            .filter(|v| v.is_finite())
+            .reduce(f64::min)
+    }
+}

@@ -1,0 +1,71 @@
+//! The losses of every method, on stored paths (or, for RE, on a tracked simulation).
+//! τ = 1/(1+λ) tilts the buffer's weights (eq. 12); τ = 1 gives the plain methods.
+
+use burn::prelude::*;
+use burn::tensor::TensorData;
+use socbench_harness::control::Control;
+use socbench_harness::problem::SocProblem;
+use socbench_harness::simulate::Trajectories;
+use socbench_targets::tensor_util::logsumexp;
+
+use crate::paths::PathBatch;
+
+/// Self-normalised weights softmax(τ log w), detached, as a tensor [K].
+pub fn tilted_weights(log_w: &[f64], tau: f64, device: &Device) -> Tensor<1> {
+    let a: Vec<f64> = log_w.iter().map(|l| tau * l).collect();
+    let lse = logsumexp(&a);
+    let v: Vec<f32> = a.iter().map(|x| (x - lse).exp() as f32).collect();
+    Tensor::from_data(TensorData::new(v, [log_w.len()]), device)
+}
+
+fn variance(x: Tensor<1>) -> Tensor<1> {
+    let m = x.clone().mean();
+    (x - m).square().mean()
+}
+
+/// RE (eq. 46): E[Σ f Δt + g(X_N) + Σ ½h²|u|²] on paths simulated with the autodiff graph kept
+/// (the zero-mean stochastic term is left out: its expectation has zero gradient).
+pub fn relative_entropy(traj: &Trajectories) -> Tensor<1> {
+    (traj.work() + traj.control_cost.clone()).mean()
+}
+
+/// LV / TR-LV (eq. 16): Var_k[τ log w_k + log dP^v/dP^u (X_k)] = Var[log dP^{u_{i+1}}/dP^u] up to
+/// a constant; with τ = 1 and v = u detached it is the on-policy log-variance loss.
+pub fn log_variance(
+    batch: &PathBatch,
+    problem: &dyn SocProblem,
+    u: &dyn Control,
+    tau: f64,
+) -> Tensor<1> {
+    let device = batch.states[0].device();
+    let lw: Vec<f32> = batch.log_w.iter().map(|l| (tau * l) as f32).collect();
+    let lw = Tensor::<1>::from_data(TensorData::new(lw, [batch.len()]), &device);
+    variance(lw + batch.log_rnd_v_over_u(problem, u))
+}
+
+/// CE / TR-CE (eq. 17): Σ_k ŵ_k log dP^v/dP^u (X_k), ŵ = softmax(τ log w) — the importance-weighted
+/// forward KL up to a constant.
+pub fn cross_entropy(
+    batch: &PathBatch,
+    problem: &dyn SocProblem,
+    u: &dyn Control,
+    tau: f64,
+) -> Tensor<1> {
+    let w = tilted_weights(&batch.log_w, tau, &batch.states[0].device());
+    (w * batch.log_rnd_v_over_u(problem, u)).sum()
+}
+
+/// AM (unweighted) or SOCM / TR-SOCM (weighted by softmax(τ log w)): the adjoint-matching
+/// regression Σ_k ½h²|u + (s/h)a_{k+1}|² (eq. 18–19). Needs `compute_adjoints`.
+pub fn adjoint_matching(
+    batch: &PathBatch,
+    problem: &dyn SocProblem,
+    u: &dyn Control,
+    weight_tau: Option<f64>,
+) -> Tensor<1> {
+    let r = batch.adjoint_residual(problem, u);
+    match weight_tau {
+        None => r.mean(),
+        Some(tau) => (tilted_weights(&batch.log_w, tau, &batch.states[0].device()) * r).sum(),
+    }
+}

@@ -1,0 +1,299 @@
+//! `train(problem, method, config) -> history`: the on-policy loops (RE, CE, LV, AM, SOCM) and the
+//! trust-region loop of Algorithm 2 (TR-LV, TR-SOCM, TR-CE).
+
+use std::time::Instant;
+
+use burn::grad_clipping::GradientClippingConfig;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::prelude::*;
+use rand::seq::index::sample;
+use rand::RngCore;
+use socbench_harness::network::{ControlNet, NetworkControl};
+use socbench_harness::problem::SocProblem;
+use socbench_harness::rng::StreamKey;
+use socbench_harness::sampling::SamplingProblem;
+use socbench_harness::simulate::{simulate, SimOptions};
+use socbench_targets::tensor_util::to_f64;
+
+use crate::config::{ConfigError, TrainConfig};
+use crate::dual::solve_dual;
+use crate::eval::evaluate;
+use crate::history::{EvalRow, History, Status};
+use crate::losses;
+use crate::method::Method;
+use crate::paths::PathBatch;
+
+/// What a progress display gets after every gradient step.
+#[derive(Clone, Debug)]
+pub struct Progress {
+    pub step: usize,
+    pub total: usize,
+    pub loss: f64,
+    pub lambda: Option<f64>,
+}
+
+/// Trains a control for `problem` with `method`. Every random stream is keyed by `key`
+/// (experiment, method, d, seed). Invalid configs are rejected before any work.
+pub fn train(
+    problem: &SamplingProblem,
+    method: Method,
+    cfg: &TrainConfig,
+    key: &StreamKey,
+    device: &Device,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<History, ConfigError> {
+    cfg.validate(method)?;
+    let ad = device.clone().autodiff();
+    ad.seed(key.stream("init").next_u64());
+    let mut run = Run {
+        problem,
+        method,
+        cfg,
+        key,
+        device: ad.clone(),
+        control: NetworkControl {
+            net: ControlNet::new(problem.dim(), &cfg.net, &ad),
+            cfg: cfg.net.clone(),
+            problem,
+        },
+        optim: AdamConfig::new()
+            .with_grad_clipping(Some(GradientClippingConfig::Norm(cfg.clip as f32)))
+            .init(),
+        rows: Vec::new(),
+        clock: Instant::now(),
+        eval_evals: 0,
+        eval_rng: key.stream("eval"),
+        target_samples: cfg.sinkhorn.then(|| {
+            problem
+                .target
+                .sample(cfg.eval_samples, &mut key.stream("eval-target"))
+        }),
+    };
+    let status = if method.is_trust_region() {
+        run.trust_region(progress)
+    } else {
+        run.on_policy(progress)
+    };
+    Ok(History {
+        rows: run.rows,
+        status,
+    })
+}
+
+struct Run<'a> {
+    problem: &'a SamplingProblem,
+    method: Method,
+    cfg: &'a TrainConfig,
+    key: &'a StreamKey,
+    device: Device,
+    control: NetworkControl<'a>,
+    optim: burn::optim::ModuleOptimizer,
+    rows: Vec<EvalRow>,
+    clock: Instant,
+    /// Target evaluations spent by evaluation (subtracted from the training count).
+    eval_evals: u64,
+    eval_rng: rand_chacha::ChaCha20Rng,
+    target_samples: Option<Vec<f64>>,
+}
+
+impl<'a> Run<'a> {
+    fn frozen(&self) -> NetworkControl<'a> {
+        NetworkControl {
+            net: self.control.net.clone(),
+            cfg: self.control.cfg.clone(),
+            problem: self.problem,
+        }
+    }
+
+    /// Simulates `n` detached paths of the current control and stores them.
+    fn collect(&self, n: usize, rng: &mut rand_chacha::ChaCha20Rng) -> PathBatch {
+        let frozen = self.frozen();
+        let traj = simulate(
+            self.problem,
+            &frozen,
+            n,
+            rng,
+            &self.device,
+            SimOptions {
+                track_grad: false,
+                store_path: true,
+            },
+        );
+        let lw = to_f64(traj.log_weights());
+        PathBatch::from_trajectories(traj, lw)
+    }
+
+    /// One optimiser step; `Err` if the loss is not finite or explodes.
+    fn step(&mut self, loss: Tensor<1>, step: usize) -> Result<f64, Status> {
+        let v = f64::from(loss.clone().into_scalar::<f32>());
+        if !v.is_finite() || v.abs() > self.cfg.divergence_threshold {
+            return Err(Status::Diverged {
+                step,
+                message: format!(
+                    "{} diverged at step {step} (seed {}): loss = {v}",
+                    self.method.label(),
+                    self.key.seed
+                ),
+            });
+        }
+        let grads = GradientsParams::from_grads(loss.backward(), &self.control.net);
+        let net: ControlNet = self.control.net.clone();
+        self.control.net = self.optim.step(self.cfg.lr, net, grads);
+        Ok(v)
+    }
+
+    fn record(&mut self, step: usize, loss: f64, mut extra: EvalRow) {
+        let before = self.problem.evals().target_evals();
+        let frozen = self.frozen();
+        let mut row = evaluate(
+            self.problem,
+            &frozen,
+            self.cfg.eval_samples,
+            self.target_samples.as_deref(),
+            &mut self.eval_rng,
+            &self.device,
+        );
+        self.eval_evals += self.problem.evals().target_evals() - before;
+        row.step = step;
+        row.loss = loss;
+        row.target_evals = self.problem.evals().target_evals() - self.eval_evals;
+        row.wall_s = self.clock.elapsed().as_secs_f64();
+        row.lambda = extra.lambda.take();
+        row.beta = extra.beta.take();
+        row.step_kl = extra.step_kl.take();
+        row.measured_step_kl = extra.measured_step_kl.take();
+        row.step_ess = extra.step_ess.take();
+        self.rows.push(row);
+    }
+
+    fn on_policy(&mut self, progress: &mut dyn FnMut(&Progress)) -> Status {
+        let mut rng = self.key.stream("train");
+        let every = (self.cfg.steps / self.cfg.evals).max(1);
+        for step in 1..=self.cfg.steps {
+            let loss = match self.method {
+                Method::Re => {
+                    let traj = simulate(
+                        self.problem,
+                        &self.control,
+                        self.cfg.batch,
+                        &mut rng,
+                        &self.device,
+                        SimOptions {
+                            track_grad: true,
+                            store_path: false,
+                        },
+                    );
+                    losses::relative_entropy(&traj)
+                }
+                Method::Lv => losses::log_variance(
+                    &self.collect(self.cfg.batch, &mut rng),
+                    self.problem,
+                    &self.control,
+                    1.0,
+                ),
+                Method::Ce => losses::cross_entropy(
+                    &self.collect(self.cfg.batch, &mut rng),
+                    self.problem,
+                    &self.control,
+                    1.0,
+                ),
+                Method::Am | Method::Socm => {
+                    let mut b = self.collect(self.cfg.batch, &mut rng);
+                    b.compute_adjoints(self.problem, 1.0);
+                    let w = (self.method == Method::Socm).then_some(1.0);
+                    losses::adjoint_matching(&b, self.problem, &self.control, w)
+                }
+                _ => unreachable!("trust-region methods use trust_region()"),
+            };
+            let v = match self.step(loss, step) {
+                Ok(v) => v,
+                Err(s) => return s,
+            };
+            progress(&Progress {
+                step,
+                total: self.cfg.steps,
+                loss: v,
+                lambda: None,
+            });
+            if step % every == 0 || step == self.cfg.steps {
+                self.record(step, v, EvalRow::default());
+            }
+        }
+        Status::Finished
+    }
+
+    /// Algorithm 2: refresh the buffer with the frozen u_i, solve the dual for λ_i, update
+    /// β_{i+1} = 1 − Π_{j≤i} λ_j/(1+λ_j), take N minibatch steps; stop once λ_i ≤ δ.
+    fn trust_region(&mut self, progress: &mut dyn FnMut(&Progress)) -> Status {
+        let tr = self.cfg.tr.clone();
+        let mut rng = self.key.stream("train");
+        let total = tr.refreshes * tr.inner_steps;
+        let every = (tr.refreshes / self.cfg.evals).max(1);
+        let mut prod = 1.0;
+        let mut step = 0;
+        let mut previous: Option<ControlNet> = None;
+        for it in 0..tr.refreshes {
+            let mut buffer = self.collect(tr.buffer, &mut rng);
+            // KL(P^{u_i} | P^{u_{i−1}}) actually reached by the last update, on fresh paths of u_i.
+            let measured = previous.take().map(|prev| {
+                let prev_ctrl = NetworkControl {
+                    net: prev,
+                    cfg: self.control.cfg.clone(),
+                    problem: self.problem,
+                };
+                let r = to_f64(buffer.log_rnd_v_over_u(self.problem, &prev_ctrl).detach());
+                r.iter().sum::<f64>() / r.len() as f64
+            });
+            let w: Vec<f64> = buffer.log_w.iter().map(|l| -l).collect();
+            let sol = solve_dual(&w, tr.epsilon, 1e-10);
+            let lambda = sol.lambda;
+            prod *= lambda / (1.0 + lambda);
+            let beta = 1.0 - prod;
+            let tau = 1.0 / (1.0 + lambda);
+            if self.method == Method::TrSocm {
+                buffer.compute_adjoints(self.problem, beta);
+            }
+            previous = Some(self.control.net.clone());
+            let mut loss_v = f64::NAN;
+            for _ in 0..tr.inner_steps {
+                step += 1;
+                let idx = sample(&mut rng, buffer.len(), tr.minibatch).into_vec();
+                let mb = buffer.select(&idx);
+                let loss = match self.method {
+                    Method::TrLv => losses::log_variance(&mb, self.problem, &self.control, tau),
+                    Method::TrCe => losses::cross_entropy(&mb, self.problem, &self.control, tau),
+                    Method::TrSocm => {
+                        losses::adjoint_matching(&mb, self.problem, &self.control, Some(tau))
+                    }
+                    _ => unreachable!("on-policy methods use on_policy()"),
+                };
+                loss_v = match self.step(loss, step) {
+                    Ok(v) => v,
+                    Err(s) => return s,
+                };
+                progress(&Progress {
+                    step,
+                    total,
+                    loss: loss_v,
+                    lambda: Some(lambda),
+                });
+            }
+            let last = lambda <= tr.delta || it + 1 == tr.refreshes;
+            if it % every == 0 || last {
+                let extra = EvalRow {
+                    lambda: Some(lambda),
+                    beta: Some(beta),
+                    step_kl: Some(sol.kl),
+                    measured_step_kl: measured,
+                    step_ess: Some(sol.ess),
+                    ..Default::default()
+                };
+                self.record(step, loss_v, extra);
+            }
+            if lambda <= tr.delta {
+                break;
+            }
+        }
+        Status::Finished
+    }
+}
