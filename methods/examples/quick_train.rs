@@ -10,20 +10,37 @@ use socbench_methods::{train, Method, TrConfig, TrainConfig};
 use socbench_targets::gmm::GaussianMixture;
 
 fn main() {
-    let method: Method = std::env::args().nth(1).unwrap_or_else(|| "tr-lv".into()).parse().unwrap_or_else(|e| {
-        eprintln!("error: {e}");
-        std::process::exit(2)
-    });
+    let method: Method = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "tr-lv".into())
+        .parse()
+        .unwrap_or_else(|e| {
+            eprintln!("error: {e}");
+            std::process::exit(2)
+        });
     let problem = SamplingProblem::new(Arc::new(GaussianMixture::paper_gmm(2)), 50).unwrap();
     let cfg = TrainConfig {
         steps: 1500,
         batch: 500,
         lr: 3e-3,
-        net: NetConfig { width: 64, depth: 3, fourier: 16, time_width: 32, langevin: false },
+        net: NetConfig {
+            width: 64,
+            depth: 3,
+            fourier: 16,
+            time_width: 32,
+            langevin: false,
+        },
         evals: 10,
         eval_samples: 1000,
         sinkhorn: false,
-        tr: TrConfig { epsilon: 0.1, buffer: 2000, refreshes: 60, inner_steps: 50, minibatch: 500, delta: 1e-6 },
+        tr: TrConfig {
+            epsilon: 0.1,
+            buffer: 2000,
+            refreshes: 60,
+            inner_steps: 50,
+            minibatch: 500,
+            delta: 1e-6,
+        },
         ..Default::default()
     };
     let key = StreamKey::new("quick", method.name(), 2, 0);
