@@ -1,0 +1,100 @@
+//! The control network of App. E.1: zero at initialisation (u_0 = 0), trainable, and the
+//! Langevin-preconditioned variant's target gradients go through the evaluation counter.
+
+mod common;
+
+use std::sync::Arc;
+
+use burn::prelude::*;
+use common::{device, problem};
+use socbench::harness::control::Control;
+use socbench::harness::network::{ControlNet, NetConfig, NetworkControl};
+use socbench::harness::problem::SocProblem;
+use socbench::harness::rng::{normals_f32, StreamKey};
+use socbench::targets::gmm::GaussianMixture;
+use socbench::targets::tensor_util::{tensor2_from_f32, to_f64};
+
+#[test]
+fn network_starts_at_zero_and_counts_langevin_evaluations() {
+    let d = 5;
+    let p = problem(Arc::new(GaussianMixture::paper_gmm(d)), 10);
+    let mut rng = StreamKey::new("tests", "net", d, 0).stream("x");
+    let x = tensor2_from_f32(normals_f32(&mut rng, 64 * d), 64, d, &device());
+    for langevin in [false, true] {
+        let cfg = NetConfig {
+            width: 32,
+            depth: 3,
+            fourier: 8,
+            time_width: 16,
+            langevin,
+        };
+        let u = NetworkControl {
+            net: ControlNet::new(d, &cfg, &device()),
+            cfg,
+            problem: &p,
+        };
+        let before = p.evals().gradient();
+        let out = u.eval(x.clone(), 0.3);
+        assert_eq!(out.dims(), [64, d]);
+        assert!(
+            to_f64(out).iter().all(|v| *v == 0.0),
+            "u_0 must be exactly 0"
+        );
+        let counted = p.evals().gradient() - before;
+        assert_eq!(counted, if langevin { 64 } else { 0 });
+    }
+}
+
+#[test]
+fn gradients_reach_every_layer() {
+    let d = 3;
+    let p = problem(Arc::new(GaussianMixture::paper_gmm(d)), 10);
+    let ad = device().autodiff();
+    let cfg = NetConfig {
+        width: 16,
+        depth: 3,
+        fourier: 4,
+        time_width: 8,
+        langevin: false,
+    };
+    let u = NetworkControl {
+        net: ControlNet::new(d, &cfg, &ad),
+        cfg,
+        problem: &p,
+    };
+    let mut rng = StreamKey::new("tests", "net-grad", d, 0).stream("x");
+    let x = tensor2_from_f32(normals_f32(&mut rng, 32 * d), 32, d, &ad);
+    let loss = (u.eval(x.clone(), 0.5) - x).square().mean();
+    let grads = loss.backward();
+    let mut n_params = 0;
+    let mut nonzero = 0;
+    use burn::module::{Module, ModuleVisitor, Param};
+    struct V<'a> {
+        grads: &'a burn::tensor::Gradients,
+        n: &'a mut usize,
+        nz: &'a mut usize,
+    }
+    impl ModuleVisitor for V<'_> {
+        fn visit_float<const D: usize>(&mut self, p: &Param<Tensor<D>>) {
+            *self.n += 1;
+            if let Some(g) = p.val().grad(self.grads) {
+                if to_f64(g.abs().sum()).iter().any(|v| *v > 0.0) {
+                    *self.nz += 1;
+                }
+            }
+        }
+    }
+    u.net.visit(&mut V {
+        grads: &grads,
+        n: &mut n_params,
+        nz: &mut nonzero,
+    });
+    // f1: 3 layers, f2: 2 layers, weight + bias each. With zero-initialised last layers, only the
+    // last layers' own parameters receive gradient at step 0 (the earlier ones are multiplied by
+    // the zero weights): that is the expected start of training.
+    assert_eq!(n_params, 10);
+    assert!(
+        nonzero >= 4,
+        "last-layer weights and biases of f1 and f2 must get gradient ({nonzero})"
+    );
+}
