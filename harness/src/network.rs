@@ -50,23 +50,16 @@ pub struct ControlNet {
 /// Fourier time features [sin(ω_i t), cos(ω_i t)], ω = linspace(0.1, 100, F) (as in the peer
 /// codebases' PISGRADNet/FourierMLP), computed on the host for the scalar t: [1, 2F].
 pub fn time_features(t: f64, f: usize, device: &Device) -> Tensor<2> {
-    let mut v = Vec::with_capacity(2 * f);
-    for i in 0..f {
-        let w = if f > 1 {
+    let omega = |i: usize| {
+        if f > 1 {
             0.1 + (100.0 - 0.1) * i as f64 / (f - 1) as f64
         } else {
             1.0
-        };
-        v.push((w * t).sin() as f32);
-    }
-    for i in 0..f {
-        let w = if f > 1 {
-            0.1 + (100.0 - 0.1) * i as f64 / (f - 1) as f64
-        } else {
-            1.0
-        };
-        v.push((w * t).cos() as f32);
-    }
+        }
+    };
+    let sin = (0..f).map(|i| (omega(i) * t).sin() as f32);
+    let cos = (0..f).map(|i| (omega(i) * t).cos() as f32);
+    let v: Vec<f32> = sin.chain(cos).collect();
     Tensor::from_data(TensorData::new(v, [1, 2 * f]), device)
 }
 
