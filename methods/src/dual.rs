@@ -11,6 +11,8 @@
 //!   * otherwise λ* is the unique root of KL(ŵ_λ) = ε, found here by bracketing (doubling) and
 //!     bisection on λ, everything in the log domain.
 
+use socbench_targets::tensor_util::logsumexp;
+
 /// log ŵ_λ (self-normalised), from W (not −W).
 pub fn tilted_log_weights(w: &[f64], lambda: f64) -> Vec<f64> {
     let tau = 1.0 / (1.0 + lambda);
@@ -86,14 +88,6 @@ pub fn solve_dual(w: &[f64], epsilon: f64, tol: f64) -> DualSolution {
         it += 1;
     }
     done(0.5 * (lo + hi), it)
-}
-
-fn logsumexp(a: &[f64]) -> f64 {
-    let m = a.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    if !m.is_finite() {
-        return m;
-    }
-    m + a.iter().map(|x| (x - m).exp()).sum::<f64>().ln()
 }
 
 #[cfg(test)]
