@@ -46,7 +46,7 @@ fn log_variance_is_near_zero_at_the_optimal_control() {
         let ustar = OptimalGmmControl::new(&p).unwrap();
         let batch = ustar_paths(&p, 2000, &format!("lv-zero-{steps}"));
         let loss = losses::log_variance(&batch, &p, &ustar, 1.0);
-        vars.push(f64::from(loss.into_scalar::<f32>()));
+        vars.push(f64::from(loss.into_scalar()));
     }
     eprintln!(
         "Var(log RND) at u*: 50 steps {}, 1000 steps {}",

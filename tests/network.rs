@@ -13,6 +13,7 @@ use socbench::harness::problem::SocProblem;
 use socbench::harness::rng::{normals_f32, StreamKey};
 use socbench::targets::gmm::GaussianMixture;
 use socbench::targets::tensor_util::{tensor2_from_f32, to_f64};
+use socbench_targets::backend::B;
 
 #[test]
 fn network_starts_at_zero_and_counts_langevin_evaluations() {
@@ -49,7 +50,7 @@ fn network_starts_at_zero_and_counts_langevin_evaluations() {
 fn gradients_reach_every_layer() {
     let d = 3;
     let p = problem(Arc::new(GaussianMixture::paper_gmm(d)), 10);
-    let ad = device().autodiff();
+    let ad = socbench_targets::backend::autodiff(&device());
     let cfg = NetConfig {
         width: 16,
         depth: 3,
@@ -70,12 +71,12 @@ fn gradients_reach_every_layer() {
     let mut nonzero = 0;
     use burn::module::{Module, ModuleVisitor, Param};
     struct V<'a> {
-        grads: &'a burn::tensor::Gradients,
+        grads: &'a <B as burn::tensor::backend::AutodiffBackend>::Gradients,
         n: &'a mut usize,
         nz: &'a mut usize,
     }
-    impl ModuleVisitor for V<'_> {
-        fn visit_float<const D: usize>(&mut self, p: &Param<Tensor<D>>) {
+    impl ModuleVisitor<B> for V<'_> {
+        fn visit_float<const D: usize>(&mut self, p: &Param<Tensor<B, D>>) {
             *self.n += 1;
             if let Some(g) = p.val().grad(self.grads) {
                 if to_f64(g.abs().sum()).iter().any(|v| *v > 0.0) {

@@ -7,12 +7,12 @@
 
 use std::sync::Arc;
 
-use burn::prelude::*;
 use criterion::{criterion_group, criterion_main, Criterion};
 use socbench_harness::network::{ControlNet, NetConfig, NetworkControl};
 use socbench_harness::rng::StreamKey;
 use socbench_harness::sampling::SamplingProblem;
 use socbench_harness::simulate::{simulate, SimOptions};
+use socbench_targets::backend::Device;
 use socbench_targets::gmm::GaussianMixture;
 use socbench_targets::tensor_util::tensor2_from_f32;
 
@@ -24,14 +24,14 @@ fn backends() -> Vec<(&'static str, Device)> {
     let mut out = Vec::new();
     for name in wanted.split(',') {
         match name.trim() {
-            "flex" => out.push(("flex", Device::flex())),
+            "flex" => out.push(("flex", socbench_targets::backend::flex())),
             "ndarray" => out.push((
                 if cfg!(feature = "blas") {
                     "ndarray+openblas"
                 } else {
                     "ndarray"
                 },
-                Device::ndarray(),
+                socbench_targets::backend::ndarray(),
             )),
             other => eprintln!("unknown backend {other}"),
         }
@@ -59,7 +59,7 @@ fn bench(c: &mut Criterion) {
                 u.into_data()
             })
         });
-        let ad = device.clone().autodiff();
+        let ad = socbench_targets::backend::autodiff(&device);
         let control = NetworkControl {
             net: ControlNet::new(DIM, &cfg, &ad),
             cfg: cfg.clone(),

@@ -1,6 +1,7 @@
 //! Controls u(x, t): anything that maps a batch of states and a time to a batch of controls.
 
 use burn::prelude::*;
+use socbench_targets::backend::B;
 
 use crate::problem::SocProblem;
 use crate::sampling::SamplingProblem;
@@ -8,14 +9,14 @@ use socbench_targets::gmm::GaussianMixture;
 
 pub trait Control {
     /// u(x, t) for x [B, d].
-    fn eval(&self, x: Tensor<2>, t: f64) -> Tensor<2>;
+    fn eval(&self, x: Tensor<B, 2>, t: f64) -> Tensor<B, 2>;
 }
 
 /// u ≡ 0: the uncontrolled reference process.
 pub struct ZeroControl;
 
 impl Control for ZeroControl {
-    fn eval(&self, x: Tensor<2>, _t: f64) -> Tensor<2> {
+    fn eval(&self, x: Tensor<B, 2>, _t: f64) -> Tensor<B, 2> {
         x.zeros_like()
     }
 }
@@ -36,7 +37,7 @@ impl<'a> OptimalGmmControl<'a> {
     }
 
     /// ∇ log(Q_t/P_t)(x).
-    pub fn log_ratio_grad(&self, x: Tensor<2>, t: f64) -> Tensor<2> {
+    pub fn log_ratio_grad(&self, x: Tensor<B, 2>, t: f64) -> Tensor<B, 2> {
         let eta2 = self.problem.eta * self.problem.eta;
         let alpha = self.problem.schedule.alpha(t);
         let c = eta2 * (1.0 - alpha * alpha);
@@ -45,7 +46,7 @@ impl<'a> OptimalGmmControl<'a> {
 }
 
 impl Control for OptimalGmmControl<'_> {
-    fn eval(&self, x: Tensor<2>, t: f64) -> Tensor<2> {
+    fn eval(&self, x: Tensor<B, 2>, t: f64) -> Tensor<B, 2> {
         self.log_ratio_grad(x, t).mul_scalar(self.problem.sigma(t))
     }
 }

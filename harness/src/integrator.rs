@@ -7,6 +7,7 @@
 //! the discrete counterpart of Girsanov (eq. 28/29): h² plays the role of ds and h ξ of dW.
 
 use burn::prelude::*;
+use socbench_targets::backend::B;
 
 use crate::problem::SocProblem;
 use crate::schedule::CosineSchedule;
@@ -26,10 +27,15 @@ pub trait Integrator: Send + Sync {
     fn num_steps(&self) -> usize;
     fn coeffs(&self, k: usize) -> StepCoeffs;
     /// The uncontrolled transition mean m(X, t_k).
-    fn mean(&self, problem: &dyn SocProblem, x: Tensor<2>, k: usize) -> Tensor<2>;
+    fn mean(&self, problem: &dyn SocProblem, x: Tensor<B, 2>, k: usize) -> Tensor<B, 2>;
     /// (∂m/∂X)ᵀ a at (X_k, t_k): one backward step of the discrete lean adjoint (eq. 18).
-    fn mean_vjp(&self, problem: &dyn SocProblem, x: Tensor<2>, k: usize, a: Tensor<2>)
-        -> Tensor<2>;
+    fn mean_vjp(
+        &self,
+        problem: &dyn SocProblem,
+        x: Tensor<B, 2>,
+        k: usize,
+        a: Tensor<B, 2>,
+    ) -> Tensor<B, 2>;
     /// The time grid t_0 = 0 < … < t_N = T.
     fn grid(&self) -> Vec<f64> {
         let n = self.num_steps();
@@ -70,17 +76,17 @@ impl Integrator for EulerMaruyama {
     fn coeffs(&self, k: usize) -> StepCoeffs {
         self.coeffs[k]
     }
-    fn mean(&self, problem: &dyn SocProblem, x: Tensor<2>, k: usize) -> Tensor<2> {
+    fn mean(&self, problem: &dyn SocProblem, x: Tensor<B, 2>, k: usize) -> Tensor<B, 2> {
         let c = self.coeffs[k];
         x.clone() + problem.drift(x, c.t).mul_scalar(c.dt)
     }
     fn mean_vjp(
         &self,
         problem: &dyn SocProblem,
-        x: Tensor<2>,
+        x: Tensor<B, 2>,
         k: usize,
-        a: Tensor<2>,
-    ) -> Tensor<2> {
+        a: Tensor<B, 2>,
+    ) -> Tensor<B, 2> {
         let c = self.coeffs[k];
         a.clone() + problem.drift_vjp(x, c.t, a).mul_scalar(c.dt)
     }
@@ -132,16 +138,16 @@ impl Integrator for ExponentialOu {
     fn coeffs(&self, k: usize) -> StepCoeffs {
         self.coeffs[k]
     }
-    fn mean(&self, _problem: &dyn SocProblem, x: Tensor<2>, k: usize) -> Tensor<2> {
+    fn mean(&self, _problem: &dyn SocProblem, x: Tensor<B, 2>, k: usize) -> Tensor<B, 2> {
         x.mul_scalar(self.decay[k])
     }
     fn mean_vjp(
         &self,
         _problem: &dyn SocProblem,
-        _x: Tensor<2>,
+        _x: Tensor<B, 2>,
         k: usize,
-        a: Tensor<2>,
-    ) -> Tensor<2> {
+        a: Tensor<B, 2>,
+    ) -> Tensor<B, 2> {
         a.mul_scalar(self.decay[k])
     }
 }

@@ -10,13 +10,15 @@ use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::gelu;
 use burn::tensor::TensorData;
+use socbench_targets::backend::{Device, B};
 
 use crate::control::Control;
 use crate::sampling::SamplingProblem;
 
 /// Shape of the control network. `depth` counts the Linear layers of f1 (the paper's
 /// "6-layer, 256 units": 6 layers, 5 GELU hidden activations of width 256).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct NetConfig {
     pub width: usize,
     pub depth: usize,
@@ -42,14 +44,14 @@ impl Default for NetConfig {
 }
 
 #[derive(Module, Debug)]
-pub struct ControlNet {
-    f1: Vec<Linear>,
-    f2: Vec<Linear>,
+pub struct ControlNet<B: Backend> {
+    f1: Vec<Linear<B>>,
+    f2: Vec<Linear<B>>,
 }
 
 /// Fourier time features [sin(ω_i t), cos(ω_i t)], ω = linspace(0.1, 100, F) (as in the peer
 /// codebases' PISGRADNet/FourierMLP), computed on the host for the scalar t: [1, 2F].
-pub fn time_features(t: f64, f: usize, device: &Device) -> Tensor<2> {
+pub fn time_features(t: f64, f: usize, device: &Device) -> Tensor<B, 2> {
     let omega = |i: usize| {
         if f > 1 {
             0.1 + (100.0 - 0.1) * i as f64 / (f - 1) as f64
@@ -63,7 +65,7 @@ pub fn time_features(t: f64, f: usize, device: &Device) -> Tensor<2> {
     Tensor::from_data(TensorData::new(v, [1, 2 * f]), device)
 }
 
-fn mlp(dims: &[usize], device: &Device) -> Vec<Linear> {
+fn mlp(dims: &[usize], device: &Device) -> Vec<Linear<B>> {
     let n = dims.len() - 1;
     (0..n)
         .map(|i| {
@@ -76,7 +78,7 @@ fn mlp(dims: &[usize], device: &Device) -> Vec<Linear> {
         .collect()
 }
 
-fn run_mlp(layers: &[Linear], mut h: Tensor<2>) -> Tensor<2> {
+fn run_mlp(layers: &[Linear<B>], mut h: Tensor<B, 2>) -> Tensor<B, 2> {
     let n = layers.len();
     for (i, l) in layers.iter().enumerate() {
         h = l.forward(h);
@@ -87,7 +89,7 @@ fn run_mlp(layers: &[Linear], mut h: Tensor<2>) -> Tensor<2> {
     h
 }
 
-impl ControlNet {
+impl ControlNet<B> {
     /// Parameters are initialised from the device's seeded RNG (see [`Device::seed`]).
     pub fn new(d: usize, cfg: &NetConfig, device: &Device) -> Self {
         assert!(cfg.depth >= 2, "depth >= 2");
@@ -102,7 +104,13 @@ impl ControlNet {
 
     /// u(x, t) = f1(x, t) + f2(t) · base, with `base` = x/η² (eq. 52) or x/η² + ∇log ρ (eq. 53).
     /// `t_unit` is t/T ∈ [0, 1].
-    pub fn forward(&self, x: Tensor<2>, t_unit: f64, fourier: usize, base: Tensor<2>) -> Tensor<2> {
+    pub fn forward(
+        &self,
+        x: Tensor<B, 2>,
+        t_unit: f64,
+        fourier: usize,
+        base: Tensor<B, 2>,
+    ) -> Tensor<B, 2> {
         let [b, _] = x.dims();
         let tf = time_features(t_unit, fourier, &x.device());
         let h = Tensor::cat(vec![x, tf.clone().expand([b, 2 * fourier])], 1);
@@ -112,13 +120,13 @@ impl ControlNet {
 
 /// A network used as the control of a DDS sampling problem.
 pub struct NetworkControl<'a> {
-    pub net: ControlNet,
+    pub net: ControlNet<B>,
     pub cfg: NetConfig,
     pub problem: &'a SamplingProblem,
 }
 
 impl Control for NetworkControl<'_> {
-    fn eval(&self, x: Tensor<2>, t: f64) -> Tensor<2> {
+    fn eval(&self, x: Tensor<B, 2>, t: f64) -> Tensor<B, 2> {
         let eta2 = self.problem.eta * self.problem.eta;
         let mut base = x.clone().mul_scalar(1.0 / eta2);
         if self.cfg.langevin {

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use burn::prelude::*;
+use socbench_targets::backend::Device;
 
 use crate::control::{Control, OptimalGmmControl, ZeroControl};
 use crate::metrics::{control_l2, mode_tvd, sinkhorn_divergence, LogWeightStats, SinkhornConfig};

@@ -4,6 +4,7 @@
 
 use burn::prelude::*;
 use rand_chacha::ChaCha20Rng;
+use socbench_targets::backend::{Device, B};
 
 use crate::counter::EvalCounter;
 use crate::integrator::Integrator;
@@ -14,21 +15,21 @@ pub trait SocProblem: Send + Sync {
     /// σ(t).
     fn sigma(&self, t: f64) -> f64;
     /// Uncontrolled drift b(x, t), x [B, d].
-    fn drift(&self, x: Tensor<2>, t: f64) -> Tensor<2>;
+    fn drift(&self, x: Tensor<B, 2>, t: f64) -> Tensor<B, 2>;
     /// Jacobian-vector product (∇_x b) v.
-    fn drift_jvp(&self, x: Tensor<2>, t: f64, v: Tensor<2>) -> Tensor<2>;
+    fn drift_jvp(&self, x: Tensor<B, 2>, t: f64, v: Tensor<B, 2>) -> Tensor<B, 2>;
     /// Transposed product (∇_x b)ᵀ a (the adjoint's drift term, eq. 18).
-    fn drift_vjp(&self, x: Tensor<2>, t: f64, a: Tensor<2>) -> Tensor<2>;
+    fn drift_vjp(&self, x: Tensor<B, 2>, t: f64, a: Tensor<B, 2>) -> Tensor<B, 2>;
     /// Running cost f(x, t) → [B]; `None` when f ≡ 0.
-    fn running_cost(&self, x: Tensor<2>, t: f64) -> Option<Tensor<1>>;
+    fn running_cost(&self, x: Tensor<B, 2>, t: f64) -> Option<Tensor<B, 1>>;
     /// ∇_x f(x, t); `None` when f ≡ 0.
-    fn running_cost_grad(&self, x: Tensor<2>, t: f64) -> Option<Tensor<2>>;
+    fn running_cost_grad(&self, x: Tensor<B, 2>, t: f64) -> Option<Tensor<B, 2>>;
     /// Terminal cost g(x) → [B].
-    fn terminal_cost(&self, x: Tensor<2>) -> Tensor<1>;
+    fn terminal_cost(&self, x: Tensor<B, 2>) -> Tensor<B, 1>;
     /// ∇_x g(x).
-    fn terminal_cost_grad(&self, x: Tensor<2>) -> Tensor<2>;
+    fn terminal_cost_grad(&self, x: Tensor<B, 2>) -> Tensor<B, 2>;
     /// `n` draws from the initial law p0.
-    fn sample_initial(&self, n: usize, rng: &mut ChaCha20Rng, device: &Device) -> Tensor<2>;
+    fn sample_initial(&self, n: usize, rng: &mut ChaCha20Rng, device: &Device) -> Tensor<B, 2>;
     /// The discretisation used for this problem.
     fn integrator(&self) -> &dyn Integrator;
     /// The counter every target evaluation goes through.

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use burn::prelude::*;
 use rand_chacha::ChaCha20Rng;
+use socbench_targets::backend::{Device, B};
 
 use crate::counter::EvalCounter;
 use crate::integrator::{ExponentialOu, Integrator};
@@ -85,7 +86,7 @@ impl SamplingProblem {
     }
 
     /// log N(x; 0, η²I) for x [B, d].
-    pub fn log_prior(&self, x: Tensor<2>) -> Tensor<1> {
+    pub fn log_prior(&self, x: Tensor<B, 2>) -> Tensor<B, 1> {
         let [b, d] = x.dims();
         let e2 = self.eta * self.eta;
         x.square()
@@ -96,7 +97,7 @@ impl SamplingProblem {
     }
 
     /// ∇ log ρ through the evaluation counter (used by the Langevin-preconditioned network).
-    pub fn target_score(&self, x: Tensor<2>) -> Tensor<2> {
+    pub fn target_score(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         self.counter.add_gradient(x.dims()[0]);
         self.target.grad_log_density(x)
     }
@@ -109,30 +110,30 @@ impl SocProblem for SamplingProblem {
     fn sigma(&self, t: f64) -> f64 {
         self.eta * (2.0 * self.schedule.zeta(t)).sqrt()
     }
-    fn drift(&self, x: Tensor<2>, t: f64) -> Tensor<2> {
+    fn drift(&self, x: Tensor<B, 2>, t: f64) -> Tensor<B, 2> {
         x.mul_scalar(-self.schedule.zeta(t))
     }
-    fn drift_jvp(&self, _x: Tensor<2>, t: f64, v: Tensor<2>) -> Tensor<2> {
+    fn drift_jvp(&self, _x: Tensor<B, 2>, t: f64, v: Tensor<B, 2>) -> Tensor<B, 2> {
         v.mul_scalar(-self.schedule.zeta(t))
     }
-    fn drift_vjp(&self, _x: Tensor<2>, t: f64, a: Tensor<2>) -> Tensor<2> {
+    fn drift_vjp(&self, _x: Tensor<B, 2>, t: f64, a: Tensor<B, 2>) -> Tensor<B, 2> {
         a.mul_scalar(-self.schedule.zeta(t))
     }
-    fn running_cost(&self, _x: Tensor<2>, _t: f64) -> Option<Tensor<1>> {
+    fn running_cost(&self, _x: Tensor<B, 2>, _t: f64) -> Option<Tensor<B, 1>> {
         None
     }
-    fn running_cost_grad(&self, _x: Tensor<2>, _t: f64) -> Option<Tensor<2>> {
+    fn running_cost_grad(&self, _x: Tensor<B, 2>, _t: f64) -> Option<Tensor<B, 2>> {
         None
     }
-    fn terminal_cost(&self, x: Tensor<2>) -> Tensor<1> {
+    fn terminal_cost(&self, x: Tensor<B, 2>) -> Tensor<B, 1> {
         self.counter.add_density(x.dims()[0]);
         self.log_prior(x.clone()) - self.target.log_density(x)
     }
-    fn terminal_cost_grad(&self, x: Tensor<2>) -> Tensor<2> {
+    fn terminal_cost_grad(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         self.counter.add_gradient(x.dims()[0]);
         x.clone().mul_scalar(-1.0 / (self.eta * self.eta)) - self.target.grad_log_density(x)
     }
-    fn sample_initial(&self, n: usize, rng: &mut ChaCha20Rng, device: &Device) -> Tensor<2> {
+    fn sample_initial(&self, n: usize, rng: &mut ChaCha20Rng, device: &Device) -> Tensor<B, 2> {
         let d = self.dim();
         tensor2_from_f32(normals_f32(rng, n * d), n, d, device).mul_scalar(self.eta)
     }

@@ -10,6 +10,7 @@
 
 use burn::prelude::*;
 use rand_chacha::ChaCha20Rng;
+use socbench_targets::backend::{Device, B};
 
 use crate::control::Control;
 use crate::problem::SocProblem;
@@ -28,31 +29,31 @@ pub struct SimOptions {
 /// A batch of simulated paths.
 pub struct Trajectories {
     /// X_0..X_N if stored, else only [X_N].
-    pub states: Vec<Tensor<2>>,
+    pub states: Vec<Tensor<B, 2>>,
     /// ξ_0..ξ_{N−1} if stored.
-    pub noise: Vec<Tensor<2>>,
+    pub noise: Vec<Tensor<B, 2>>,
     /// u_0..u_{N−1} (detached) if stored.
-    pub controls: Vec<Tensor<2>>,
-    pub running_cost: Tensor<1>,
-    pub terminal_cost: Tensor<1>,
-    pub control_cost: Tensor<1>,
-    pub stochastic_integral: Tensor<1>,
+    pub controls: Vec<Tensor<B, 2>>,
+    pub running_cost: Tensor<B, 1>,
+    pub terminal_cost: Tensor<B, 1>,
+    pub control_cost: Tensor<B, 1>,
+    pub stochastic_integral: Tensor<B, 1>,
 }
 
 impl Trajectories {
-    pub fn final_state(&self) -> Tensor<2> {
+    pub fn final_state(&self) -> Tensor<B, 2> {
         self.states.last().expect("at least one state").clone()
     }
     /// W(X, 0) = Σ f Δt + g(X_N) (eq. 3).
-    pub fn work(&self) -> Tensor<1> {
+    pub fn work(&self) -> Tensor<B, 1> {
         self.running_cost.clone() + self.terminal_cost.clone()
     }
     /// log dP^u/dP along the simulated paths.
-    pub fn log_rnd_reference(&self) -> Tensor<1> {
+    pub fn log_rnd_reference(&self) -> Tensor<B, 1> {
         self.control_cost.clone() + self.stochastic_integral.clone()
     }
     /// log importance weights log(dQ/dP^u · Z) = −(W + log dP^u/dP) (eq. 61).
-    pub fn log_weights(&self) -> Tensor<1> {
+    pub fn log_weights(&self) -> Tensor<B, 1> {
         (self.work() + self.log_rnd_reference()).neg()
     }
 }
@@ -70,7 +71,7 @@ pub fn simulate(
     let d = problem.dim();
     let integ = problem.integrator();
     let mut x = problem.sample_initial(n, rng, device);
-    let zeros = || Tensor::<1>::zeros([n], device);
+    let zeros = || Tensor::<B, 1>::zeros([n], device);
     let (mut running, mut control, mut stoch) = (zeros(), zeros(), zeros());
     let mut states = Vec::new();
     let mut noise = Vec::new();

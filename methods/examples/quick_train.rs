@@ -2,7 +2,6 @@
 //! `cargo run --release -p socbench-methods --example quick_train -- tr-lv`
 use std::sync::Arc;
 
-use burn::prelude::*;
 use socbench_harness::network::NetConfig;
 use socbench_harness::rng::StreamKey;
 use socbench_harness::sampling::SamplingProblem;
@@ -44,7 +43,15 @@ fn main() {
         ..Default::default()
     };
     let key = StreamKey::new("quick", method.name(), 2, 0);
-    let h = train(&problem, method, &cfg, &key, &Device::flex(), &mut |_| {}).unwrap();
+    let h = train(
+        &problem,
+        method,
+        &cfg,
+        &key,
+        &socbench_targets::backend::flex(),
+        &mut |_| {},
+    )
+    .unwrap();
     print!("{}", h.to_csv());
     eprintln!("status: {}", h.status.as_str());
 }

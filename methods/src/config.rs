@@ -1,5 +1,6 @@
 //! Training configuration (App. E.1 defaults) and its validation.
 
+use serde::{Deserialize, Serialize};
 use socbench_harness::network::NetConfig;
 use thiserror::Error;
 
@@ -32,7 +33,8 @@ fn check(
 }
 
 /// Trust-region settings (Algorithm 2).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct TrConfig {
     /// Trust-region bound ε on KL(P^{u_{i+1}} | P^{u_i}).
     pub epsilon: f64,
@@ -63,7 +65,8 @@ impl Default for TrConfig {
 }
 
 /// Everything a training run needs.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct TrainConfig {
     /// Gradient steps of the non-trust-region methods.
     pub steps: usize,

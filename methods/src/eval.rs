@@ -1,6 +1,5 @@
 //! Evaluation of a control during training (App. E.2 protocol), not counted as training cost.
 
-use burn::prelude::*;
 use rand_chacha::ChaCha20Rng;
 use socbench_harness::control::{Control, OptimalGmmControl};
 use socbench_harness::metrics::{
@@ -8,6 +7,7 @@ use socbench_harness::metrics::{
 };
 use socbench_harness::sampling::SamplingProblem;
 use socbench_harness::simulate::{simulate, SimOptions};
+use socbench_targets::backend::Device;
 use socbench_targets::tensor_util::to_f64;
 
 use crate::history::EvalRow;

@@ -1,6 +1,7 @@
 //! SOC methods (paper Sec. 2–3, Algorithm 2): RE, CE, LV, AM, SOCM and the trust-region variants
 //! TR-LV, TR-SOCM, TR-CE, behind one entry point [`train()`].
 
+pub mod clip;
 pub mod config;
 pub mod dual;
 pub mod eval;
@@ -8,6 +9,8 @@ pub mod history;
 pub mod losses;
 pub mod method;
 pub mod paths;
+pub mod profile;
+pub mod record;
 pub mod train;
 
 pub use config::{ConfigError, TrConfig, TrainConfig};

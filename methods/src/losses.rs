@@ -6,26 +6,27 @@ use burn::tensor::TensorData;
 use socbench_harness::control::Control;
 use socbench_harness::problem::SocProblem;
 use socbench_harness::simulate::Trajectories;
+use socbench_targets::backend::{Device, B};
 use socbench_targets::tensor_util::logsumexp;
 
 use crate::paths::PathBatch;
 
 /// Self-normalised weights softmax(τ log w), detached, as a tensor [K].
-pub fn tilted_weights(log_w: &[f64], tau: f64, device: &Device) -> Tensor<1> {
+pub fn tilted_weights(log_w: &[f64], tau: f64, device: &Device) -> Tensor<B, 1> {
     let a: Vec<f64> = log_w.iter().map(|l| tau * l).collect();
     let lse = logsumexp(&a);
     let v: Vec<f32> = a.iter().map(|x| (x - lse).exp() as f32).collect();
     Tensor::from_data(TensorData::new(v, [log_w.len()]), device)
 }
 
-fn variance(x: Tensor<1>) -> Tensor<1> {
+fn variance(x: Tensor<B, 1>) -> Tensor<B, 1> {
     let m = x.clone().mean();
     (x - m).square().mean()
 }
 
 /// RE (eq. 46): E[Σ f Δt + g(X_N) + Σ ½h²|u|²] on paths simulated with the autodiff graph kept
 /// (the zero-mean stochastic term is left out: its expectation has zero gradient).
-pub fn relative_entropy(traj: &Trajectories) -> Tensor<1> {
+pub fn relative_entropy(traj: &Trajectories) -> Tensor<B, 1> {
     (traj.work() + traj.control_cost.clone()).mean()
 }
 
@@ -36,10 +37,10 @@ pub fn log_variance(
     problem: &dyn SocProblem,
     u: &dyn Control,
     tau: f64,
-) -> Tensor<1> {
+) -> Tensor<B, 1> {
     let device = batch.states[0].device();
     let lw: Vec<f32> = batch.log_w.iter().map(|l| (tau * l) as f32).collect();
-    let lw = Tensor::<1>::from_data(TensorData::new(lw, [batch.len()]), &device);
+    let lw = Tensor::<B, 1>::from_data(TensorData::new(lw, [batch.len()]), &device);
     variance(lw + batch.log_rnd_v_over_u(problem, u))
 }
 
@@ -50,7 +51,7 @@ pub fn cross_entropy(
     problem: &dyn SocProblem,
     u: &dyn Control,
     tau: f64,
-) -> Tensor<1> {
+) -> Tensor<B, 1> {
     let w = tilted_weights(&batch.log_w, tau, &batch.states[0].device());
     (w * batch.log_rnd_v_over_u(problem, u)).sum()
 }
@@ -62,7 +63,7 @@ pub fn adjoint_matching(
     problem: &dyn SocProblem,
     u: &dyn Control,
     weight_tau: Option<f64>,
-) -> Tensor<1> {
+) -> Tensor<B, 1> {
     let r = batch.adjoint_residual(problem, u);
     match weight_tau {
         None => r.mean(),

@@ -10,17 +10,18 @@ use burn::tensor::{Int, TensorData};
 use socbench_harness::control::Control;
 use socbench_harness::problem::SocProblem;
 use socbench_harness::simulate::Trajectories;
+use socbench_targets::backend::B;
 
 /// A batch (or buffer) of stored paths.
 pub struct PathBatch {
     /// X_0..X_N, each [K, d].
-    pub states: Vec<Tensor<2>>,
-    pub noise: Vec<Tensor<2>>,
-    pub controls: Vec<Tensor<2>>,
+    pub states: Vec<Tensor<B, 2>>,
+    pub noise: Vec<Tensor<B, 2>>,
+    pub controls: Vec<Tensor<B, 2>>,
     /// log w per path, f64 on the host.
     pub log_w: Vec<f64>,
     /// Lean adjoints a_{k+1} for k = 0..N−1 (scaled by β), if computed.
-    pub adjoints: Option<Vec<Tensor<2>>>,
+    pub adjoints: Option<Vec<Tensor<B, 2>>>,
 }
 
 impl PathBatch {
@@ -45,8 +46,8 @@ impl PathBatch {
     pub fn select(&self, idx: &[usize]) -> PathBatch {
         let device = self.states[0].device();
         let ids: Vec<i64> = idx.iter().map(|&i| i as i64).collect();
-        let t = Tensor::<1, Int>::from_data(TensorData::new(ids, [idx.len()]), &device);
-        let pick = |v: &Vec<Tensor<2>>| {
+        let t = Tensor::<B, 1, Int>::from_data(TensorData::new(ids, [idx.len()]), &device);
+        let pick = |v: &Vec<Tensor<B, 2>>| {
             v.iter()
                 .map(|x| x.clone().select(0, t.clone()))
                 .collect::<Vec<_>>()
@@ -88,10 +89,10 @@ impl PathBatch {
     }
 
     /// log dP^v/dP^u on these paths, per path [K], tracked through `u`.
-    pub fn log_rnd_v_over_u(&self, problem: &dyn SocProblem, u: &dyn Control) -> Tensor<1> {
+    pub fn log_rnd_v_over_u(&self, problem: &dyn SocProblem, u: &dyn Control) -> Tensor<B, 1> {
         let integ = problem.integrator();
         let k_paths = self.len();
-        let mut acc = Tensor::<1>::zeros([k_paths], &self.states[0].device());
+        let mut acc = Tensor::<B, 1>::zeros([k_paths], &self.states[0].device());
         for k in 0..integ.num_steps() {
             let c = integ.coeffs(k);
             let du = self.controls[k].clone() - u.eval(self.states[k].clone(), c.t);
@@ -110,11 +111,11 @@ impl PathBatch {
 
     /// Σ_k ½ h_k² |u_k + (s_k/h_k) a_{k+1}|² per path: the adjoint-matching residual, whose
     /// regression target −(s/h) a_{k+1} is the discrete counterpart of −σᵀã (eq. 18–19).
-    pub fn adjoint_residual(&self, problem: &dyn SocProblem, u: &dyn Control) -> Tensor<1> {
+    pub fn adjoint_residual(&self, problem: &dyn SocProblem, u: &dyn Control) -> Tensor<B, 1> {
         let adj = self.adjoints.as_ref().expect("compute_adjoints first");
         let integ = problem.integrator();
         let k_paths = self.len();
-        let mut acc = Tensor::<1>::zeros([k_paths], &self.states[0].device());
+        let mut acc = Tensor::<B, 1>::zeros([k_paths], &self.states[0].device());
         for k in 0..integ.num_steps() {
             let c = integ.coeffs(k);
             let r = u.eval(self.states[k].clone(), c.t) + adj[k].clone().mul_scalar(c.s / c.h);
@@ -128,7 +129,7 @@ impl PathBatch {
     }
 
     /// The regression target −(s_k/h_k) a_{k+1} of step k.
-    pub fn adjoint_target(&self, problem: &dyn SocProblem, k: usize) -> Tensor<2> {
+    pub fn adjoint_target(&self, problem: &dyn SocProblem, k: usize) -> Tensor<B, 2> {
         let c = problem.integrator().coeffs(k);
         self.adjoints.as_ref().expect("compute_adjoints first")[k]
             .clone()

@@ -3,8 +3,8 @@
 
 use std::time::Instant;
 
-use burn::grad_clipping::GradientClippingConfig;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::adaptor::OptimizerAdaptor;
+use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
 use burn::prelude::*;
 use rand::seq::index::sample;
 use rand::RngCore;
@@ -13,8 +13,10 @@ use socbench_harness::problem::SocProblem;
 use socbench_harness::rng::StreamKey;
 use socbench_harness::sampling::SamplingProblem;
 use socbench_harness::simulate::{simulate, SimOptions};
+use socbench_targets::backend::{self, Device, B};
 use socbench_targets::tensor_util::to_f64;
 
+use crate::clip::clip_global_norm;
 use crate::config::{ConfigError, TrainConfig};
 use crate::dual::solve_dual;
 use crate::eval::evaluate;
@@ -43,8 +45,8 @@ pub fn train(
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<History, ConfigError> {
     cfg.validate(method)?;
-    let ad = device.clone().autodiff();
-    ad.seed(key.stream("init").next_u64());
+    let ad = backend::autodiff(device);
+    backend::seed(&ad, key.stream("init").next_u64());
     let mut run = Run {
         problem,
         method,
@@ -56,9 +58,8 @@ pub fn train(
             cfg: cfg.net.clone(),
             problem,
         },
-        optim: AdamConfig::new()
-            .with_grad_clipping(Some(GradientClippingConfig::Norm(cfg.clip as f32)))
-            .init(),
+        // Clipping is applied by `clip_global_norm` (global norm, App. E.1), not by burn.
+        optim: AdamConfig::new().init(),
         rows: Vec::new(),
         clock: Instant::now(),
         eval_evals: 0,
@@ -87,7 +88,7 @@ struct Run<'a> {
     key: &'a StreamKey,
     device: Device,
     control: NetworkControl<'a>,
-    optim: burn::optim::ModuleOptimizer,
+    optim: OptimizerAdaptor<Adam, ControlNet<B>, B>,
     rows: Vec<EvalRow>,
     clock: Instant,
     /// Target evaluations spent by evaluation (subtracted from the training count).
@@ -124,8 +125,8 @@ impl<'a> Run<'a> {
     }
 
     /// One optimiser step; `Err` if the loss is not finite or explodes.
-    fn step(&mut self, loss: Tensor<1>, step: usize) -> Result<f64, Status> {
-        let v = f64::from(loss.clone().into_scalar::<f32>());
+    fn step(&mut self, loss: Tensor<B, 1>, step: usize) -> Result<f64, Status> {
+        let v = loss.clone().into_scalar().to_f64();
         if !v.is_finite() || v.abs() > self.cfg.divergence_threshold {
             return Err(Status::Diverged {
                 step,
@@ -136,8 +137,19 @@ impl<'a> Run<'a> {
                 ),
             });
         }
-        let grads = GradientsParams::from_grads(loss.backward(), &self.control.net);
-        let net: ControlNet = self.control.net.clone();
+        let mut grads = GradientsParams::from_grads(loss.backward(), &self.control.net);
+        let norm = clip_global_norm(&self.control.net, &mut grads, self.cfg.clip);
+        if !norm.is_finite() {
+            return Err(Status::Diverged {
+                step,
+                message: format!(
+                    "{} diverged at step {step} (seed {}): gradient norm = {norm}",
+                    self.method.label(),
+                    self.key.seed
+                ),
+            });
+        }
+        let net = self.control.net.clone();
         self.control.net = self.optim.step(self.cfg.lr, net, grads);
         Ok(v)
     }
@@ -231,7 +243,7 @@ impl<'a> Run<'a> {
         let every = (tr.refreshes / self.cfg.evals).max(1);
         let mut prod = 1.0;
         let mut step = 0;
-        let mut previous: Option<ControlNet> = None;
+        let mut previous: Option<ControlNet<B>> = None;
         for it in 0..tr.refreshes {
             let mut buffer = self.collect(tr.buffer, &mut rng);
             // KL(P^{u_i} | P^{u_{i−1}}) actually reached by the last update, on fresh paths of u_i.

@@ -1,6 +1,7 @@
 //! Neal's funnel (App. E.3 / Beyond-ELBOs benchmark): x₁ ~ N(0, 3²), x_{2:d} | x₁ ~ N(0, e^{x₁} I).
 //! Normalised, so log Z = 0; no mode structure.
 
+use crate::backend::B;
 use burn::prelude::*;
 use rand::Rng;
 use rand_chacha::ChaCha20Rng;
@@ -31,7 +32,7 @@ impl Target for Funnel {
     fn prior_std(&self) -> f64 {
         1.0
     }
-    fn log_density(&self, x: Tensor<2>) -> Tensor<1> {
+    fn log_density(&self, x: Tensor<B, 2>) -> Tensor<B, 1> {
         let [b, d] = x.dims();
         let s2 = self.scale * self.scale;
         let x1 = x.clone().narrow(1, 0, 1); // [B,1]
@@ -50,7 +51,7 @@ impl Target for Funnel {
             - x1.add_scalar(LN_2PI).mul_scalar(0.5 * (d - 1) as f64);
         (lp1 + lpr).reshape([b])
     }
-    fn grad_log_density(&self, x: Tensor<2>) -> Tensor<2> {
+    fn grad_log_density(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         let d = x.dims()[1];
         let s2 = self.scale * self.scale;
         let x1 = x.clone().narrow(1, 0, 1);

@@ -10,6 +10,7 @@
 
 use std::sync::Mutex;
 
+use crate::backend::{Device, B};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use burn::tensor::TensorData;
@@ -42,10 +43,10 @@ pub struct GaussianMixture {
 
 #[derive(Clone)]
 struct DeviceParams {
-    means: Tensor<2>,   // [K, d]
-    rot: Tensor<3>,     // [K, d, d]
-    rot_t: Tensor<3>,   // [K, d, d]
-    eigvals: Tensor<2>, // [K, d]
+    means: Tensor<B, 2>,   // [K, d]
+    rot: Tensor<B, 3>,     // [K, d, d]
+    rot_t: Tensor<B, 3>,   // [K, d, d]
+    eigvals: Tensor<B, 2>, // [K, d]
 }
 
 impl GaussianMixture {
@@ -175,7 +176,7 @@ impl GaussianMixture {
         }
         let (k, d) = (self.weights.len(), self.d);
         let f = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
-        let rot = Tensor::<3>::from_data(TensorData::new(f(&self.rotations), [k, d, d]), device);
+        let rot = Tensor::<B, 3>::from_data(TensorData::new(f(&self.rotations), [k, d, d]), device);
         let p = DeviceParams {
             means: Tensor::from_data(TensorData::new(f(&self.means), [k, d]), device),
             rot_t: rot.clone().swap_dims(1, 2),
@@ -190,10 +191,10 @@ impl GaussianMixture {
     /// mixture, [B, K], and the whitened residuals (y ⊙ inv) [K, B, d] used by the gradient.
     fn component_terms(
         &self,
-        x: Tensor<2>,
+        x: Tensor<B, 2>,
         alpha: f64,
         c: f64,
-    ) -> (Tensor<2>, Tensor<3>, Tensor<3>) {
+    ) -> (Tensor<B, 2>, Tensor<B, 3>, Tensor<B, 3>) {
         let device = x.device();
         let p = self.device_params(&device);
         let [b, d] = x.dims();
@@ -210,14 +211,14 @@ impl GaussianMixture {
             .iter()
             .map(|w| (w.ln() - 0.5 * d as f64 * LN_2PI) as f32)
             .collect();
-        let logw = Tensor::<1>::from_data(TensorData::new(logw, [k]), &device).reshape([k, 1]);
+        let logw = Tensor::<B, 1>::from_data(TensorData::new(logw, [k]), &device).reshape([k, 1]);
         let logp = (logw - logdet.mul_scalar(0.5) - quad.mul_scalar(0.5)).swap_dims(0, 1); // [B,K]
         (logp, yi, p.rot_t)
     }
 
     /// log Σ_k π_k N(x | α μ_k, α² Σ_k + c I) for x [B, d] → [B] (normalised; eq. 55 with
     /// α = e^{−∫_t^T ζ}, c = η²(1 − α²)).
-    pub fn log_marginal(&self, x: Tensor<2>, alpha: f64, c: f64) -> Tensor<1> {
+    pub fn log_marginal(&self, x: Tensor<B, 2>, alpha: f64, c: f64) -> Tensor<B, 1> {
         let (logp, _, _) = self.component_terms(x, alpha, c);
         let b = logp.dims()[0];
         logsumexp_dim(logp, 1).reshape([b])
@@ -225,7 +226,7 @@ impl GaussianMixture {
 
     /// ∇_x of [`log_marginal`](Self::log_marginal): Σ_k r_k(x) · (−(α²Σ_k + cI)^{-1}(x − α μ_k)),
     /// with responsibilities r = softmax_k(log π_k N_k).
-    pub fn grad_log_marginal(&self, x: Tensor<2>, alpha: f64, c: f64) -> Tensor<2> {
+    pub fn grad_log_marginal(&self, x: Tensor<B, 2>, alpha: f64, c: f64) -> Tensor<B, 2> {
         let (logp, yi, rot_t) = self.component_terms(x, alpha, c);
         let r = softmax(logp, 1).swap_dims(0, 1).unsqueeze_dim::<3>(2); // [K, B, 1]
         let g = yi.matmul(rot_t).neg(); // [K, B, d]
@@ -321,10 +322,10 @@ impl Target for GaussianMixture {
     fn prior_std(&self) -> f64 {
         self.eta
     }
-    fn log_density(&self, x: Tensor<2>) -> Tensor<1> {
+    fn log_density(&self, x: Tensor<B, 2>) -> Tensor<B, 1> {
         self.log_marginal(x, 1.0, 0.0).add_scalar(self.log_z)
     }
-    fn grad_log_density(&self, x: Tensor<2>) -> Tensor<2> {
+    fn grad_log_density(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         self.grad_log_marginal(x, 1.0, 0.0)
     }
     fn log_z(&self) -> f64 {

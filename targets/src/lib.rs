@@ -4,6 +4,7 @@
 //!
 //! All targets implement [`Target`]; [`build`] makes one by name with validated parameters.
 
+pub mod backend;
 pub mod error;
 pub mod funnel;
 pub mod gmm;
@@ -15,6 +16,7 @@ pub mod tensor_util;
 pub use error::TargetError;
 pub use registry::{build, TargetSpec, TARGET_NAMES};
 
+use crate::backend::B;
 use burn::prelude::*;
 use rand_chacha::ChaCha20Rng;
 
@@ -35,9 +37,9 @@ pub trait Target: Send + Sync {
     /// Default prior standard deviation η of the DDS reference process for this target (App. E.1).
     fn prior_std(&self) -> f64;
     /// log ρ(x) for a batch `x` of shape [B, d]; returns [B].
-    fn log_density(&self, x: Tensor<2>) -> Tensor<1>;
+    fn log_density(&self, x: Tensor<B, 2>) -> Tensor<B, 1>;
     /// ∇ log ρ(x) for a batch `x` of shape [B, d]; returns [B, d].
-    fn grad_log_density(&self, x: Tensor<2>) -> Tensor<2>;
+    fn grad_log_density(&self, x: Tensor<B, 2>) -> Tensor<B, 2>;
     /// Reference log Z = log ∫ρ, computed in f64 (closed form or quadrature).
     fn log_z(&self) -> f64;
     /// `n` exact samples from ρ/Z, f64 row-major [n, d].

@@ -3,6 +3,7 @@
 //! Z_1 = ∫ exp(−(x² − δ)²) dx by composite Simpson quadrature in f64, and exact samples come from
 //! rejection sampling on the 1-D double-well factor.
 
+use crate::backend::B;
 use burn::prelude::*;
 use rand::Rng;
 use rand_chacha::ChaCha20Rng;
@@ -121,7 +122,7 @@ impl Target for ManyWell {
     fn prior_std(&self) -> f64 {
         self.eta
     }
-    fn log_density(&self, x: Tensor<2>) -> Tensor<1> {
+    fn log_density(&self, x: Tensor<B, 2>) -> Tensor<B, 1> {
         let [b, d] = x.dims();
         let wells = x.clone().narrow(1, 0, self.m);
         let mut out = (wells.square().sub_scalar(self.delta))
@@ -134,7 +135,7 @@ impl Target for ManyWell {
         }
         out.reshape([b])
     }
-    fn grad_log_density(&self, x: Tensor<2>) -> Tensor<2> {
+    fn grad_log_density(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         let d = x.dims()[1];
         let wells = x.clone().narrow(1, 0, self.m);
         // ∂/∂x [−(x² − δ)²] = −4x(x² − δ)

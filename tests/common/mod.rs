@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use burn::prelude::*;
 use socbench::harness::control::Control;
 use socbench::harness::metrics::LogWeightStats;
 use socbench::harness::rng::StreamKey;
@@ -11,9 +10,10 @@ use socbench::harness::sampling::SamplingProblem;
 use socbench::harness::simulate::{simulate, SimOptions};
 use socbench::targets::tensor_util::to_f64;
 use socbench::targets::Target;
+use socbench_targets::backend::Device;
 
 pub fn device() -> Device {
-    Device::flex()
+    socbench_targets::backend::flex()
 }
 
 pub fn problem(target: Arc<dyn Target>, steps: usize) -> SamplingProblem {

@@ -1,6 +1,5 @@
 //! `cargo xtask oracle`: the discretisation floor of every target, as a table or CSV.
 
-use burn::prelude::Device;
 use clap::{Args, ValueEnum};
 use socbench_harness::oracle::{oracle, OracleConfig, OracleRow};
 use socbench_targets::TARGET_NAMES;
@@ -82,7 +81,7 @@ pub fn run(args: OracleArgs) -> Result<(), String> {
         ..Default::default()
     };
     cfg.sinkhorn.epsilon_rel = args.sinkhorn_eps_rel;
-    let device = Device::flex();
+    let device = socbench_targets::backend::flex();
     let mut rows: Vec<OracleRow> = Vec::new();
     for t in &args.targets {
         let dims = args.dims.clone().unwrap_or_else(|| paper_dims(t));

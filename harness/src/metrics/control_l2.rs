@@ -4,6 +4,7 @@
 
 use burn::prelude::*;
 use rand_chacha::ChaCha20Rng;
+use socbench_targets::backend::{Device, B};
 
 use crate::control::Control;
 use crate::problem::SocProblem;
@@ -22,7 +23,7 @@ pub fn control_l2(
     let d = problem.dim();
     let integ = problem.integrator();
     let mut x = problem.sample_initial(n, rng, device);
-    let mut acc = Tensor::<1>::zeros([n], device);
+    let mut acc = Tensor::<B, 1>::zeros([n], device);
     for k in 0..integ.num_steps() {
         let c = integ.coeffs(k);
         let us = u_star.eval(x.clone(), c.t).detach();

@@ -1,0 +1,94 @@
+//! One cell of a sweep: build the target and the DDS problem, train, write `history.csv` and
+//! `manifest.json` into a run directory that must not already hold a run.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use socbench_harness::rng::StreamKey;
+use socbench_harness::sampling::SamplingProblem;
+use socbench_methods::record::{config_hash, git_commit, write_run, Manifest, RecordError};
+use socbench_methods::{train, ConfigError, History, Method, Progress, Status, TrainConfig};
+use socbench_targets::backend::{self, Device};
+use socbench_targets::{build, TargetError, TargetSpec};
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct CellSpec {
+    pub experiment: String,
+    pub target: String,
+    pub dim: usize,
+    pub method: Method,
+    pub seed: u64,
+    /// Name of the profile the config came from (recorded in the manifest).
+    pub profile: String,
+    pub config: TrainConfig,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CellError {
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    #[error("{0}")]
+    Problem(String),
+}
+
+impl CellSpec {
+    /// The random-stream key (experiment, method, d, seed).
+    pub fn key(&self) -> StreamKey {
+        StreamKey::new(&self.experiment, self.method.name(), self.dim, self.seed)
+    }
+}
+
+/// Runs the cell on `device` and writes it to `dir`. A diverged run is written too (status
+/// `diverged`); errors are only for invalid input or an unwritable/occupied directory.
+pub fn run_cell(
+    spec: &CellSpec,
+    device: &Device,
+    dir: &Path,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<(History, Manifest), CellError> {
+    let target = build(&TargetSpec::new(&spec.target, spec.dim))?;
+    spec.config.validate(spec.method)?;
+    socbench_methods::record::claim_dir(dir)?;
+    let problem = SamplingProblem::new(Arc::from(target), spec.config.time_steps)
+        .map_err(|e| CellError::Problem(e.to_string()))?;
+    let clock = Instant::now();
+    let history = train(
+        &problem,
+        spec.method,
+        &spec.config,
+        &spec.key(),
+        device,
+        progress,
+    )?;
+    let message = match &history.status {
+        Status::Diverged { message, .. } => Some(message.clone()),
+        Status::Finished => None,
+    };
+    let manifest = Manifest {
+        status: history.status.as_str().to_string(),
+        message,
+        experiment: spec.experiment.clone(),
+        target: spec.target.clone(),
+        dim: spec.dim,
+        method: spec.method.name().to_string(),
+        seed: spec.seed,
+        profile: spec.profile.clone(),
+        config: spec.config.clone(),
+        config_hash: config_hash(&spec.config),
+        git_commit: git_commit(),
+        backend: backend::name(device),
+        device: format!("{device:?}"),
+        wall_s: clock.elapsed().as_secs_f64(),
+        target_evals: history.last().map_or(0, |r| r.target_evals),
+        evaluations: history.rows.len(),
+        socbench_version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    write_run(dir, &history, &manifest)?;
+    Ok((history, manifest))
+}

@@ -1,0 +1,2 @@
+pub mod config_file;
+pub mod train;

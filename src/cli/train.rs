@@ -1,0 +1,123 @@
+//! `socbench train`: one run with a progress bar, written to a new run directory.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use socbench_experiments::{run_cell, CellSpec};
+use socbench_methods::profile::Profile;
+use socbench_methods::record::fresh_dir;
+use socbench_methods::{Method, Progress};
+use socbench_targets::backend;
+
+use super::config_file;
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Target: gmm, manywell, gmm40, funnel, gaussian.
+    #[arg(long)]
+    target: String,
+    /// Dimension d.
+    #[arg(long)]
+    dim: usize,
+    /// Method: re, ce, lv, am, socm, tr-lv, tr-socm, tr-ce.
+    #[arg(long)]
+    method: String,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Base configuration: paper (App. E.1), cpu (reduced), smoke. Default: paper on cuda, cpu otherwise.
+    #[arg(long)]
+    profile: Option<String>,
+    /// TOML file overriding any fields of the profile's configuration.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Trust-region bound ε (shortcut for `[tr] epsilon`).
+    #[arg(long)]
+    epsilon: Option<f64>,
+    /// Run directory (must not hold a run). Default: a fresh `runs/<target>-d<d>-<method>-s<seed>-<n>`.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Device: flex (default CPU), ndarray, cuda (with `--features cuda`).
+    #[arg(long, default_value = "flex")]
+    device: String,
+    /// Name of the experiment, part of every random stream's key.
+    #[arg(long, default_value = "train")]
+    experiment: String,
+}
+
+pub fn run(a: TrainArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let method: Method = a.method.parse()?;
+    let device = backend::by_name(&a.device)?;
+    let profile: Profile = match &a.profile {
+        Some(p) => p.parse()?,
+        None if a.device == "cuda" => Profile::Paper,
+        None => Profile::Cpu,
+    };
+    let mut config = profile.config();
+    if let Some(path) = &a.config {
+        config = config_file::load(&config, path)?;
+    }
+    if let Some(eps) = a.epsilon {
+        config.tr.epsilon = eps;
+    }
+    let spec = CellSpec {
+        experiment: a.experiment,
+        target: a.target,
+        dim: a.dim,
+        method,
+        seed: a.seed,
+        profile: profile.name().to_string(),
+        config,
+    };
+    let dir = a.out.unwrap_or_else(|| {
+        fresh_dir(
+            &PathBuf::from("runs"),
+            &format!("{}-d{}-{}-s{}", spec.target, spec.dim, method, spec.seed),
+        )
+    });
+    eprintln!(
+        "socbench train: {} on {} d={} seed={} profile={} device={} -> {}",
+        method.label(),
+        spec.target,
+        spec.dim,
+        spec.seed,
+        profile,
+        backend::name(&device),
+        dir.display()
+    );
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{elapsed_precise} [{wide_bar}] step {pos}/{len} {msg} ETA {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(500));
+    let mut on_step = |p: &Progress| {
+        bar.set_length(p.total as u64);
+        bar.set_position(p.step as u64);
+        let lambda = p.lambda.map(|l| format!(" λ={l:.3}")).unwrap_or_default();
+        bar.set_message(format!("loss={:.4e}{lambda}", p.loss));
+    };
+    let (history, manifest) = run_cell(&spec, &device, &dir, &mut on_step)?;
+    bar.finish_and_clear();
+    if let Some(msg) = &manifest.message {
+        eprintln!("diverged: {msg}");
+    }
+    if let Some(r) = history.last() {
+        let l2 = r.control_l2.map(|v| format!("{v:.4}")).unwrap_or("-".into());
+        eprintln!(
+            "{}: step {} target_evals {} control_l2 {l2} |ΔlogZ| {:.4} ESS {:.3} ({:.1} s)",
+            manifest.status, r.step, r.target_evals, r.abs_dlogz, r.ess, manifest.wall_s
+        );
+    }
+    println!("{}", dir.display());
+    Ok(if manifest.status == "finished" {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    })
+}
