@@ -8,7 +8,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "socbench", version, about = "SOC / path-space sampling benchmark")]
+#[command(
+    name = "socbench",
+    version,
+    about = "SOC / path-space sampling benchmark"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

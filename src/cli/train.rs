@@ -34,7 +34,7 @@ pub struct TrainArgs {
     #[arg(long)]
     config: Option<PathBuf>,
     /// Trust-region bound ε (shortcut for `[tr] epsilon`).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     epsilon: Option<f64>,
     /// Run directory (must not hold a run). Default: a fresh `runs/<target>-d<d>-<method>-s<seed>-<n>`.
     #[arg(long)]
@@ -77,6 +77,10 @@ pub fn run(a: TrainArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
             &format!("{}-d{}-{}-s{}", spec.target, spec.dim, method, spec.seed),
         )
     });
+    // Everything that can be wrong with the input is checked before any output.
+    spec.config.validate(method)?;
+    socbench_targets::build(&socbench_targets::TargetSpec::new(&spec.target, spec.dim))?;
+    socbench_methods::record::claim_dir(&dir)?;
     eprintln!(
         "socbench train: {} on {} d={} seed={} profile={} device={} -> {}",
         method.label(),
@@ -108,7 +112,10 @@ pub fn run(a: TrainArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         eprintln!("diverged: {msg}");
     }
     if let Some(r) = history.last() {
-        let l2 = r.control_l2.map(|v| format!("{v:.4}")).unwrap_or("-".into());
+        let l2 = r
+            .control_l2
+            .map(|v| format!("{v:.4}"))
+            .unwrap_or("-".into());
         eprintln!(
             "{}: step {} target_evals {} control_l2 {l2} |ΔlogZ| {:.4} ESS {:.3} ({:.1} s)",
             manifest.status, r.step, r.target_evals, r.abs_dlogz, r.ess, manifest.wall_s
