@@ -17,7 +17,7 @@ const EPS: f64 = 0.1;
 #[test]
 fn tr_lv_steps_by_epsilon_and_terminates_with_lambda_zero() {
     let cfg = TrainConfig {
-        lr: 5e-3,
+        lr: 1e-2,
         // 100 steps: the discretisation floor (KL of u* to the target) is well below ε, so the
         // control can get within ε of the target and λ can reach 0.
         time_steps: 100,
@@ -29,7 +29,7 @@ fn tr_lv_steps_by_epsilon_and_terminates_with_lambda_zero() {
             epsilon: EPS,
             buffer: 2000,
             refreshes: 15,
-            inner_steps: 150,
+            inner_steps: 200,
             minibatch: 500,
             delta: 1e-6,
         },

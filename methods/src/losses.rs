@@ -7,15 +7,17 @@ use socbench_harness::control::Control;
 use socbench_harness::problem::SocProblem;
 use socbench_harness::simulate::Trajectories;
 use socbench_targets::backend::{Device, B};
-use socbench_targets::tensor_util::logsumexp;
 
 use crate::paths::PathBatch;
 
 /// Self-normalised weights softmax(τ log w), detached, as a tensor [K].
 pub fn tilted_weights(log_w: &[f64], tau: f64, device: &Device) -> Tensor<B, 1> {
-    let a: Vec<f64> = log_w.iter().map(|l| tau * l).collect();
-    let lse = logsumexp(&a);
-    let v: Vec<f32> = a.iter().map(|x| (x - lse).exp() as f32).collect();
+    // log_w = −W, and τ = 1/(1+λ): the dual's tilted weights at λ = 1/τ − 1.
+    let w: Vec<f64> = log_w.iter().map(|l| -l).collect();
+    let v: Vec<f32> = crate::dual::tilted_log_weights(&w, 1.0 / tau - 1.0)
+        .into_iter()
+        .map(|l| l.exp() as f32)
+        .collect();
     Tensor::from_data(TensorData::new(v, [log_w.len()]), device)
 }
 
