@@ -1,6 +1,9 @@
-//! Experiments: one sweep cell (target, d, method, seed, profile) run end to end into a run
-//! directory, and (with the replicate issue) one definition per figure/table of the paper.
+//! Experiments: one definition per figure/table of the paper (`defs/*.toml`), the cells of a
+//! sweep and their state on disk, and one cell run end to end into a run directory.
 
 pub mod cell;
+pub mod definition;
+pub mod overlay;
+pub mod sweep;
 
 pub use cell::{run_cell, CellError, CellSpec};

@@ -1,1 +1,10 @@
-//! Markdown/SVG report generation. Filled by the replicate issue.
+//! Reports: load the run directories of a sweep, aggregate them by the protocol of App. E.1
+//! (running mean over 5 evaluations, best of run, mean ± std over seeds), and write markdown
+//! tables next to the paper's numbers plus SVG plots.
+
+pub mod aggregate;
+pub mod load;
+pub mod markdown;
+pub mod paper;
+pub mod protocol;
+pub mod svg;

@@ -1,2 +1,1 @@
-pub mod config_file;
 pub mod train;

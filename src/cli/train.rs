@@ -12,7 +12,7 @@ use socbench_methods::record::fresh_dir;
 use socbench_methods::{Method, Progress};
 use socbench_targets::backend;
 
-use super::config_file;
+use socbench_experiments::overlay as config_file;
 
 #[derive(Args, Debug)]
 pub struct TrainArgs {

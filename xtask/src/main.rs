@@ -1,6 +1,10 @@
-//! `cargo xtask <command>`: project tasks (oracle table; replicate/report/check/bench to come).
+//! `cargo xtask <command>`: project tasks — replicate a figure, write its report, the CI metric
+//! regression check, and the oracle table.
 
+mod check;
 mod oracle;
+mod replicate;
+mod report;
 
 use clap::{Parser, Subcommand};
 
@@ -13,6 +17,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run every cell of an experiment's sweep (resumable), then write its report.
+    Replicate(replicate::ReplicateArgs),
+    /// Write `reports/<experiment>.md` (+ SVG) from the results of a sweep.
+    Report(report::ReportArgs),
+    /// CI metric regression check against `experiments/baselines/check.csv`.
+    Check(check::CheckArgs),
     /// Simulate each target's analytic (GMM: u*) or baseline (u = 0) control and print the
     /// metrics that discretisation alone leaves.
     Oracle(oracle::OracleArgs),
@@ -21,6 +31,9 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Replicate(a) => replicate::run(a),
+        Command::Report(a) => report::run(a),
+        Command::Check(a) => check::run(a),
         Command::Oracle(args) => oracle::run(args),
     };
     if let Err(e) = result {

@@ -22,14 +22,23 @@ fn merge(base: &mut Value, over: Value) {
     }
 }
 
+/// `base` with the fields of the TOML table `over` replaced.
+pub fn overlay_table(
+    base: &TrainConfig,
+    over: &toml::Table,
+    origin: &str,
+) -> Result<TrainConfig, String> {
+    let over = serde_json::to_value(over).map_err(|e| format!("{origin}: {e}"))?;
+    let mut merged = serde_json::to_value(base).expect("config serialises");
+    merge(&mut merged, over);
+    serde_json::from_value(merged).map_err(|e| format!("{origin}: {e}"))
+}
+
 /// `base` with the fields of the TOML text `text` replaced.
 pub fn overlay(base: &TrainConfig, text: &str, origin: &str) -> Result<TrainConfig, String> {
     let file: toml::Table =
         toml::from_str(text).map_err(|e| format!("config file `{origin}`: {e}"))?;
-    let over = serde_json::to_value(file).map_err(|e| format!("config file `{origin}`: {e}"))?;
-    let mut merged = serde_json::to_value(base).expect("config serialises");
-    merge(&mut merged, over);
-    serde_json::from_value(merged).map_err(|e| format!("config file `{origin}`: {e}"))
+    overlay_table(base, &file, &format!("config file `{origin}`"))
 }
 
 pub fn load(base: &TrainConfig, path: &Path) -> Result<TrainConfig, String> {

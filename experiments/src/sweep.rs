@@ -1,0 +1,92 @@
+//! The cells of a sweep and their state on disk under `results/<experiment>/<profile>/`.
+
+use std::path::{Path, PathBuf};
+
+use socbench_methods::record::{config_hash, Manifest};
+
+use crate::cell::CellSpec;
+use crate::definition::{Experiment, Resolved};
+
+/// Every (target, d, method, ε, seed) cell of a resolved profile, in a fixed order.
+pub fn cells(exp: &Experiment, r: &Resolved) -> Vec<CellSpec> {
+    let mut out = Vec::new();
+    for target in &exp.targets {
+        for &dim in &r.dims {
+            for &method in &r.methods {
+                let eps: &[f64] = if method.is_trust_region() {
+                    &exp.epsilons
+                } else {
+                    &[f64::NAN]
+                };
+                for &e in eps {
+                    for seed in 0..r.seeds {
+                        let mut config = r.config.clone();
+                        if e.is_finite() {
+                            config.tr.epsilon = e;
+                        }
+                        out.push(CellSpec {
+                            experiment: exp.name.clone(),
+                            target: target.clone(),
+                            dim,
+                            method,
+                            seed,
+                            profile: r.profile.clone(),
+                            config,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `results/<experiment>/<profile>/<target>-d<d>-<method>[-eps<ε>]-s<seed>`.
+pub fn cell_dir(root: &Path, c: &CellSpec) -> PathBuf {
+    let eps = if c.method.is_trust_region() {
+        format!("-eps{}", c.config.tr.epsilon)
+    } else {
+        String::new()
+    };
+    root.join(&c.experiment).join(&c.profile).join(format!(
+        "{}-d{}-{}{eps}-s{}",
+        c.target, c.dim, c.method, c.seed
+    ))
+}
+
+/// What is on disk for a cell.
+#[derive(Debug)]
+pub enum CellState {
+    /// Nothing, or an interrupted run without a manifest.
+    Todo,
+    /// Finished or diverged with the same configuration.
+    Done(Box<Manifest>),
+    /// A manifest whose configuration hash differs from the current one.
+    Stale(Box<Manifest>),
+}
+
+pub fn state(dir: &Path, c: &CellSpec) -> CellState {
+    let Ok(text) = std::fs::read_to_string(dir.join("manifest.json")) else {
+        return CellState::Todo;
+    };
+    match serde_json::from_str::<Manifest>(&text) {
+        Ok(m) if m.config_hash == config_hash(&c.config) => CellState::Done(Box::new(m)),
+        Ok(m) => CellState::Stale(Box::new(m)),
+        Err(_) => CellState::Todo,
+    }
+}
+
+/// Moves an old run aside to `<dir>.old-<n>` (never deleted): used by `--force` and for
+/// interrupted runs.
+pub fn move_aside(dir: &Path) -> std::io::Result<Option<PathBuf>> {
+    if !dir.exists() {
+        return Ok(None);
+    }
+    let name = dir.file_name().unwrap().to_string_lossy().to_string();
+    let dest = (1..)
+        .map(|n| dir.with_file_name(format!("{name}.old-{n}")))
+        .find(|p| !p.exists())
+        .expect("unbounded");
+    std::fs::rename(dir, &dest)?;
+    Ok(Some(dest))
+}

@@ -1,0 +1,73 @@
+//! Reading the run directories of a sweep: `manifest.json` and `history.csv`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use socbench_methods::record::Manifest;
+
+/// One run: its manifest and its history, column name → series (NaN where a cell is empty).
+#[derive(Clone, Debug)]
+pub struct Run {
+    pub manifest: Manifest,
+    pub columns: BTreeMap<String, Vec<f64>>,
+}
+
+impl Run {
+    pub fn series(&self, metric: &str) -> &[f64] {
+        self.columns.get(metric).map_or(&[], Vec::as_slice)
+    }
+    pub fn diverged(&self) -> bool {
+        self.manifest.status == "diverged"
+    }
+    pub fn epsilon(&self) -> Option<f64> {
+        self.manifest
+            .method
+            .starts_with("tr-")
+            .then_some(self.manifest.config.tr.epsilon)
+    }
+}
+
+pub fn read_history(path: &Path) -> Result<BTreeMap<String, Vec<f64>>, String> {
+    let mut rdr = csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .iter()
+        .map(String::from)
+        .collect();
+    let mut cols: BTreeMap<String, Vec<f64>> =
+        header.iter().map(|h| (h.clone(), Vec::new())).collect();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| format!("{}: {e}", path.display()))?;
+        for (h, v) in header.iter().zip(rec.iter()) {
+            cols.get_mut(h)
+                .expect("header")
+                .push(v.parse().unwrap_or(f64::NAN));
+        }
+    }
+    Ok(cols)
+}
+
+/// Every complete run (with a manifest) directly under `dir`; interrupted runs and runs moved
+/// aside (`*.old-N`) are skipped.
+pub fn load_runs(dir: &Path) -> Result<Vec<Run>, String> {
+    let mut runs = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(runs);
+    };
+    let mut paths: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    paths.sort();
+    for p in paths {
+        if p.to_string_lossy().contains(".old-") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(p.join("manifest.json")) else {
+            continue;
+        };
+        let manifest: Manifest =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+        let columns = read_history(&p.join("history.csv"))?;
+        runs.push(Run { manifest, columns });
+    }
+    Ok(runs)
+}

@@ -1,0 +1,135 @@
+//! A minimal SVG line plot (one panel per metric, one line per method, log-scaled y), written
+//! by hand: the figures are simple and this keeps the build free of font and image libraries.
+
+use std::fmt::Write;
+
+/// One line of a panel: label and (x, y) points (non-finite or non-positive y skipped).
+pub struct Line {
+    pub label: String,
+    pub points: Vec<(f64, f64)>,
+}
+
+const COLORS: [&str; 8] = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+];
+
+/// Panels side by side: (title, lines). x is plotted on a categorical axis of the sorted distinct
+/// x values (the paper's d ∈ {2, 10, 50, …}); y on a log10 scale.
+pub fn panels(panels: &[(String, Vec<Line>)], x_label: &str) -> String {
+    let (pw, ph, m) = (300.0, 240.0, 45.0);
+    let width = pw * panels.len() as f64 + 140.0;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{}" font-family="sans-serif" font-size="11">"#,
+        ph + 30.0
+    );
+    for (i, (title, lines)) in panels.iter().enumerate() {
+        let ox = i as f64 * pw;
+        let mut xs: Vec<f64> = lines
+            .iter()
+            .flat_map(|l| l.points.iter().map(|p| p.0))
+            .collect();
+        xs.sort_by(f64::total_cmp);
+        xs.dedup();
+        let ys: Vec<f64> = lines
+            .iter()
+            .flat_map(|l| l.points.iter().map(|p| p.1))
+            .filter(|y| y.is_finite() && *y > 0.0)
+            .map(f64::log10)
+            .collect();
+        let (lo, hi) = ys
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &y| {
+                (a.min(y), b.max(y))
+            });
+        let (lo, hi) = if lo.is_finite() {
+            (lo.floor(), hi.ceil().max(lo.floor() + 1.0))
+        } else {
+            (0.0, 1.0)
+        };
+        let px = |x: f64| {
+            let j = xs.iter().position(|v| *v == x).unwrap_or(0) as f64;
+            ox + m + j * (pw - 1.5 * m) / (xs.len().max(2) - 1) as f64
+        };
+        let py = |y: f64| 20.0 + (ph - m) * (1.0 - (y.log10() - lo) / (hi - lo));
+        let _ = write!(
+            s,
+            r#"<text x="{}" y="14" text-anchor="middle">{}</text>"#,
+            ox + pw / 2.0,
+            esc(title)
+        );
+        let _ = write!(
+            s,
+            r##"<rect x="{}" y="20" width="{}" height="{}" fill="none" stroke="#888"/>"##,
+            ox + m - 8.0,
+            pw - 1.5 * m + 16.0,
+            ph - m
+        );
+        for e in (lo as i32)..=(hi as i32) {
+            let y = py(10f64.powi(e));
+            let _ = write!(
+                s,
+                r#"<text x="{}" y="{}" text-anchor="end">1e{e}</text>"#,
+                ox + m - 10.0,
+                y + 4.0
+            );
+        }
+        for &x in &xs {
+            let _ = write!(
+                s,
+                r#"<text x="{}" y="{}" text-anchor="middle">{x}</text>"#,
+                px(x),
+                ph - m + 35.0
+            );
+        }
+        let _ = write!(
+            s,
+            r#"<text x="{}" y="{}" text-anchor="middle">{}</text>"#,
+            ox + pw / 2.0,
+            ph + 25.0,
+            esc(x_label)
+        );
+        for (li, l) in lines.iter().enumerate() {
+            let c = COLORS[li % COLORS.len()];
+            let pts: Vec<String> = l
+                .points
+                .iter()
+                .filter(|p| p.1.is_finite() && p.1 > 0.0)
+                .map(|&(x, y)| format!("{:.1},{:.1}", px(x), py(y)))
+                .collect();
+            let _ = write!(
+                s,
+                r#"<polyline points="{}" fill="none" stroke="{c}" stroke-width="1.5"/>"#,
+                pts.join(" ")
+            );
+            for p in &pts {
+                let (x, y) = p.split_once(',').unwrap();
+                let _ = write!(s, r#"<circle cx="{x}" cy="{y}" r="2.5" fill="{c}"/>"#);
+            }
+        }
+    }
+    if let Some((_, lines)) = panels.first() {
+        for (li, l) in lines.iter().enumerate() {
+            let y = 30.0 + 16.0 * li as f64;
+            let x = pw * panels.len() as f64 + 10.0;
+            let c = COLORS[li % COLORS.len()];
+            let _ = write!(
+                s,
+                r#"<line x1="{x}" y1="{y}" x2="{}" y2="{y}" stroke="{c}" stroke-width="2"/><text x="{}" y="{}">{}</text>"#,
+                x + 18.0,
+                x + 24.0,
+                y + 4.0,
+                esc(&l.label)
+            );
+        }
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+fn esc(t: &str) -> String {
+    t.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}

@@ -1,0 +1,174 @@
+//! `cargo xtask replicate <experiment>`: run every cell of a sweep (resumable: finished cells are
+//! skipped, interrupted ones are moved aside and rerun), in parallel with `--jobs`, then write the
+//! report.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use socbench_experiments::definition::{self, Experiment, Resolved};
+use socbench_experiments::sweep::{cell_dir, cells, move_aside, state, CellState};
+use socbench_experiments::{run_cell, CellSpec};
+use socbench_targets::backend;
+
+#[derive(Args, Debug)]
+pub struct ReplicateArgs {
+    /// Experiment: fig2, fig3.
+    pub experiment: String,
+    /// paper, cpu or smoke. Default: paper with `--device cuda`, cpu otherwise.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Cells run in parallel.
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
+    /// Rerun finished cells (their old directories are moved aside to `*.old-N`, never deleted).
+    #[arg(long)]
+    pub force: bool,
+    /// Device: flex (CPU default), ndarray, cuda (with `--features cuda`).
+    #[arg(long, default_value = "flex")]
+    pub device: String,
+    #[arg(long, default_value = "results")]
+    pub results: PathBuf,
+    /// Where reports go.
+    #[arg(long, default_value = "reports")]
+    pub reports: PathBuf,
+}
+
+pub fn default_profile(device: &str) -> &'static str {
+    if device == "cuda" {
+        "paper"
+    } else {
+        "cpu"
+    }
+}
+
+/// Rough seconds per cell before any cell has finished (measured here for cpu/smoke at d = 2).
+fn guess_seconds(profile: &str, dim: usize) -> f64 {
+    let base = match profile {
+        "smoke" => 10.0,
+        "cpu" => 120.0,
+        _ => 3600.0,
+    };
+    base * (1.0 + dim as f64 / 50.0)
+}
+
+pub fn resolve(
+    exp: &str,
+    profile: Option<&str>,
+    device: &str,
+) -> Result<(Experiment, Resolved), String> {
+    let e = definition::load(exp)?;
+    let p = profile.unwrap_or(default_profile(device));
+    let r = e.resolve(p)?;
+    Ok((e, r))
+}
+
+pub fn run(a: ReplicateArgs) -> Result<(), String> {
+    let device = backend::by_name(&a.device).map_err(|e| e.to_string())?;
+    if a.jobs < 1 {
+        return Err(format!("invalid `--jobs` = {}: allowed >= 1", a.jobs));
+    }
+    let (exp, r) = resolve(&a.experiment, a.profile.as_deref(), &a.device)?;
+    let all = cells(&exp, &r);
+    let mut todo: Vec<(CellSpec, PathBuf)> = Vec::new();
+    let mut done = 0;
+    for c in all.iter() {
+        let dir = cell_dir(&a.results, c);
+        match state(&dir, c) {
+            CellState::Done(_) if !a.force => done += 1,
+            CellState::Stale(m) if !a.force => {
+                return Err(format!(
+                    "`{}` holds a run with a different configuration (hash {}); rerun with --force \
+                     (the old run is moved aside, not deleted)",
+                    dir.display(),
+                    m.config_hash
+                ))
+            }
+            _ => {
+                if let Some(old) = move_aside(&dir).map_err(|e| e.to_string())? {
+                    eprintln!("moved {} aside to {}", dir.display(), old.display());
+                }
+                todo.push((c.clone(), dir));
+            }
+        }
+    }
+    let est: f64 = todo
+        .iter()
+        .map(|(c, _)| guess_seconds(&r.profile, c.dim))
+        .sum::<f64>()
+        / a.jobs as f64;
+    eprintln!(
+        "replicate {}: profile `{}`, device {}, {} cells ({} done, {} to run), {} jobs, \
+         estimated {:.0} min",
+        exp.name,
+        r.profile,
+        backend::name(&device),
+        all.len(),
+        done,
+        todo.len(),
+        a.jobs,
+        est / 60.0
+    );
+    let multi = MultiProgress::new();
+    let overall = multi.add(ProgressBar::new(all.len() as u64));
+    overall.set_style(
+        ProgressStyle::with_template("{elapsed_precise} cells [{wide_bar}] {pos}/{len} ETA {eta}")
+            .expect("template"),
+    );
+    overall.set_position(done as u64);
+    overall.reset_eta();
+    let next = AtomicUsize::new(0);
+    let failures = Mutex::new(Vec::new());
+    let clock = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..a.jobs.min(todo.len().max(1)) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some((c, dir)) = todo.get(i) else { break };
+                let bar = multi.add(ProgressBar::new(0));
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "  {prefix} [{bar:30}] {pos}/{len} {msg} ETA {eta}",
+                    )
+                    .expect("template"),
+                );
+                bar.set_prefix(format!("{}-d{}-{}-s{}", c.target, c.dim, c.method, c.seed));
+                bar.enable_steady_tick(Duration::from_millis(500));
+                let mut on_step = |p: &socbench_methods::Progress| {
+                    bar.set_length(p.total as u64);
+                    bar.set_position(p.step as u64);
+                    let l = p.lambda.map(|l| format!(" λ={l:.3}")).unwrap_or_default();
+                    bar.set_message(format!("loss={:.3e}{l}", p.loss));
+                };
+                match run_cell(c, &device, dir, &mut on_step) {
+                    Ok((_, m)) => {
+                        if let Some(msg) = m.message {
+                            multi.suspend(|| eprintln!("diverged: {msg}"));
+                        }
+                    }
+                    Err(e) => failures
+                        .lock()
+                        .unwrap()
+                        .push(format!("{}: {e}", dir.display())),
+                }
+                bar.finish_and_clear();
+                multi.remove(&bar);
+                overall.inc(1);
+            });
+        }
+    });
+    overall.finish();
+    eprintln!(
+        "ran {} cells in {:.1} min",
+        todo.len(),
+        clock.elapsed().as_secs_f64() / 60.0
+    );
+    let failures = failures.into_inner().unwrap();
+    if !failures.is_empty() {
+        return Err(failures.join("\n"));
+    }
+    crate::report::write(&exp, &r.profile, &a.results, &a.reports, &r.deviations)
+}

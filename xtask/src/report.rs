@@ -1,0 +1,85 @@
+//! `cargo xtask report <experiment>`: the markdown report (and SVG) of a sweep's results.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use socbench_experiments::definition::Experiment;
+use socbench_methods::record::git_commit;
+use socbench_reports::markdown::{report, Context};
+use socbench_reports::{load, paper};
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    pub experiment: String,
+    /// Default: paper with `--device cuda`, cpu otherwise.
+    #[arg(long)]
+    pub profile: Option<String>,
+    #[arg(long, default_value = "results")]
+    pub results: PathBuf,
+    #[arg(long, default_value = "reports")]
+    pub reports: PathBuf,
+}
+
+pub fn run(a: ReportArgs) -> Result<(), String> {
+    let (exp, r) = crate::replicate::resolve(&a.experiment, a.profile.as_deref(), "flex")?;
+    write(&exp, &r.profile, &a.results, &a.reports, &r.deviations)
+}
+
+fn hardware() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cpu}, {cores} cores")
+}
+
+pub fn write(
+    exp: &Experiment,
+    profile: &str,
+    results: &Path,
+    reports: &Path,
+    deviations: &[String],
+) -> Result<(), String> {
+    let runs = load::load_runs(&results.join(&exp.name).join(profile))?;
+    if runs.is_empty() {
+        return Err(format!(
+            "no finished runs under `{}`: run `cargo xtask replicate {} --profile {profile}` first",
+            results.join(&exp.name).join(profile).display(),
+            exp.name
+        ));
+    }
+    let paper_values = paper::load(Path::new("experiments/reference/paper_tables.csv"))?;
+    let stem = if profile == "cpu" {
+        exp.name.clone()
+    } else {
+        format!("{}-{profile}", exp.name)
+    };
+    let backend = runs
+        .first()
+        .map(|r| r.manifest.backend.clone())
+        .unwrap_or_default();
+    let ctx = Context {
+        experiment: &exp.name,
+        title: &exp.title,
+        profile,
+        paper_table: &exp.paper_table,
+        metrics: &exp.metrics,
+        deviations: deviations,
+        hardware: format!("{} (backend {backend})", hardware()),
+        commit: git_commit(),
+        svg_name: format!("{stem}.svg"),
+    };
+    let (md, svg) = report(&ctx, &runs, &paper_values);
+    std::fs::create_dir_all(reports).map_err(|e| e.to_string())?;
+    let md_path = reports.join(format!("{stem}.md"));
+    std::fs::write(&md_path, md).map_err(|e| format!("{}: {e}", md_path.display()))?;
+    std::fs::write(reports.join(format!("{stem}.svg")), svg).map_err(|e| e.to_string())?;
+    eprintln!("wrote {}", md_path.display());
+    Ok(())
+}
