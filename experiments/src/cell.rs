@@ -44,22 +44,39 @@ impl CellSpec {
     }
 }
 
-/// Runs the cell on `device` and writes it to `dir`. A diverged run is written too (status
-/// `diverged`); errors are only for invalid input or an unwritable/occupied directory.
+/// Checks everything about the cell's input (target, d, config) and claims `dir`, before any
+/// work: the errors are for invalid input or an unwritable/occupied directory.
+pub fn prepare(spec: &CellSpec, dir: &Path) -> Result<SamplingProblem, CellError> {
+    let target = build(&TargetSpec::new(&spec.target, spec.dim))?;
+    spec.config.validate(spec.method)?;
+    socbench_methods::record::claim_dir(dir)?;
+    SamplingProblem::new(Arc::from(target), spec.config.time_steps)
+        .map_err(|e| CellError::Problem(e.to_string()))
+}
+
+/// [`prepare`], then [`run_prepared`].
 pub fn run_cell(
     spec: &CellSpec,
     device: &Device,
     dir: &Path,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<(History, Manifest), CellError> {
-    let target = build(&TargetSpec::new(&spec.target, spec.dim))?;
-    spec.config.validate(spec.method)?;
-    socbench_methods::record::claim_dir(dir)?;
-    let problem = SamplingProblem::new(Arc::from(target), spec.config.time_steps)
-        .map_err(|e| CellError::Problem(e.to_string()))?;
+    let problem = prepare(spec, dir)?;
+    run_prepared(spec, &problem, device, dir, progress)
+}
+
+/// Trains the prepared cell on `device` and writes it to `dir`. A diverged run is written too
+/// (status `diverged`).
+pub fn run_prepared(
+    spec: &CellSpec,
+    problem: &SamplingProblem,
+    device: &Device,
+    dir: &Path,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<(History, Manifest), CellError> {
     let clock = Instant::now();
     let history = train(
-        &problem,
+        problem,
         spec.method,
         &spec.config,
         &spec.key(),

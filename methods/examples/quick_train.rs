@@ -2,10 +2,10 @@
 //! `cargo run --release -p socbench-methods --example quick_train -- tr-lv`
 use std::sync::Arc;
 
-use socbench_harness::network::NetConfig;
 use socbench_harness::rng::StreamKey;
 use socbench_harness::sampling::SamplingProblem;
-use socbench_methods::{train, Method, TrConfig, TrainConfig};
+use socbench_methods::profile::Profile;
+use socbench_methods::{train, Method, TrainConfig};
 use socbench_targets::gmm::GaussianMixture;
 
 fn main() {
@@ -18,29 +18,10 @@ fn main() {
             std::process::exit(2)
         });
     let problem = SamplingProblem::new(Arc::new(GaussianMixture::paper_gmm(2)), 50).unwrap();
+    // The `cpu` profile, with 10 evaluations.
     let cfg = TrainConfig {
-        steps: 1500,
-        batch: 500,
-        lr: 3e-3,
-        net: NetConfig {
-            width: 64,
-            depth: 3,
-            fourier: 16,
-            time_width: 32,
-            langevin: false,
-        },
         evals: 10,
-        eval_samples: 1000,
-        sinkhorn: false,
-        tr: TrConfig {
-            epsilon: 0.1,
-            buffer: 2000,
-            refreshes: 60,
-            inner_steps: 50,
-            minibatch: 500,
-            delta: 1e-6,
-        },
-        ..Default::default()
+        ..Profile::Cpu.config()
     };
     let key = StreamKey::new("quick", method.name(), 2, 0);
     let h = train(

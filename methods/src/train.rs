@@ -124,30 +124,28 @@ impl<'a> Run<'a> {
         PathBatch::from_trajectories(traj, lw)
     }
 
-    /// One optimiser step; `Err` if the loss is not finite or explodes.
+    /// The "diverged" status, naming method, step and seed, with what went wrong.
+    fn diverged(&self, step: usize, what: String) -> Status {
+        Status::Diverged {
+            step,
+            message: format!(
+                "{} diverged at step {step} (seed {}): {what}",
+                self.method.label(),
+                self.key.seed
+            ),
+        }
+    }
+
+    /// One optimiser step; `Err` if the loss or the gradient is not finite, or the loss explodes.
     fn step(&mut self, loss: Tensor<B, 1>, step: usize) -> Result<f64, Status> {
         let v = loss.clone().into_scalar().to_f64();
         if !v.is_finite() || v.abs() > self.cfg.divergence_threshold {
-            return Err(Status::Diverged {
-                step,
-                message: format!(
-                    "{} diverged at step {step} (seed {}): loss = {v}",
-                    self.method.label(),
-                    self.key.seed
-                ),
-            });
+            return Err(self.diverged(step, format!("loss = {v}")));
         }
         let mut grads = GradientsParams::from_grads(loss.backward(), &self.control.net);
         let norm = clip_global_norm(&self.control.net, &mut grads, self.cfg.clip);
         if !norm.is_finite() {
-            return Err(Status::Diverged {
-                step,
-                message: format!(
-                    "{} diverged at step {step} (seed {}): gradient norm = {norm}",
-                    self.method.label(),
-                    self.key.seed
-                ),
-            });
+            return Err(self.diverged(step, format!("gradient norm = {norm}")));
         }
         let net = self.control.net.clone();
         self.control.net = self.optim.step(self.cfg.lr, net, grads);

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use socbench_experiments::{run_cell, CellSpec};
+use socbench_experiments::cell::{prepare, run_prepared};
+use socbench_experiments::CellSpec;
 use socbench_methods::profile::Profile;
 use socbench_methods::record::fresh_dir;
 use socbench_methods::{Method, Progress};
@@ -78,9 +79,7 @@ pub fn run(a: TrainArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         )
     });
     // Everything that can be wrong with the input is checked before any output.
-    spec.config.validate(method)?;
-    socbench_targets::build(&socbench_targets::TargetSpec::new(&spec.target, spec.dim))?;
-    socbench_methods::record::claim_dir(&dir)?;
+    let problem = prepare(&spec, &dir)?;
     eprintln!(
         "socbench train: {} on {} d={} seed={} profile={} device={} -> {}",
         method.label(),
@@ -106,7 +105,7 @@ pub fn run(a: TrainArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         let lambda = p.lambda.map(|l| format!(" λ={l:.3}")).unwrap_or_default();
         bar.set_message(format!("loss={:.4e}{lambda}", p.loss));
     };
-    let (history, manifest) = run_cell(&spec, &device, &dir, &mut on_step)?;
+    let (history, manifest) = run_prepared(&spec, &problem, &device, &dir, &mut on_step)?;
     bar.finish_and_clear();
     if let Some(msg) = &manifest.message {
         eprintln!("diverged: {msg}");
