@@ -34,6 +34,7 @@ fn config() -> TrainConfig {
             inner_steps: 50,
             minibatch: 250,
             delta: 1e-6,
+            fixed_lambda: None,
         },
         ..TrainConfig::default()
     }

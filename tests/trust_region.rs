@@ -32,6 +32,7 @@ fn tr_lv_steps_by_epsilon_and_terminates_with_lambda_zero() {
             inner_steps: 200,
             minibatch: 500,
             delta: 1e-6,
+            fixed_lambda: None,
         },
         ..TrainConfig::default()
     };

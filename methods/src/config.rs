@@ -48,6 +48,9 @@ pub struct TrConfig {
     pub minibatch: usize,
     /// Stop after the iteration whose λ_i ≤ δ.
     pub delta: f64,
+    /// Ablation (Fig. 3 right): use this λ at every refresh instead of solving the dual (eq. 14).
+    /// `0` gives the log-variance loss on a replay buffer without a trust region.
+    pub fixed_lambda: Option<f64>,
 }
 
 impl Default for TrConfig {
@@ -60,6 +63,7 @@ impl Default for TrConfig {
             inner_steps: 400,
             minibatch: 2000,
             delta: 1e-6,
+            fixed_lambda: None,
         }
     }
 }
@@ -86,6 +90,8 @@ pub struct TrainConfig {
     pub sinkhorn: bool,
     /// Loss above which (or NaN) a run is declared diverged.
     pub divergence_threshold: f64,
+    /// Samples of the final control written to `samples.csv` (0: none), for scatter plots.
+    pub save_samples: usize,
     pub tr: TrConfig,
 }
 
@@ -103,6 +109,7 @@ impl Default for TrainConfig {
             eval_samples: 2000,
             sinkhorn: true,
             divergence_threshold: 1e12,
+            save_samples: 0,
             tr: TrConfig::default(),
         }
     }
@@ -148,6 +155,14 @@ impl TrainConfig {
                 ">= 1",
             )?;
             check(tr.delta >= 0.0, "tr.delta", tr.delta, ">= 0")?;
+            if let Some(l) = tr.fixed_lambda {
+                check(
+                    l >= 0.0 && l.is_finite(),
+                    "tr.fixed_lambda",
+                    l,
+                    ">= 0 (or absent to solve the dual)",
+                )?;
+            }
         }
         Ok(())
     }

@@ -56,14 +56,24 @@ pub struct DualSolution {
     pub iterations: usize,
 }
 
+impl DualSolution {
+    /// The tilted weights' KL and ESS at a given λ (the fixed-λ ablation: no dual solve).
+    pub fn at(w: &[f64], lambda: f64) -> Self {
+        Self {
+            lambda,
+            kl: tilted_kl(w, lambda),
+            ess: tilted_ess(w, lambda),
+            iterations: 0,
+        }
+    }
+}
+
 /// λ_i = argmax_{λ ≥ 0} L(λ), to absolute tolerance `tol` on λ (relative for large λ).
 pub fn solve_dual(w: &[f64], epsilon: f64, tol: f64) -> DualSolution {
     assert!(epsilon > 0.0 && !w.is_empty());
     let done = |lambda: f64, iterations| DualSolution {
-        lambda,
-        kl: tilted_kl(w, lambda),
-        ess: tilted_ess(w, lambda),
         iterations,
+        ..DualSolution::at(w, lambda)
     };
     if tilted_kl(w, 0.0) <= epsilon {
         return done(0.0, 1);

@@ -48,6 +48,8 @@ impl Status {
 pub struct History {
     pub rows: Vec<EvalRow>,
     pub status: Status,
+    /// `config.save_samples` samples X_T of the final control, row-major n × d (empty if none).
+    pub samples: Vec<f64>,
 }
 
 pub const CSV_HEADER: &str = "step,target_evals,wall_s,loss,control_l2,abs_dlogz,log_z,elbo,ess,sinkhorn,tvd,lambda,beta,step_kl,measured_step_kl,step_ess";
@@ -78,6 +80,19 @@ impl History {
                 o(r.measured_step_kl),
                 o(r.step_ess)
             ));
+        }
+        s
+    }
+
+    /// `samples` as CSV with columns x0 … x{d−1}.
+    pub fn samples_csv(&self, d: usize) -> String {
+        let header: Vec<String> = (0..d).map(|i| format!("x{i}")).collect();
+        let mut s = header.join(",");
+        s.push('\n');
+        for row in self.samples.chunks(d) {
+            let cells: Vec<String> = row.iter().map(|v| format!("{v:.5}")).collect();
+            s.push_str(&cells.join(","));
+            s.push('\n');
         }
         s
     }

@@ -45,6 +45,7 @@ impl Profile {
                     inner_steps: 50,
                     minibatch: 500,
                     delta: 1e-6,
+                    fixed_lambda: None,
                 },
                 ..TrainConfig::default()
             },
@@ -64,6 +65,7 @@ impl Profile {
                     inner_steps: 25,
                     minibatch: 250,
                     delta: 1e-6,
+                    fixed_lambda: None,
                 },
                 ..TrainConfig::default()
             },

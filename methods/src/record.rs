@@ -117,6 +117,9 @@ pub fn write_run(dir: &Path, history: &History, manifest: &Manifest) -> Result<(
         fs::rename(&tmp, &dst).map_err(io(&dst))
     };
     put("history.csv", &history.to_csv())?;
+    if !history.samples.is_empty() {
+        put("samples.csv", &history.samples_csv(manifest.dim))?;
+    }
     let json = serde_json::to_string_pretty(manifest).expect("manifest serialises");
     put("manifest.json", &json)
 }

@@ -18,7 +18,7 @@ use socbench_targets::tensor_util::to_f64;
 
 use crate::clip::clip_global_norm;
 use crate::config::{ConfigError, TrainConfig};
-use crate::dual::solve_dual;
+use crate::dual::{solve_dual, DualSolution};
 use crate::eval::evaluate;
 use crate::history::{EvalRow, History, Status};
 use crate::losses;
@@ -75,9 +75,14 @@ pub fn train(
     } else {
         run.on_policy(progress)
     };
+    let samples = match status {
+        Status::Finished if cfg.save_samples > 0 => run.final_samples(cfg.save_samples),
+        _ => Vec::new(),
+    };
     Ok(History {
         rows: run.rows,
         status,
+        samples,
     })
 }
 
@@ -122,6 +127,22 @@ impl<'a> Run<'a> {
         );
         let lw = to_f64(traj.log_weights());
         PathBatch::from_trajectories(traj, lw)
+    }
+
+    /// X_T of `n` fresh paths of the final control, row-major (for scatter plots).
+    fn final_samples(&self, n: usize) -> Vec<f64> {
+        let traj = simulate(
+            self.problem,
+            &self.frozen(),
+            n,
+            &mut self.key.stream("samples"),
+            &self.device,
+            SimOptions {
+                track_grad: false,
+                store_path: false,
+            },
+        );
+        to_f64(traj.final_state().flatten::<1>(0, 1))
     }
 
     /// The "diverged" status, naming method, step and seed, with what went wrong.
@@ -255,7 +276,10 @@ impl<'a> Run<'a> {
                 r.iter().sum::<f64>() / r.len() as f64
             });
             let w: Vec<f64> = buffer.log_w.iter().map(|l| -l).collect();
-            let sol = solve_dual(&w, tr.epsilon, 1e-10);
+            let sol = match tr.fixed_lambda {
+                Some(l) => DualSolution::at(&w, l),
+                None => solve_dual(&w, tr.epsilon, 1e-10),
+            };
             let lambda = sol.lambda;
             prod *= lambda / (1.0 + lambda);
             let beta = 1.0 - prod;
@@ -288,7 +312,9 @@ impl<'a> Run<'a> {
                     lambda: Some(lambda),
                 });
             }
-            let last = lambda <= tr.delta || it + 1 == tr.refreshes;
+            // A fixed λ (ablation) never signals convergence.
+            let converged = tr.fixed_lambda.is_none() && lambda <= tr.delta;
+            let last = converged || it + 1 == tr.refreshes;
             if it % every == 0 || last {
                 let extra = EvalRow {
                     lambda: Some(lambda),
@@ -300,7 +326,7 @@ impl<'a> Run<'a> {
                 };
                 self.record(step, loss_v, extra);
             }
-            if lambda <= tr.delta {
+            if converged {
                 break;
             }
         }
