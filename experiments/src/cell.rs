@@ -19,6 +19,8 @@ pub struct CellSpec {
     pub target: String,
     pub dim: usize,
     pub method: Method,
+    /// The method's name, or the variant's (run directory, random streams, report legend).
+    pub arm: String,
     pub seed: u64,
     /// Name of the profile the config came from (recorded in the manifest).
     pub profile: String,
@@ -38,9 +40,9 @@ pub enum CellError {
 }
 
 impl CellSpec {
-    /// The random-stream key (experiment, method, d, seed).
+    /// The random-stream key (experiment, method or variant, d, seed).
     pub fn key(&self) -> StreamKey {
-        StreamKey::new(&self.experiment, self.method.name(), self.dim, self.seed)
+        StreamKey::new(&self.experiment, &self.arm, self.dim, self.seed)
     }
 }
 
@@ -94,6 +96,7 @@ pub fn run_prepared(
         target: spec.target.clone(),
         dim: spec.dim,
         method: spec.method.name().to_string(),
+        variant: (spec.arm != spec.method.name()).then(|| spec.arm.clone()),
         seed: spec.seed,
         profile: spec.profile.clone(),
         config: spec.config.clone(),

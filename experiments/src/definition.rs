@@ -1,6 +1,8 @@
 //! Experiment definitions: one TOML file per figure/table of the paper in `experiments/defs/`,
 //! compiled into the binary. Each names the sweep (targets, d, methods, seeds, ε, metrics) and the
-//! profiles `paper`, `cpu` and `smoke`, each a base training profile plus overrides.
+//! profiles `paper`, `cpu` and `smoke`, each a base training profile plus overrides. A `methods`
+//! entry is a method name or a named variant (a method with config overrides, e.g. the fixed-λ
+//! ablation). An experiment with `source` is another view (other plots) of that experiment's runs.
 
 use std::collections::BTreeMap;
 
@@ -11,10 +13,19 @@ use socbench_methods::{Method, TrainConfig};
 use crate::overlay::overlay_table;
 
 /// Built-in definitions: (name, TOML text).
-pub const DEFINITIONS: [(&str, &str); 2] = [
+pub const DEFINITIONS: [(&str, &str); 8] = [
     ("fig2", include_str!("../defs/fig2.toml")),
     ("fig3", include_str!("../defs/fig3.toml")),
+    ("fig3-lp", include_str!("../defs/fig3-lp.toml")),
+    ("fig3-ablation", include_str!("../defs/fig3-ablation.toml")),
+    ("fig7", include_str!("../defs/fig7.toml")),
+    ("fig8", include_str!("../defs/fig8.toml")),
+    ("fig9", include_str!("../defs/fig9.toml")),
+    ("fig10", include_str!("../defs/fig10.toml")),
 ];
+
+/// Report sections an experiment can ask for in `plots`.
+pub const PLOTS: [&str; 4] = ["vs_dim", "convergence", "scatter", "step_ess"];
 
 pub fn names() -> Vec<&'static str> {
     DEFINITIONS.iter().map(|(n, _)| *n).collect()
@@ -26,15 +37,38 @@ pub struct Experiment {
     pub name: String,
     pub title: String,
     /// The `table` of `experiments/reference/paper_tables.csv` with the published numbers ("" if none).
+    #[serde(default)]
     pub paper_table: String,
+    /// Report the runs of this experiment instead of running a sweep of its own.
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
     pub targets: Vec<String>,
+    #[serde(default)]
     pub dims: Vec<usize>,
+    #[serde(default)]
     pub methods: Vec<String>,
+    #[serde(default)]
     pub epsilons: Vec<f64>,
-    /// Metrics reported (history.csv column names), one panel each.
+    /// Metrics reported (history.csv column names), one table each.
     pub metrics: Vec<String>,
-    pub x_axis: String,
+    /// Report sections, from [`PLOTS`].
+    pub plots: Vec<String>,
+    #[serde(default)]
+    pub variants: BTreeMap<String, Variant>,
+    #[serde(default)]
     pub profiles: BTreeMap<String, ProfileSpec>,
+}
+
+/// A method with config overrides, under its own name (e.g. `fixed-lambda-1`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    pub method: String,
+    /// Legend label in tables and plots.
+    pub label: String,
+    #[serde(default)]
+    pub config: toml::Table,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -51,14 +85,23 @@ pub struct ProfileSpec {
     pub config: toml::Table,
 }
 
+/// One line of a sweep: a method, or a variant of one, with its config.
+#[derive(Clone, Debug)]
+pub struct Arm {
+    /// The method name or the variant name (run directories, random streams, legends).
+    pub name: String,
+    pub method: Method,
+    pub label: String,
+    pub config: TrainConfig,
+}
+
 /// One resolved profile of an experiment.
 #[derive(Clone, Debug)]
 pub struct Resolved {
     pub profile: String,
     pub dims: Vec<usize>,
-    pub methods: Vec<Method>,
+    pub arms: Vec<Arm>,
     pub seeds: u64,
-    pub config: TrainConfig,
     pub deviations: Vec<String>,
 }
 
@@ -73,12 +116,35 @@ pub fn load(name: &str) -> Result<Experiment, String> {
                 names().join(", ")
             )
         })?;
-    toml::from_str(text).map_err(|e| format!("experiments/defs/{name}.toml: {e}"))
+    let e: Experiment =
+        toml::from_str(text).map_err(|e| format!("experiments/defs/{name}.toml: {e}"))?;
+    if let Some(p) = e.plots.iter().find(|p| !PLOTS.contains(&p.as_str())) {
+        return Err(format!(
+            "experiments/defs/{name}.toml: invalid `plots` entry {p}: allowed {}",
+            PLOTS.join(", ")
+        ));
+    }
+    Ok(e)
 }
 
 impl Experiment {
+    /// The experiment whose sweep produces this one's runs: `source`, or itself.
+    pub fn data(&self) -> Result<Experiment, String> {
+        match &self.source {
+            Some(s) => load(s),
+            None => Ok(self.clone()),
+        }
+    }
+
     pub fn profile_names(&self) -> Vec<&str> {
         self.profiles.keys().map(String::as_str).collect()
+    }
+
+    /// Legend label of a method or variant name.
+    pub fn label(&self, name: &str) -> String {
+        self.variants
+            .get(name)
+            .map_or_else(|| name.to_uppercase(), |v| v.label.clone())
     }
 
     /// The sweep of `profile`: dims, methods, seeds and the training config with overrides applied.
@@ -99,20 +165,50 @@ impl Experiment {
                 self.name
             ),
         )?;
-        let methods = spec
+        let arms = spec
             .methods
             .clone()
             .unwrap_or_else(|| self.methods.clone())
             .iter()
-            .map(|m| m.parse::<Method>().map_err(|e| e.to_string()))
+            .map(|name| self.arm(name, &config))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Resolved {
             profile: profile.to_string(),
             dims: spec.dims.clone().unwrap_or_else(|| self.dims.clone()),
-            methods,
+            arms,
             seeds: spec.seeds,
-            config,
             deviations: spec.deviations.clone(),
+        })
+    }
+
+    fn arm(&self, name: &str, config: &TrainConfig) -> Result<Arm, String> {
+        let Some(v) = self.variants.get(name) else {
+            let method = name.parse::<Method>().map_err(|e| {
+                format!(
+                    "{e} (or a variant of experiments/defs/{}.toml: {})",
+                    self.name,
+                    self.variants.keys().cloned().collect::<Vec<_>>().join(", ")
+                )
+            })?;
+            return Ok(Arm {
+                name: name.to_string(),
+                method,
+                label: self.label(name),
+                config: config.clone(),
+            });
+        };
+        Ok(Arm {
+            name: name.to_string(),
+            method: v.method.parse::<Method>().map_err(|e| e.to_string())?,
+            label: v.label.clone(),
+            config: overlay_table(
+                config,
+                &v.config,
+                &format!(
+                    "experiments/defs/{}.toml [variants.{name}.config]",
+                    self.name
+                ),
+            )?,
         })
     }
 }
@@ -124,14 +220,19 @@ mod tests {
     #[test]
     fn every_definition_and_profile_resolves_to_a_valid_config() {
         for name in names() {
-            let e = load(name).unwrap();
+            let e = load(name).unwrap_or_else(|err| panic!("{name}: {err}"));
             assert_eq!(e.name, name);
+            let data = e.data().unwrap();
+            assert!(data.source.is_none(), "{name}: a view of a view");
             for p in ["paper", "cpu", "smoke"] {
-                let r = e
+                let r = data
                     .resolve(p)
                     .unwrap_or_else(|err| panic!("{name}/{p}: {err}"));
-                for m in &r.methods {
-                    r.config.validate(*m).unwrap();
+                assert!(!r.arms.is_empty() && !r.dims.is_empty());
+                for a in &r.arms {
+                    a.config
+                        .validate(a.method)
+                        .unwrap_or_else(|err| panic!("{name}/{p}/{}: {err}", a.name));
                 }
             }
         }

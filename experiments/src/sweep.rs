@@ -12,15 +12,15 @@ pub fn cells(exp: &Experiment, r: &Resolved) -> Vec<CellSpec> {
     let mut out = Vec::new();
     for target in &exp.targets {
         for &dim in &r.dims {
-            for &method in &r.methods {
-                let eps: &[f64] = if method.is_trust_region() {
+            for arm in &r.arms {
+                let eps: &[f64] = if arm.method.is_trust_region() {
                     &exp.epsilons
                 } else {
                     &[f64::NAN]
                 };
                 for &e in eps {
                     for seed in 0..r.seeds {
-                        let mut config = r.config.clone();
+                        let mut config = arm.config.clone();
                         if e.is_finite() {
                             config.tr.epsilon = e;
                         }
@@ -28,7 +28,8 @@ pub fn cells(exp: &Experiment, r: &Resolved) -> Vec<CellSpec> {
                             experiment: exp.name.clone(),
                             target: target.clone(),
                             dim,
-                            method,
+                            method: arm.method,
+                            arm: arm.name.clone(),
                             seed,
                             profile: r.profile.clone(),
                             config,
@@ -41,7 +42,7 @@ pub fn cells(exp: &Experiment, r: &Resolved) -> Vec<CellSpec> {
     out
 }
 
-/// `results/<experiment>/<profile>/<target>-d<d>-<method>[-eps<ε>]-s<seed>`.
+/// `results/<experiment>/<profile>/<target>-d<d>-<method or variant>[-eps<ε>]-s<seed>`.
 pub fn cell_dir(root: &Path, c: &CellSpec) -> PathBuf {
     let eps = if c.method.is_trust_region() {
         format!("-eps{}", c.config.tr.epsilon)
@@ -50,7 +51,7 @@ pub fn cell_dir(root: &Path, c: &CellSpec) -> PathBuf {
     };
     root.join(&c.experiment).join(&c.profile).join(format!(
         "{}-d{}-{}{eps}-s{}",
-        c.target, c.dim, c.method, c.seed
+        c.target, c.dim, c.arm, c.seed
     ))
 }
 

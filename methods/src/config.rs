@@ -88,6 +88,8 @@ pub struct TrainConfig {
     pub eval_samples: usize,
     /// Compute the Sinkhorn divergence at each evaluation (costly on the CPU).
     pub sinkhorn: bool,
+    /// Points per cloud in the Sinkhorn divergence (0: all `eval_samples`); its cost is quadratic.
+    pub sinkhorn_samples: usize,
     /// Loss above which (or NaN) a run is declared diverged.
     pub divergence_threshold: f64,
     /// Samples of the final control written to `samples.csv` (0: none), for scatter plots.
@@ -108,6 +110,7 @@ impl Default for TrainConfig {
             evals: 100,
             eval_samples: 2000,
             sinkhorn: true,
+            sinkhorn_samples: 0,
             divergence_threshold: 1e12,
             save_samples: 0,
             tr: TrConfig::default(),

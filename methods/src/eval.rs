@@ -36,9 +36,11 @@ pub fn evaluate(
         row.control_l2 = Some(control_l2(problem, &us, u, n, rng, device));
     }
     if let Some(ys) = target_samples {
+        // As many model samples as target samples (`sinkhorn_samples` may be below n).
         let m = ys.len() / d;
-        row.sinkhorn =
-            Some(sinkhorn_divergence(&xs, n, ys, m, d, &SinkhornConfig::default()).divergence);
+        let k = m.min(n);
+        let cfg = SinkhornConfig::default();
+        row.sinkhorn = Some(sinkhorn_divergence(&xs[..k * d], k, ys, m, d, &cfg).divergence);
     }
     if let Some(modes) = problem.target.modes() {
         row.tvd = Some(mode_tvd(modes, &xs, n));

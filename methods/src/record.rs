@@ -22,6 +22,9 @@ pub struct Manifest {
     pub target: String,
     pub dim: usize,
     pub method: String,
+    /// The experiment's variant name when the run is a method with overrides (e.g. fixed λ).
+    #[serde(default)]
+    pub variant: Option<String>,
     pub seed: u64,
     pub profile: String,
     pub config: TrainConfig,

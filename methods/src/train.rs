@@ -65,9 +65,11 @@ pub fn train(
         eval_evals: 0,
         eval_rng: key.stream("eval"),
         target_samples: cfg.sinkhorn.then(|| {
-            problem
-                .target
-                .sample(cfg.eval_samples, &mut key.stream("eval-target"))
+            let m = match cfg.sinkhorn_samples {
+                0 => cfg.eval_samples,
+                k => k.min(cfg.eval_samples),
+            };
+            problem.target.sample(m, &mut key.stream("eval-target"))
         }),
     };
     let status = if method.is_trust_region() {

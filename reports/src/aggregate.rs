@@ -10,6 +10,7 @@ use crate::protocol::{best_smoothed, mean_std};
 pub struct Key {
     pub target: String,
     pub dim: usize,
+    /// Method or variant name.
     pub method: String,
     /// ε formatted ("" for non-TR methods).
     pub epsilon: String,
@@ -30,7 +31,7 @@ pub fn key(run: &Run) -> Key {
     Key {
         target: run.manifest.target.clone(),
         dim: run.manifest.dim,
-        method: run.manifest.method.clone(),
+        method: run.arm().to_string(),
         epsilon: run.epsilon().map(|e| e.to_string()).unwrap_or_default(),
     }
 }

@@ -6,5 +6,7 @@ pub mod aggregate;
 pub mod load;
 pub mod markdown;
 pub mod paper;
+pub mod plot;
 pub mod protocol;
+pub mod sections;
 pub mod svg;

@@ -10,9 +10,18 @@ use socbench_methods::record::Manifest;
 pub struct Run {
     pub manifest: Manifest,
     pub columns: BTreeMap<String, Vec<f64>>,
+    /// `samples.csv` of the final control (row-major n × d), if the run saved one.
+    pub samples: Option<Vec<f64>>,
 }
 
 impl Run {
+    /// The method's name, or the variant's.
+    pub fn arm(&self) -> &str {
+        self.manifest
+            .variant
+            .as_deref()
+            .unwrap_or(&self.manifest.method)
+    }
     pub fn series(&self, metric: &str) -> &[f64] {
         self.columns.get(metric).map_or(&[], Vec::as_slice)
     }
@@ -48,6 +57,25 @@ pub fn read_history(path: &Path) -> Result<BTreeMap<String, Vec<f64>>, String> {
     Ok(cols)
 }
 
+/// `samples.csv` (header x0,…; one sample a row) flattened row-major; `None` if absent.
+pub fn read_samples(path: &Path) -> Result<Option<Vec<f64>>, String> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let mut rdr = csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| format!("{}: {e}", path.display()))?;
+        for v in rec.iter() {
+            out.push(
+                v.parse::<f64>()
+                    .map_err(|e| format!("{}: {e}", path.display()))?,
+            );
+        }
+    }
+    Ok(Some(out))
+}
+
 /// Every complete run (with a manifest) directly under `dir`; interrupted runs and runs moved
 /// aside (`*.old-N`) are skipped.
 pub fn load_runs(dir: &Path) -> Result<Vec<Run>, String> {
@@ -67,7 +95,12 @@ pub fn load_runs(dir: &Path) -> Result<Vec<Run>, String> {
         let manifest: Manifest =
             serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
         let columns = read_history(&p.join("history.csv"))?;
-        runs.push(Run { manifest, columns });
+        let samples = read_samples(&p.join("samples.csv"))?;
+        runs.push(Run {
+            manifest,
+            columns,
+            samples,
+        });
     }
     Ok(runs)
 }

@@ -11,7 +11,11 @@ use tabled::settings::Style;
 use crate::aggregate::{summarise, Key, Summary};
 use crate::load::Run;
 use crate::paper::{lookup, PaperValue};
+use crate::sections;
 use crate::svg::{panels, Line};
+
+/// Ground-truth samples (row-major n × d) of a target at dimension d, for scatter plots.
+pub type GroundTruth<'a> = &'a dyn Fn(&str, usize, usize) -> Option<Vec<f64>>;
 
 /// What the report says about how it was produced.
 pub struct Context<'a> {
@@ -23,9 +27,17 @@ pub struct Context<'a> {
     pub deviations: &'a [String],
     pub hardware: String,
     pub commit: String,
-    /// File name of the SVG written next to the report.
-    pub svg_name: String,
+    /// Stem of the SVG files written next to the report (`<stem>.svg`, `<stem>-<plot>.svg`).
+    pub svg_stem: String,
+    /// Report sections (`vs_dim`, `convergence`, `scatter`, `step_ess`).
+    pub plots: &'a [String],
+    /// Legend label of a method or variant name.
+    pub labels: &'a dyn Fn(&str) -> String,
+    pub ground_truth: GroundTruth<'a>,
 }
+
+/// A written figure: file name and SVG text.
+pub type Figure = (String, String);
 
 fn fmt_value(s: &Summary) -> String {
     match (s.value, s.diverged) {
@@ -46,8 +58,9 @@ fn fmt_value(s: &Summary) -> String {
     }
 }
 
-fn label(method: &str, eps: &str) -> String {
-    let l = method.to_uppercase();
+/// Legend label of a (method or variant, ε) line.
+pub fn label(ctx: &Context, method: &str, eps: &str) -> String {
+    let l = (ctx.labels)(method);
     if eps.is_empty() {
         l
     } else {
@@ -55,8 +68,8 @@ fn label(method: &str, eps: &str) -> String {
     }
 }
 
-/// Writes the report; returns (markdown, svg).
-pub fn report(ctx: &Context, runs: &[Run], paper: &[PaperValue]) -> (String, String) {
+/// Writes the report; returns the markdown and the figures it links.
+pub fn report(ctx: &Context, runs: &[Run], paper: &[PaperValue]) -> (String, Vec<Figure>) {
     let mut md = String::new();
     let _ = writeln!(md, "# {} — `{}` profile\n", ctx.title, ctx.profile);
     let _ = writeln!(
@@ -82,7 +95,7 @@ pub fn report(ctx: &Context, runs: &[Run], paper: &[PaperValue]) -> (String, Str
             let _ = writeln!(md, "- {d}");
         }
     }
-    let _ = writeln!(md, "\n![{}]({})\n", ctx.title, ctx.svg_name);
+    let mut figures = Vec::new();
     let mut svg_panels = Vec::new();
     for metric in ctx.metrics {
         let sums = summarise(runs, metric);
@@ -106,7 +119,7 @@ pub fn report(ctx: &Context, runs: &[Run], paper: &[PaperValue]) -> (String, Str
         b.push_record(head);
         let mut lines = Vec::new();
         for ((method, eps), by_dim) in &rows {
-            let mut rec = vec![label(method, eps)];
+            let mut rec = vec![label(ctx, method, eps)];
             let mut pts = Vec::new();
             for d in &dims {
                 let cell = match by_dim.get(d) {
@@ -129,12 +142,31 @@ pub fn report(ctx: &Context, runs: &[Run], paper: &[PaperValue]) -> (String, Str
             }
             b.push_record(rec);
             lines.push(Line {
-                label: label(method, eps),
+                label: label(ctx, method, eps),
                 points: pts,
             });
         }
         let _ = writeln!(md, "{}\n", b.build().with(Style::markdown()));
         svg_panels.push((metric.clone(), lines));
+    }
+    if ctx.plots.iter().any(|p| p == "vs_dim") {
+        let name = format!("{}.svg", ctx.svg_stem);
+        let _ = writeln!(
+            md,
+            "## plot: metrics against d\n\n![{}]({name})\n",
+            ctx.title
+        );
+        figures.push((name, panels(&svg_panels, "d")));
+    }
+    for plot in ctx.plots {
+        let section = match plot.as_str() {
+            "convergence" => sections::convergence(ctx, runs),
+            "scatter" => sections::scatter(ctx, runs),
+            "step_ess" => sections::step_ess(ctx, runs),
+            _ => continue,
+        };
+        md.push_str(&section.0);
+        figures.extend(section.1);
     }
     // Cost table: target evaluations and wall time per run.
     let sums = summarise(runs, "abs_dlogz");
@@ -152,12 +184,12 @@ pub fn report(ctx: &Context, runs: &[Run], paper: &[PaperValue]) -> (String, Str
         b.push_record([
             k.target.clone(),
             k.dim.to_string(),
-            label(&k.method, &k.epsilon),
+            label(ctx, &k.method, &k.epsilon),
             s.seeds.to_string(),
             format!("{:.0}", s.target_evals),
             format!("{:.0}", s.wall_s),
         ]);
     }
     let _ = writeln!(md, "{}", b.build().with(Style::markdown()));
-    (md, panels(&svg_panels, "d"))
+    (md, figures)
 }

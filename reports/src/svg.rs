@@ -9,7 +9,7 @@ pub struct Line {
     pub points: Vec<(f64, f64)>,
 }
 
-const COLORS: [&str; 8] = [
+pub const COLORS: [&str; 8] = [
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
 ];
 
@@ -128,7 +128,7 @@ pub fn panels(panels: &[(String, Vec<Line>)], x_label: &str) -> String {
     s
 }
 
-fn esc(t: &str) -> String {
+pub fn esc(t: &str) -> String {
     t.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -68,6 +68,7 @@ pub fn run(a: TrainArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         target: a.target,
         dim: a.dim,
         method,
+        arm: method.name().to_string(),
         seed: a.seed,
         profile: profile.name().to_string(),
         config,

@@ -40,7 +40,7 @@ fn measure() -> Result<BTreeMap<(String, String), f64>, String> {
     let mut out = BTreeMap::new();
     for name in EXPERIMENTS {
         let (exp, r) = crate::replicate::resolve(name, Some("smoke"), "flex")?;
-        for c in cells(&exp, &r) {
+        for c in cells(&exp.data()?, &r) {
             let dir = cell_dir(&root, &c);
             let label = dir.file_name().unwrap().to_string_lossy().to_string();
             eprintln!("check: running {name}/{label}");

@@ -16,7 +16,7 @@ use socbench_targets::backend;
 
 #[derive(Args, Debug)]
 pub struct ReplicateArgs {
-    /// Experiment: fig2, fig3.
+    /// Experiment: fig2, fig3, fig3-lp, fig3-ablation, fig7, fig8, fig9, fig10.
     pub experiment: String,
     /// paper, cpu or smoke. Default: paper with `--device cuda`, cpu otherwise.
     #[arg(long)]
@@ -55,6 +55,7 @@ fn guess_seconds(profile: &str, dim: usize) -> f64 {
     base * (1.0 + dim as f64 / 50.0)
 }
 
+/// The experiment and the resolved sweep that produces its runs (its `source`'s, for a view).
 pub fn resolve(
     exp: &str,
     profile: Option<&str>,
@@ -62,7 +63,7 @@ pub fn resolve(
 ) -> Result<(Experiment, Resolved), String> {
     let e = definition::load(exp)?;
     let p = profile.unwrap_or(default_profile(device));
-    let r = e.resolve(p)?;
+    let r = e.data()?.resolve(p)?;
     Ok((e, r))
 }
 
@@ -72,7 +73,14 @@ pub fn run(a: ReplicateArgs) -> Result<(), String> {
         return Err(format!("invalid `--jobs` = {}: allowed >= 1", a.jobs));
     }
     let (exp, r) = resolve(&a.experiment, a.profile.as_deref(), &a.device)?;
-    let all = cells(&exp, &r);
+    let data = exp.data()?;
+    if data.name != exp.name {
+        eprintln!(
+            "{} is another view of the runs of {}: running {}'s sweep",
+            exp.name, data.name, data.name
+        );
+    }
+    let all = cells(&data, &r);
     let mut todo: Vec<(CellSpec, PathBuf)> = Vec::new();
     let mut done = 0;
     for c in all.iter() {
@@ -103,7 +111,7 @@ pub fn run(a: ReplicateArgs) -> Result<(), String> {
     eprintln!(
         "replicate {}: profile `{}`, device {}, {} cells ({} done, {} to run), {} jobs, \
          estimated {:.0} min",
-        exp.name,
+        data.name,
         r.profile,
         backend::name(&device),
         all.len(),
@@ -135,7 +143,7 @@ pub fn run(a: ReplicateArgs) -> Result<(), String> {
                     )
                     .expect("template"),
                 );
-                bar.set_prefix(format!("{}-d{}-{}-s{}", c.target, c.dim, c.method, c.seed));
+                bar.set_prefix(format!("{}-d{}-{}-s{}", c.target, c.dim, c.arm, c.seed));
                 bar.enable_steady_tick(Duration::from_millis(500));
                 let mut on_step = |p: &socbench_methods::Progress| {
                     bar.set_length(p.total as u64);

@@ -7,6 +7,8 @@ use socbench_experiments::definition::Experiment;
 use socbench_methods::record::git_commit;
 use socbench_reports::markdown::{report, Context};
 use socbench_reports::{load, paper};
+use socbench_targets::seed::stream;
+use socbench_targets::{build, TargetSpec};
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
@@ -39,6 +41,15 @@ fn hardware() -> String {
     format!("{cpu}, {cores} cores")
 }
 
+/// `n` exact samples of the target (its own seeded stream), for the scatter plots.
+fn ground_truth(target: &str, d: usize, n: usize) -> Option<Vec<f64>> {
+    let t = build(&TargetSpec::new(target, d)).ok()?;
+    Some(t.sample(
+        n,
+        &mut stream(&["report", "ground-truth", target, &d.to_string()]),
+    ))
+}
+
 pub fn write(
     exp: &Experiment,
     profile: &str,
@@ -46,11 +57,13 @@ pub fn write(
     reports: &Path,
     deviations: &[String],
 ) -> Result<(), String> {
-    let runs = load::load_runs(&results.join(&exp.name).join(profile))?;
+    let data = exp.data()?;
+    let dir = results.join(&data.name).join(profile);
+    let runs = load::load_runs(&dir)?;
     if runs.is_empty() {
         return Err(format!(
             "no finished runs under `{}`: run `cargo xtask replicate {} --profile {profile}` first",
-            results.join(&exp.name).join(profile).display(),
+            dir.display(),
             exp.name
         ));
     }
@@ -70,16 +83,22 @@ pub fn write(
         profile,
         paper_table: &exp.paper_table,
         metrics: &exp.metrics,
-        deviations: deviations,
+        deviations,
         hardware: format!("{} (backend {backend})", hardware()),
         commit: git_commit(),
-        svg_name: format!("{stem}.svg"),
+        svg_stem: stem.clone(),
+        plots: &exp.plots,
+        labels: &|name| data.label(name),
+        ground_truth: &ground_truth,
     };
-    let (md, svg) = report(&ctx, &runs, &paper_values);
+    let (md, figures) = report(&ctx, &runs, &paper_values);
     std::fs::create_dir_all(reports).map_err(|e| e.to_string())?;
     let md_path = reports.join(format!("{stem}.md"));
     std::fs::write(&md_path, md).map_err(|e| format!("{}: {e}", md_path.display()))?;
-    std::fs::write(reports.join(format!("{stem}.svg")), svg).map_err(|e| e.to_string())?;
+    for (name, svg) in figures {
+        let p = reports.join(name);
+        std::fs::write(&p, svg).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
     eprintln!("wrote {}", md_path.display());
     Ok(())
 }

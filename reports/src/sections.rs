@@ -1,0 +1,215 @@
+//! Report sections beyond the per-metric tables: convergence against target evaluations
+//! (Fig. 3 middle/right, Fig. 7, Fig. 10 middle), sample scatter plots (Fig. 8, Fig. 9) and the
+//! trust region's step ESS against its Taylor approximation 1/(1 + 2ε) (Fig. 10 right, App. J.3).
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use tabled::builder::Builder;
+use tabled::settings::Style;
+
+use crate::aggregate::key;
+use crate::load::Run;
+use crate::markdown::{label, Context, Figure};
+use crate::plot::{curves, scatter as scatter_svg, Cloud};
+use crate::protocol::{mean_std, running_mean};
+use crate::svg::Line;
+
+type Section = (String, Vec<Figure>);
+
+/// Runs grouped by d, then by line (method or variant, ε).
+fn by_dim_and_line<'a>(
+    runs: &'a [Run],
+) -> BTreeMap<usize, BTreeMap<(String, String), Vec<&'a Run>>> {
+    let mut out: BTreeMap<usize, BTreeMap<(String, String), Vec<&Run>>> = BTreeMap::new();
+    for r in runs {
+        let k = key(r);
+        out.entry(k.dim)
+            .or_default()
+            .entry((k.method, k.epsilon))
+            .or_default()
+            .push(r);
+    }
+    out
+}
+
+/// Mean over runs, at each evaluation index, of (target evaluations, running mean of `metric`).
+fn mean_curve(runs: &[&Run], metric: &str) -> Vec<(f64, f64)> {
+    let series: Vec<(Vec<f64>, Vec<f64>)> = runs
+        .iter()
+        .filter(|r| !r.diverged())
+        .map(|r| {
+            (
+                r.series("target_evals").to_vec(),
+                running_mean(r.series(metric), 5),
+            )
+        })
+        .collect();
+    let n = series.iter().map(|s| s.1.len()).min().unwrap_or(0);
+    (0..n)
+        .filter_map(|i| {
+            let x = mean_std(&series.iter().map(|s| s.0[i]).collect::<Vec<_>>())?.0;
+            let y = mean_std(&series.iter().map(|s| s.1[i]).collect::<Vec<_>>())?.0;
+            (x.is_finite() && y.is_finite()).then_some((x, y))
+        })
+        .collect()
+}
+
+/// The first metric against target evaluations (log–log), one panel per d, one line per method.
+pub fn convergence(ctx: &Context, runs: &[Run]) -> Section {
+    let metric = ctx.metrics.first().map_or("control_l2", String::as_str);
+    let mut panels = Vec::new();
+    for (dim, lines) in by_dim_and_line(runs) {
+        let lines: Vec<Line> = lines
+            .iter()
+            .map(|((m, e), rs)| Line {
+                label: label(ctx, m, e),
+                points: mean_curve(rs, metric),
+            })
+            .collect();
+        panels.push((format!("{metric}, d = {dim}"), lines));
+    }
+    let name = format!("{}-convergence.svg", ctx.svg_stem);
+    let md = format!(
+        "## plot: {metric} against target evaluations\n\nMean over seeds of the running mean \
+         (window 5) at each evaluation; x = target evaluations spent on training.\n\n\
+         ![{metric} against target evaluations]({name})\n\n"
+    );
+    (
+        md,
+        vec![(name, curves(&panels, "target evaluations", true, true))],
+    )
+}
+
+/// Pairs (x0, x1) of the saved samples of seed 0 at the largest d, one panel per method, over
+/// ground-truth samples.
+pub fn scatter(ctx: &Context, runs: &[Run]) -> Section {
+    let with: Vec<&Run> = runs.iter().filter(|r| r.samples.is_some()).collect();
+    let Some(dim) = with.iter().map(|r| r.manifest.dim).max() else {
+        return (
+            "## plot: samples\n\nNo run saved samples (`save_samples = 0`).\n\n".into(),
+            vec![],
+        );
+    };
+    let seed = with
+        .iter()
+        .filter(|r| r.manifest.dim == dim)
+        .map(|r| r.manifest.seed)
+        .min()
+        .unwrap_or(0);
+    let pairs = |v: &[f64]| -> Vec<(f64, f64)> { v.chunks(dim).map(|c| (c[0], c[1])).collect() };
+    let mut panels = Vec::new();
+    let mut gt_n = 0;
+    for r in runs
+        .iter()
+        .filter(|r| r.manifest.dim == dim && r.manifest.seed == seed)
+    {
+        let k = key(r);
+        let mut clouds = Vec::new();
+        let n = r.samples.as_ref().map_or(1000, |s| s.len() / dim);
+        if let Some(gt) = (ctx.ground_truth)(&k.target, dim, n) {
+            gt_n = n;
+            clouds.push(Cloud {
+                label: "ground truth".into(),
+                color: "#999999",
+                points: pairs(&gt),
+            });
+        }
+        let mut title = label(ctx, &k.method, &k.epsilon);
+        match &r.samples {
+            Some(s) => clouds.push(Cloud {
+                label: "model".into(),
+                color: "#1f77b4",
+                points: pairs(s),
+            }),
+            None => title.push_str(if r.diverged() {
+                " (diverged)"
+            } else {
+                " (no samples)"
+            }),
+        }
+        panels.push((title, clouds));
+    }
+    let name = format!("{}-scatter.svg", ctx.svg_stem);
+    let md = format!(
+        "## plot: samples\n\nCoordinates (x0, x1) of the final control's samples (blue) over \
+         {gt_n} exact samples of the target (grey); d = {dim}, seed {seed}.\n\n\
+         ![samples]({name})\n\n"
+    );
+    (md, vec![(name, scatter_svg(&panels, "x0 (vertical: x1)"))])
+}
+
+/// Mean over refreshes and seeds of the trust-region step ESS, against 1/(1 + 2ε).
+pub fn step_ess(ctx: &Context, runs: &[Run]) -> Section {
+    let mut b = Builder::default();
+    b.push_record([
+        "d",
+        "line",
+        "ε",
+        "step ESS (measured)",
+        "1/(1+2ε)",
+        "step KL (tilted)",
+    ]);
+    let mut panels = Vec::new();
+    for (dim, lines) in by_dim_and_line(runs) {
+        let (mut measured, mut approx) = (Vec::new(), Vec::new());
+        for ((m, e), rs) in &lines {
+            let Ok(eps) = e.parse::<f64>() else { continue };
+            let mean_of = |col: &str| {
+                let per_run: Vec<f64> = rs
+                    .iter()
+                    .filter_map(|r| {
+                        let v: Vec<f64> = r
+                            .series(col)
+                            .iter()
+                            .copied()
+                            .filter(|v| v.is_finite())
+                            .collect();
+                        mean_std(&v).map(|x| x.0)
+                    })
+                    .collect();
+                mean_std(&per_run)
+            };
+            let ess = mean_of("step_ess");
+            let kl = mean_of("step_kl");
+            let f =
+                |v: Option<(f64, f64)>| v.map_or("–".into(), |(m, s)| format!("{m:.3} ± {s:.3}"));
+            b.push_record([
+                dim.to_string(),
+                label(ctx, m, ""),
+                e.clone(),
+                f(ess),
+                format!("{:.3}", 1.0 / (1.0 + 2.0 * eps)),
+                f(kl),
+            ]);
+            if let Some((v, _)) = ess {
+                measured.push((eps, v));
+            }
+            approx.push((eps, 1.0 / (1.0 + 2.0 * eps)));
+        }
+        measured.sort_by(|a, b| a.0.total_cmp(&b.0));
+        approx.sort_by(|a, b| a.0.total_cmp(&b.0));
+        panels.push((
+            format!("step ESS, d = {dim}"),
+            vec![
+                Line {
+                    label: "measured".into(),
+                    points: measured,
+                },
+                Line {
+                    label: "1/(1+2ε)".into(),
+                    points: approx,
+                },
+            ],
+        ));
+    }
+    let name = format!("{}-step-ess.svg", ctx.svg_stem);
+    let mut md = String::from(
+        "## trust region: step ESS against 1/(1 + 2ε)\n\nMean over the recorded refreshes and \
+         seeds of the ESS of the tilted weights (dP^{u_{i+1}}/dP^{u_i} on the buffer) and of the \
+         step KL it implies; App. J.3 approximates the ESS by 1/(1 + 2ε) for small ε.\n\n",
+    );
+    let _ = writeln!(md, "{}\n", b.build().with(Style::markdown()));
+    let _ = writeln!(md, "![step ESS]({name})\n");
+    (md, vec![(name, curves(&panels, "ε", true, false))])
+}
