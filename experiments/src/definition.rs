@@ -238,4 +238,21 @@ mod tests {
         }
         assert!(load("fig99").unwrap_err().contains("experiment"));
     }
+
+    #[test]
+    fn variants_carry_their_method_and_overrides() {
+        let r = load("fig3-ablation").unwrap().resolve("cpu").unwrap();
+        let arm = |n: &str| r.arms.iter().find(|a| a.name == n).unwrap().clone();
+        assert_eq!(arm("lv").method, Method::Lv);
+        assert_eq!(arm("lv").config.tr.fixed_lambda, None);
+        assert_eq!(arm("lv-buffer").method, Method::TrLv);
+        assert_eq!(arm("lv-buffer").config.tr.fixed_lambda, Some(0.0));
+        assert_eq!(arm("fixed-lambda-10").config.tr.fixed_lambda, Some(10.0));
+        // The profile's overrides stay under the variant's.
+        assert_eq!(arm("fixed-lambda-10").config.tr.refreshes, 30);
+        let lp = load("fig3-lp").unwrap().resolve("cpu").unwrap();
+        assert!(lp.arms[0].config.net.langevin && !lp.arms[1].config.net.langevin);
+        // Views run their source's sweep.
+        assert_eq!(load("fig7").unwrap().data().unwrap().name, "fig2");
+    }
 }

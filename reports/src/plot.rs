@@ -73,10 +73,15 @@ impl Axes {
                 .map(|e| (10f64.powi(e), format!("1e{e}")))
                 .collect()
         } else {
+            let prec = match hi - lo {
+                r if r >= 20.0 => 0,
+                r if r >= 2.0 => 1,
+                _ => 3,
+            };
             (0..=4)
                 .map(|i| {
                     let v = lo + (hi - lo) * i as f64 / 4.0;
-                    (v, format!("{v:.3}"))
+                    (v, format!("{v:.prec$}"))
                 })
                 .collect()
         }

@@ -213,3 +213,54 @@ pub fn step_ess(ctx: &Context, runs: &[Run]) -> Section {
     let _ = writeln!(md, "![step ESS]({name})\n");
     (md, vec![(name, curves(&panels, "ε", true, false))])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use socbench_methods::record::Manifest;
+    use socbench_methods::TrainConfig;
+
+    fn run(l2: &[f64], evals: &[f64], status: &str) -> Run {
+        let manifest = Manifest {
+            status: status.into(),
+            message: None,
+            experiment: "t".into(),
+            target: "gmm".into(),
+            dim: 2,
+            method: "lv".into(),
+            variant: None,
+            seed: 0,
+            profile: "smoke".into(),
+            config: TrainConfig::default(),
+            config_hash: String::new(),
+            git_commit: String::new(),
+            backend: String::new(),
+            device: String::new(),
+            wall_s: 0.0,
+            target_evals: 0,
+            evaluations: l2.len(),
+            socbench_version: String::new(),
+        };
+        let columns = [
+            ("control_l2".to_string(), l2.to_vec()),
+            ("target_evals".to_string(), evals.to_vec()),
+        ]
+        .into_iter()
+        .collect();
+        Run {
+            manifest,
+            columns,
+            samples: None,
+        }
+    }
+
+    #[test]
+    fn convergence_curve_is_the_seed_mean_of_running_means_without_diverged_runs() {
+        let a = run(&[4.0, 2.0, 0.0], &[10.0, 20.0, 30.0], "finished");
+        let b = run(&[2.0, 2.0, 2.0], &[30.0, 40.0, 50.0], "finished");
+        let c = run(&[f64::NAN; 3], &[1.0, 2.0, 3.0], "diverged");
+        let curve = mean_curve(&[&a, &b, &c], "control_l2");
+        // Running means: a → 4, 3, 2; b → 2, 2, 2.
+        assert_eq!(curve, vec![(20.0, 3.0), (30.0, 2.5), (40.0, 2.0)]);
+    }
+}

@@ -89,6 +89,8 @@ pub fn write(
         svg_stem: stem.clone(),
         plots: &exp.plots,
         labels: &|name| data.label(name),
+        show_epsilon: data.epsilons.len() > 1,
+        results_dir: format!("{}/", dir.display()),
         ground_truth: &ground_truth,
     };
     let (md, figures) = report(&ctx, &runs, &paper_values);
