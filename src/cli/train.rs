@@ -40,8 +40,9 @@ pub struct TrainArgs {
     /// Run directory (must not hold a run). Default: a fresh `runs/<target>-d<d>-<method>-s<seed>-<n>`.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Device: flex (default CPU), ndarray, cuda (with `--features cuda`).
-    #[arg(long, default_value = "flex")]
+    /// Device: flex (CPU), ndarray, cuda (with `--features cuda`). Default: cuda when built with
+    /// it and a GPU is present, flex otherwise.
+    #[arg(long, default_value = backend::default_name())]
     device: String,
     /// Name of the experiment, part of every random stream's key.
     #[arg(long, default_value = "train")]

@@ -54,6 +54,16 @@ pub fn device_names() -> &'static [&'static str] {
 }
 
 /// A device by name (`flex`, `ndarray`, `cuda`); the error names the field and the choices.
+/// The default device: `cuda` when built with the `cuda` feature and an NVIDIA GPU is present
+/// (`/dev/nvidia0`), `flex` otherwise.
+pub fn default_name() -> &'static str {
+    if cfg!(feature = "cuda") && std::path::Path::new("/dev/nvidia0").exists() {
+        "cuda"
+    } else {
+        "flex"
+    }
+}
+
 pub fn by_name(name: &str) -> Result<Device, crate::TargetError> {
     match name {
         "flex" => Ok(flex()),

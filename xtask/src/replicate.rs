@@ -27,8 +27,9 @@ pub struct ReplicateArgs {
     /// Rerun finished cells (their old directories are moved aside to `*.old-N`, never deleted).
     #[arg(long)]
     pub force: bool,
-    /// Device: flex (CPU default), ndarray, cuda (with `--features cuda`).
-    #[arg(long, default_value = "flex")]
+    /// Device: flex (CPU), ndarray, cuda (with `--features cuda`). Default: cuda when built with
+    /// it and a GPU is present, flex otherwise.
+    #[arg(long, default_value = backend::default_name())]
     pub device: String,
     #[arg(long, default_value = "results")]
     pub results: PathBuf,
@@ -45,17 +46,17 @@ pub fn default_profile(device: &str) -> &'static str {
     }
 }
 
-/// Rough seconds per cell before any cell has finished (measured here for cpu/smoke at d = 2).
+/// Rough seconds per cell before any cell has finished: measured here (2 cores, two jobs) for
+/// the cpu profile of fig2 (about 3 minutes a cell at d ≤ 50) and the smoke profiles (10–30 s).
 fn guess_seconds(profile: &str, dim: usize) -> f64 {
     let base = match profile {
-        "smoke" => 10.0,
-        "cpu" => 120.0,
+        "smoke" => 20.0,
+        "cpu" => 180.0,
         _ => 3600.0,
     };
-    base * (1.0 + dim as f64 / 50.0)
+    base * (1.0 + dim as f64 / 100.0)
 }
 
-/// The experiment and the resolved sweep that produces its runs (its `source`'s, for a view).
 pub fn resolve(
     exp: &str,
     profile: Option<&str>,

@@ -23,7 +23,11 @@ pub struct ReportArgs {
 }
 
 pub fn run(a: ReportArgs) -> Result<(), String> {
-    let (exp, r) = crate::replicate::resolve(&a.experiment, a.profile.as_deref(), "flex")?;
+    let (exp, r) = crate::replicate::resolve(
+        &a.experiment,
+        a.profile.as_deref(),
+        socbench_targets::backend::default_name(),
+    )?;
     write(&exp, &r.profile, &a.results, &a.reports, &r.deviations)
 }
 
