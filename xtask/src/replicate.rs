@@ -21,9 +21,9 @@ pub struct ReplicateArgs {
     /// paper, cpu or smoke. Default: paper with `--device cuda`, cpu otherwise.
     #[arg(long)]
     pub profile: Option<String>,
-    /// Cells run in parallel.
-    #[arg(long, default_value_t = 1)]
-    pub jobs: usize,
+    /// Cells run in parallel. Default: the number of cores (each cell is mostly single-threaded).
+    #[arg(long)]
+    pub jobs: Option<usize>,
     /// Rerun finished cells (their old directories are moved aside to `*.old-N`, never deleted).
     #[arg(long)]
     pub force: bool,
@@ -70,8 +70,11 @@ pub fn resolve(
 
 pub fn run(a: ReplicateArgs) -> Result<(), String> {
     let device = backend::by_name(&a.device).map_err(|e| e.to_string())?;
-    if a.jobs < 1 {
-        return Err(format!("invalid `--jobs` = {}: allowed >= 1", a.jobs));
+    let jobs = a
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if jobs < 1 {
+        return Err(format!("invalid `--jobs` = {jobs}: allowed >= 1"));
     }
     let (exp, r) = resolve(&a.experiment, a.profile.as_deref(), &a.device)?;
     let data = exp.data()?;
@@ -108,7 +111,7 @@ pub fn run(a: ReplicateArgs) -> Result<(), String> {
         .iter()
         .map(|(c, _)| guess_seconds(&r.profile, c.dim))
         .sum::<f64>()
-        / a.jobs as f64;
+        / jobs as f64;
     eprintln!(
         "replicate {}: profile `{}`, device {}, {} cells ({} done, {} to run), {} jobs, \
          estimated {:.0} min",
@@ -118,7 +121,7 @@ pub fn run(a: ReplicateArgs) -> Result<(), String> {
         all.len(),
         done,
         todo.len(),
-        a.jobs,
+        jobs,
         est / 60.0
     );
     let multi = MultiProgress::new();
@@ -133,7 +136,7 @@ pub fn run(a: ReplicateArgs) -> Result<(), String> {
     let failures = Mutex::new(Vec::new());
     let clock = Instant::now();
     std::thread::scope(|s| {
-        for _ in 0..a.jobs.min(todo.len().max(1)) {
+        for _ in 0..jobs.min(todo.len().max(1)) {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some((c, dir)) = todo.get(i) else { break };
