@@ -133,8 +133,7 @@ pub fn report(ctx: &Context, runs: &[Run], paper: &[PaperValue]) -> (String, Vec
                         if let Some(p) =
                             lookup(paper, ctx.paper_table, &k.target, *d, method, metric)
                         {
-                            let pv = p.value.map_or("–".into(), |v| format!("{v:.3}"));
-                            let _ = write!(c, " (paper {pv})");
+                            let _ = write!(c, " (paper {})", p.display());
                         }
                         if let Some((m, _)) = s.value {
                             pts.push((*d as f64, m));

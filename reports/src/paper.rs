@@ -11,6 +11,20 @@ pub struct PaperValue {
     pub metric: String,
     pub value: Option<f64>,
     pub std: Option<f64>,
+    /// e.g. `diverged` where the paper reports no number.
+    pub note: String,
+}
+
+impl PaperValue {
+    /// `value ± std`, or the note (`diverged`), or `–`.
+    pub fn display(&self) -> String {
+        match (self.value, self.std) {
+            (Some(v), Some(s)) => format!("{v:.3} ± {s:.3}"),
+            (Some(v), None) => format!("{v:.3}"),
+            _ if !self.note.is_empty() => self.note.clone(),
+            _ => "–".into(),
+        }
+    }
 }
 
 pub fn load(path: &Path) -> Result<Vec<PaperValue>, String> {
@@ -26,6 +40,7 @@ pub fn load(path: &Path) -> Result<Vec<PaperValue>, String> {
             metric: r[5].to_string(),
             value: r[6].parse().ok(),
             std: r[7].parse().ok(),
+            note: r.get(8).unwrap_or("").to_string(),
         });
     }
     Ok(out)
