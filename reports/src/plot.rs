@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::svg::{esc, Line, COLORS};
+use crate::svg::{esc, legend, line_entries, Line, COLORS};
 
 /// A point cloud of one panel: label, colour, (x, y) points.
 pub struct Cloud {
@@ -134,21 +134,6 @@ fn open(n: usize) -> String {
     )
 }
 
-fn legend(s: &mut String, n: usize, entries: &[(String, &str)]) {
-    for (i, (label, c)) in entries.iter().enumerate() {
-        let y = 30.0 + 16.0 * i as f64;
-        let x = PW * n as f64 + 10.0;
-        let _ = write!(
-            s,
-            r#"<line x1="{x}" y1="{y}" x2="{}" y2="{y}" stroke="{c}" stroke-width="2"/><text x="{}" y="{}">{}</text>"#,
-            x + 18.0,
-            x + 24.0,
-            y + 4.0,
-            esc(label)
-        );
-    }
-}
-
 /// Panels of curves on numeric axes (each optionally log-scaled); one legend from the first panel.
 pub fn curves(panels: &[(String, Vec<Line>)], x_label: &str, log_x: bool, log_y: bool) -> String {
     let mut s = open(panels.len());
@@ -171,12 +156,11 @@ pub fn curves(panels: &[(String, Vec<Line>)], x_label: &str, log_x: bool, log_y:
         }
     }
     if let Some((_, lines)) = panels.first() {
-        let entries: Vec<(String, &str)> = lines
-            .iter()
-            .enumerate()
-            .map(|(i, l)| (l.label.clone(), COLORS[i % COLORS.len()]))
-            .collect();
-        legend(&mut s, panels.len(), &entries);
+        legend(
+            &mut s,
+            PW * panels.len() as f64 + 10.0,
+            &line_entries(lines),
+        );
     }
     s.push_str("</svg>\n");
     s
@@ -191,8 +175,7 @@ pub fn scatter(panels: &[(String, Vec<Cloud>)], x_label: &str) -> String {
         .collect();
     let mut entries: Vec<(String, &str)> = Vec::new();
     for (i, (title, clouds)) in panels.iter().enumerate() {
-        let mut ax = Axes::new(i as f64 * PW, &all, false, false);
-        ax.ox = i as f64 * PW;
+        let ax = Axes::new(i as f64 * PW, &all, false, false);
         ax.frame(&mut s, title, x_label);
         for c in clouds {
             for &(x, y) in &c.points {
@@ -209,7 +192,7 @@ pub fn scatter(panels: &[(String, Vec<Cloud>)], x_label: &str) -> String {
             }
         }
     }
-    legend(&mut s, panels.len(), &entries);
+    legend(&mut s, PW * panels.len() as f64 + 10.0, &entries);
     s.push_str("</svg>\n");
     s
 }

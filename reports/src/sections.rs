@@ -100,6 +100,8 @@ pub fn scatter(ctx: &Context, runs: &[Run]) -> Section {
     let pairs = |v: &[f64]| -> Vec<(f64, f64)> { v.chunks(dim).map(|c| (c[0], c[1])).collect() };
     let mut panels = Vec::new();
     let mut gt_n = 0;
+    // Exact samples, drawn once per (target, n): every panel shows the same ones.
+    let mut truth: BTreeMap<(String, usize), Option<Vec<f64>>> = BTreeMap::new();
     for r in runs
         .iter()
         .filter(|r| r.manifest.dim == dim && r.manifest.seed == seed)
@@ -107,12 +109,15 @@ pub fn scatter(ctx: &Context, runs: &[Run]) -> Section {
         let k = key(r);
         let mut clouds = Vec::new();
         let n = r.samples.as_ref().map_or(1000, |s| s.len() / dim);
-        if let Some(gt) = (ctx.ground_truth)(&k.target, dim, n) {
+        let gt = truth
+            .entry((k.target.clone(), n))
+            .or_insert_with(|| (ctx.ground_truth)(&k.target, dim, n));
+        if let Some(gt) = gt {
             gt_n = n;
             clouds.push(Cloud {
                 label: "ground truth".into(),
                 color: "#999999",
-                points: pairs(&gt),
+                points: pairs(gt),
             });
         }
         let mut title = label(ctx, &k.method, &k.epsilon);

@@ -110,22 +110,38 @@ pub fn panels(panels: &[(String, Vec<Line>)], x_label: &str) -> String {
         }
     }
     if let Some((_, lines)) = panels.first() {
-        for (li, l) in lines.iter().enumerate() {
-            let y = 30.0 + 16.0 * li as f64;
-            let x = pw * panels.len() as f64 + 10.0;
-            let c = COLORS[li % COLORS.len()];
-            let _ = write!(
-                s,
-                r#"<line x1="{x}" y1="{y}" x2="{}" y2="{y}" stroke="{c}" stroke-width="2"/><text x="{}" y="{}">{}</text>"#,
-                x + 18.0,
-                x + 24.0,
-                y + 4.0,
-                esc(&l.label)
-            );
-        }
+        legend(
+            &mut s,
+            pw * panels.len() as f64 + 10.0,
+            &line_entries(lines),
+        );
     }
     s.push_str("</svg>\n");
     s
+}
+
+/// Legend entries of lines, in the colours the panels draw them with.
+pub fn line_entries(lines: &[Line]) -> Vec<(String, &'static str)> {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.label.clone(), COLORS[i % COLORS.len()]))
+        .collect()
+}
+
+/// The legend at `x` (right of the panels): a coloured stroke and a label per entry.
+pub fn legend(s: &mut String, x: f64, entries: &[(String, &str)]) {
+    for (i, (label, c)) in entries.iter().enumerate() {
+        let y = 30.0 + 16.0 * i as f64;
+        let _ = write!(
+            s,
+            r#"<line x1="{x}" y1="{y}" x2="{}" y2="{y}" stroke="{c}" stroke-width="2"/><text x="{}" y="{}">{}</text>"#,
+            x + 18.0,
+            x + 24.0,
+            y + 4.0,
+            esc(label)
+        );
+    }
 }
 
 pub fn esc(t: &str) -> String {

@@ -39,8 +39,8 @@ fn measure() -> Result<BTreeMap<(String, String), f64>, String> {
     let device = backend::flex();
     let mut out = BTreeMap::new();
     for name in EXPERIMENTS {
-        let (exp, r) = crate::replicate::resolve(name, Some("smoke"), "flex")?;
-        for c in cells(&exp.data()?, &r) {
+        let sweep = crate::replicate::resolve(name, Some("smoke"), "flex")?;
+        for c in cells(&sweep.data, &sweep.resolved) {
             let dir = cell_dir(&root, &c);
             let label = dir.file_name().unwrap().to_string_lossy().to_string();
             eprintln!("check: running {name}/{label}");

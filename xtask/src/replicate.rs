@@ -57,15 +57,23 @@ fn guess_seconds(profile: &str, dim: usize) -> f64 {
     base * (1.0 + dim as f64 / 100.0)
 }
 
-pub fn resolve(
-    exp: &str,
-    profile: Option<&str>,
-    device: &str,
-) -> Result<(Experiment, Resolved), String> {
-    let e = definition::load(exp)?;
-    let p = profile.unwrap_or(default_profile(device));
-    let r = e.data()?.resolve(p)?;
-    Ok((e, r))
+/// An experiment, the experiment whose sweep produces its runs (its `source`, or itself), and
+/// that sweep resolved for one profile.
+pub struct Sweep {
+    pub exp: Experiment,
+    pub data: Experiment,
+    pub resolved: Resolved,
+}
+
+pub fn resolve(exp: &str, profile: Option<&str>, device: &str) -> Result<Sweep, String> {
+    let exp = definition::load(exp)?;
+    let data = exp.data()?;
+    let resolved = data.resolve(profile.unwrap_or(default_profile(device)))?;
+    Ok(Sweep {
+        exp,
+        data,
+        resolved,
+    })
 }
 
 pub fn run(a: ReplicateArgs) -> Result<(), String> {
@@ -76,15 +84,15 @@ pub fn run(a: ReplicateArgs) -> Result<(), String> {
     if jobs < 1 {
         return Err(format!("invalid `--jobs` = {jobs}: allowed >= 1"));
     }
-    let (exp, r) = resolve(&a.experiment, a.profile.as_deref(), &a.device)?;
-    let data = exp.data()?;
+    let sweep = resolve(&a.experiment, a.profile.as_deref(), &a.device)?;
+    let (exp, data, r) = (&sweep.exp, &sweep.data, &sweep.resolved);
     if data.name != exp.name {
         eprintln!(
             "{} is another view of the runs of {}: running {}'s sweep",
             exp.name, data.name, data.name
         );
     }
-    let all = cells(&data, &r);
+    let all = cells(data, r);
     let mut todo: Vec<(CellSpec, PathBuf)> = Vec::new();
     let mut done = 0;
     for c in all.iter() {
@@ -182,5 +190,5 @@ pub fn run(a: ReplicateArgs) -> Result<(), String> {
     if !failures.is_empty() {
         return Err(failures.join("\n"));
     }
-    crate::report::write(&exp, &r.profile, &a.results, &a.reports, &r.deviations)
+    crate::report::write(&sweep, &a.results, &a.reports)
 }

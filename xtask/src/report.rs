@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::replicate::Sweep;
 use clap::Args;
-use socbench_experiments::definition::Experiment;
 use socbench_methods::record::git_commit;
 use socbench_reports::markdown::{report, Context};
 use socbench_reports::{load, paper};
@@ -13,7 +13,7 @@ use socbench_targets::{build, TargetSpec};
 #[derive(Args, Debug)]
 pub struct ReportArgs {
     pub experiment: String,
-    /// Default: paper with `--device cuda`, cpu otherwise.
+    /// Default: paper when built with the cuda feature and a GPU is present, cpu otherwise.
     #[arg(long)]
     pub profile: Option<String>,
     #[arg(long, default_value = "results")]
@@ -23,12 +23,12 @@ pub struct ReportArgs {
 }
 
 pub fn run(a: ReportArgs) -> Result<(), String> {
-    let (exp, r) = crate::replicate::resolve(
+    let sweep = crate::replicate::resolve(
         &a.experiment,
         a.profile.as_deref(),
         socbench_targets::backend::default_name(),
     )?;
-    write(&exp, &r.profile, &a.results, &a.reports, &r.deviations)
+    write(&sweep, &a.results, &a.reports)
 }
 
 fn hardware() -> String {
@@ -54,14 +54,9 @@ fn ground_truth(target: &str, d: usize, n: usize) -> Option<Vec<f64>> {
     ))
 }
 
-pub fn write(
-    exp: &Experiment,
-    profile: &str,
-    results: &Path,
-    reports: &Path,
-    deviations: &[String],
-) -> Result<(), String> {
-    let data = exp.data()?;
+pub fn write(sweep: &Sweep, results: &Path, reports: &Path) -> Result<(), String> {
+    let (exp, data) = (&sweep.exp, &sweep.data);
+    let (profile, deviations) = (sweep.resolved.profile.as_str(), &sweep.resolved.deviations);
     let dir = results.join(&data.name).join(profile);
     let runs = load::load_runs(&dir)?;
     if runs.is_empty() {
