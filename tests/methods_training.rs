@@ -35,6 +35,7 @@ fn config() -> TrainConfig {
             minibatch: 250,
             delta: 1e-6,
             fixed_lambda: None,
+            run_all_refreshes: false,
         },
         ..TrainConfig::default()
     }

@@ -33,6 +33,7 @@ fn tr_lv_steps_by_epsilon_and_terminates_with_lambda_zero() {
             minibatch: 500,
             delta: 1e-6,
             fixed_lambda: None,
+            run_all_refreshes: false,
         },
         ..TrainConfig::default()
     };

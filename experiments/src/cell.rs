@@ -1,16 +1,16 @@
-//! One cell of a sweep: build the target and the DDS problem, train, write `history.csv` and
+//! One cell of a sweep: build the problem (a sampling target's DDS problem or a quadratic OU
+//! problem), train, write `history.csv` and
 //! `manifest.json` into a run directory that must not already hold a run.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
 
+use socbench_harness::benchmark::{self, Benchmark};
 use socbench_harness::rng::StreamKey;
-use socbench_harness::sampling::SamplingProblem;
 use socbench_methods::record::{config_hash, git_commit, write_run, Manifest, RecordError};
 use socbench_methods::{train, ConfigError, History, Method, Progress, Status, TrainConfig};
 use socbench_targets::backend::{self, Device};
-use socbench_targets::{build, TargetError, TargetSpec};
+use socbench_targets::TargetError;
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -48,12 +48,18 @@ impl CellSpec {
 
 /// Checks everything about the cell's input (target, d, config) and claims `dir`, before any
 /// work: the errors are for invalid input or an unwritable/occupied directory.
-pub fn prepare(spec: &CellSpec, dir: &Path) -> Result<SamplingProblem, CellError> {
-    let target = build(&TargetSpec::new(&spec.target, spec.dim))?;
+pub fn prepare(spec: &CellSpec, dir: &Path) -> Result<Box<dyn Benchmark>, CellError> {
+    let problem = benchmark::build(&spec.target, spec.dim, spec.config.time_steps)?;
     spec.config.validate(spec.method)?;
+    if spec.config.net.langevin && !problem.has_score() {
+        return Err(CellError::Problem(format!(
+            "invalid `net.langevin` = true for `{}`: allowed false (Langevin preconditioning \
+             needs a target density)",
+            spec.target
+        )));
+    }
     socbench_methods::record::claim_dir(dir)?;
-    SamplingProblem::new(Arc::from(target), spec.config.time_steps)
-        .map_err(|e| CellError::Problem(e.to_string()))
+    Ok(problem)
 }
 
 /// [`prepare`], then [`run_prepared`].
@@ -64,14 +70,14 @@ pub fn run_cell(
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<(History, Manifest), CellError> {
     let problem = prepare(spec, dir)?;
-    run_prepared(spec, &problem, device, dir, progress)
+    run_prepared(spec, problem.as_ref(), device, dir, progress)
 }
 
 /// Trains the prepared cell on `device` and writes it to `dir`. A diverged run is written too
 /// (status `diverged`).
 pub fn run_prepared(
     spec: &CellSpec,
-    problem: &SamplingProblem,
+    problem: &dyn Benchmark,
     device: &Device,
     dir: &Path,
     progress: &mut dyn FnMut(&Progress),

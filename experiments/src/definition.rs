@@ -13,7 +13,7 @@ use socbench_methods::{Method, TrainConfig};
 use crate::overlay::overlay_table;
 
 /// Built-in definitions: (name, TOML text).
-pub const DEFINITIONS: [(&str, &str); 8] = [
+pub const DEFINITIONS: [(&str, &str); 9] = [
     ("fig2", include_str!("../defs/fig2.toml")),
     ("fig3", include_str!("../defs/fig3.toml")),
     ("fig3-lp", include_str!("../defs/fig3-lp.toml")),
@@ -22,10 +22,11 @@ pub const DEFINITIONS: [(&str, &str); 8] = [
     ("fig8", include_str!("../defs/fig8.toml")),
     ("fig9", include_str!("../defs/fig9.toml")),
     ("fig10", include_str!("../defs/fig10.toml")),
+    ("fig11", include_str!("../defs/fig11.toml")),
 ];
 
 /// Report sections an experiment can ask for in `plots`.
-pub const PLOTS: [&str; 4] = ["vs_dim", "convergence", "scatter", "step_ess"];
+pub const PLOTS: [&str; 5] = ["vs_dim", "convergence", "scatter", "step_ess", "lqr_claims"];
 
 pub fn names() -> Vec<&'static str> {
     DEFINITIONS.iter().map(|(n, _)| *n).collect()

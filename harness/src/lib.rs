@@ -7,6 +7,7 @@
 //! (see [`simulate`]). [`network`] holds the control network of App. E.1, [`metrics`] the
 //! evaluation criteria of App. E.2, and [`oracle`] the discretisation floor of each target.
 
+pub mod benchmark;
 pub mod control;
 pub mod counter;
 pub mod integrator;
@@ -14,6 +15,8 @@ pub mod metrics;
 pub mod network;
 pub mod oracle;
 pub mod problem;
+pub mod quadratic;
+pub mod riccati;
 pub mod rng;
 pub mod sampling;
 pub mod schedule;

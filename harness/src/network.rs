@@ -12,8 +12,8 @@ use burn::tensor::activation::gelu;
 use burn::tensor::TensorData;
 use socbench_targets::backend::{Device, B};
 
+use crate::benchmark::Benchmark;
 use crate::control::Control;
-use crate::sampling::SamplingProblem;
 
 /// Shape of the control network. `depth` counts the Linear layers of f1 (the paper's
 /// "6-layer, 256 units": 6 layers, 5 GELU hidden activations of width 256).
@@ -118,21 +118,24 @@ impl ControlNet<B> {
     }
 }
 
-/// A network used as the control of a DDS sampling problem.
+/// A network used as the control of a problem (base term x/η² for DDS sampling, x for LQR).
 pub struct NetworkControl<'a> {
     pub net: ControlNet<B>,
     pub cfg: NetConfig,
-    pub problem: &'a SamplingProblem,
+    pub problem: &'a dyn Benchmark,
 }
 
 impl Control for NetworkControl<'_> {
     fn eval(&self, x: Tensor<B, 2>, t: f64) -> Tensor<B, 2> {
-        let eta2 = self.problem.eta * self.problem.eta;
-        let mut base = x.clone().mul_scalar(1.0 / eta2);
+        let mut base = x.clone().mul_scalar(self.problem.base_scale());
         if self.cfg.langevin {
-            base = base + self.problem.target_score(x.clone().detach());
+            let score = self
+                .problem
+                .score(x.clone().detach())
+                .expect("Langevin preconditioning needs a target density (checked by train)");
+            base = base + score;
         }
-        let t_unit = t / self.problem.schedule.horizon;
+        let t_unit = t / self.problem.horizon();
         self.net.forward(x, t_unit, self.cfg.fourier, base)
     }
 }

@@ -51,6 +51,13 @@ pub struct TrConfig {
     /// Ablation (Fig. 3 right): use this λ at every refresh instead of solving the dual (eq. 14).
     /// `0` gives the log-variance loss on a replay buffer without a trust region.
     pub fixed_lambda: Option<f64>,
+    /// Do not stop when λ_i ≤ δ: keep refreshing the buffer with λ = 0 (β = 1, the untilted
+    /// weights) until `refreshes` is spent. Algorithm 2 returns u_i at λ_i ≤ δ, i.e. once
+    /// KL(Q | P^{u_i}) ≤ ε, which leaves a control L2 error (= that KL, eq. 58) of order ε; the
+    /// fixed-budget curves of Fig. 11 need the budget spent. Omitted from the serialised config
+    /// when false (config hashes of earlier runs unchanged).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub run_all_refreshes: bool,
 }
 
 impl Default for TrConfig {
@@ -64,6 +71,7 @@ impl Default for TrConfig {
             minibatch: 2000,
             delta: 1e-6,
             fixed_lambda: None,
+            run_all_refreshes: false,
         }
     }
 }
@@ -94,6 +102,11 @@ pub struct TrainConfig {
     pub divergence_threshold: f64,
     /// Samples of the final control written to `samples.csv` (0: none), for scatter plots.
     pub save_samples: usize,
+    /// Also evaluate the initial control u_0 = 0 (a row at step 0, target evaluations 0), e.g. to
+    /// tell whether a method improves on its initialisation (App. G.3). Left out of the serialised
+    /// config when false, so the config hash of runs made before this field existed is unchanged.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub eval_at_start: bool,
     pub tr: TrConfig,
 }
 
@@ -113,6 +126,7 @@ impl Default for TrainConfig {
             sinkhorn_samples: 0,
             divergence_threshold: 1e12,
             save_samples: 0,
+            eval_at_start: false,
             tr: TrConfig::default(),
         }
     }

@@ -15,6 +15,9 @@ pub struct EvalRow {
     pub ess: f64,
     pub sinkhorn: Option<f64>,
     pub tvd: Option<f64>,
+    /// Cost functional J(u) of eq. 1 (discrete) and the problem's optimal value V, where known (LQR).
+    pub cost: Option<f64>,
+    pub optimal_cost: Option<f64>,
     /// Trust region: λ_i, β_{i+1}, predicted step KL (tilted weights), measured KL of the
     /// previous step on fresh paths, and the tilted weights' ESS.
     pub lambda: Option<f64>,
@@ -52,7 +55,7 @@ pub struct History {
     pub samples: Vec<f64>,
 }
 
-pub const CSV_HEADER: &str = "step,target_evals,wall_s,loss,control_l2,abs_dlogz,log_z,elbo,ess,sinkhorn,tvd,lambda,beta,step_kl,measured_step_kl,step_ess";
+pub const CSV_HEADER: &str = "step,target_evals,wall_s,loss,control_l2,abs_dlogz,log_z,elbo,ess,sinkhorn,tvd,lambda,beta,step_kl,measured_step_kl,step_ess,cost,optimal_cost";
 
 impl History {
     /// The history as CSV (empty cells where a metric does not apply).
@@ -62,7 +65,7 @@ impl History {
         s.push('\n');
         for r in &self.rows {
             s.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
                 r.step,
                 r.target_evals,
                 r.wall_s,
@@ -78,7 +81,9 @@ impl History {
                 o(r.beta),
                 o(r.step_kl),
                 o(r.measured_step_kl),
-                o(r.step_ess)
+                o(r.step_ess),
+                o(r.cost),
+                o(r.optimal_cost)
             ));
         }
         s

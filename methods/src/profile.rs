@@ -46,6 +46,7 @@ impl Profile {
                     minibatch: 500,
                     delta: 1e-6,
                     fixed_lambda: None,
+                    run_all_refreshes: false,
                 },
                 ..TrainConfig::default()
             },
@@ -66,6 +67,7 @@ impl Profile {
                     minibatch: 250,
                     delta: 1e-6,
                     fixed_lambda: None,
+                    run_all_refreshes: false,
                 },
                 ..TrainConfig::default()
             },

@@ -8,10 +8,9 @@ use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
 use burn::prelude::*;
 use rand::seq::index::sample;
 use rand::RngCore;
+use socbench_harness::benchmark::Benchmark;
 use socbench_harness::network::{ControlNet, NetworkControl};
-use socbench_harness::problem::SocProblem;
 use socbench_harness::rng::StreamKey;
-use socbench_harness::sampling::SamplingProblem;
 use socbench_harness::simulate::{simulate, SimOptions};
 use socbench_targets::backend::{self, Device, B};
 use socbench_targets::tensor_util::to_f64;
@@ -37,7 +36,7 @@ pub struct Progress {
 /// Trains a control for `problem` with `method`. Every random stream is keyed by `key`
 /// (experiment, method, d, seed). Invalid configs are rejected before any work.
 pub fn train(
-    problem: &SamplingProblem,
+    problem: &dyn Benchmark,
     method: Method,
     cfg: &TrainConfig,
     key: &StreamKey,
@@ -45,6 +44,16 @@ pub fn train(
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<History, ConfigError> {
     cfg.validate(method)?;
+    if cfg.net.langevin && !problem.has_score() {
+        return Err(ConfigError {
+            field: "net.langevin",
+            value: "true".into(),
+            allowed: format!(
+                "false for `{}` (Langevin preconditioning needs a target density)",
+                problem.name()
+            ),
+        });
+    }
     let ad = backend::autodiff(device);
     backend::seed(&ad, key.stream("init").next_u64());
     let mut run = Run {
@@ -64,14 +73,20 @@ pub fn train(
         clock: Instant::now(),
         eval_evals: 0,
         eval_rng: key.stream("eval"),
-        target_samples: cfg.sinkhorn.then(|| {
-            let m = match cfg.sinkhorn_samples {
-                0 => cfg.eval_samples,
-                k => k.min(cfg.eval_samples),
-            };
-            problem.target.sample(m, &mut key.stream("eval-target"))
-        }),
+        target_samples: cfg
+            .sinkhorn
+            .then(|| {
+                let m = match cfg.sinkhorn_samples {
+                    0 => cfg.eval_samples,
+                    k => k.min(cfg.eval_samples),
+                };
+                problem.target_samples(m, &mut key.stream("eval-target"))
+            })
+            .flatten(),
     };
+    if cfg.eval_at_start {
+        run.record(0, f64::NAN, EvalRow::default());
+    }
     let status = if method.is_trust_region() {
         run.trust_region(progress)
     } else {
@@ -89,7 +104,7 @@ pub fn train(
 }
 
 struct Run<'a> {
-    problem: &'a SamplingProblem,
+    problem: &'a dyn Benchmark,
     method: Method,
     cfg: &'a TrainConfig,
     key: &'a StreamKey,
@@ -315,7 +330,9 @@ impl<'a> Run<'a> {
                 });
             }
             // A fixed λ (ablation) never signals convergence.
-            let converged = tr.fixed_lambda.is_none() && lambda <= tr.delta;
+            // `run_all_refreshes` keeps refreshing with λ = 0 (β = 1) after convergence.
+            let converged =
+                tr.fixed_lambda.is_none() && lambda <= tr.delta && !tr.run_all_refreshes;
             let last = converged || it + 1 == tr.refreshes;
             if it % every == 0 || last {
                 let extra = EvalRow {

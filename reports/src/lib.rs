@@ -3,6 +3,7 @@
 //! tables next to the paper's numbers plus SVG plots.
 
 pub mod aggregate;
+pub mod claims;
 pub mod load;
 pub mod markdown;
 pub mod paper;

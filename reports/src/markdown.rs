@@ -110,10 +110,13 @@ pub fn report(ctx: &Context, runs: &[Run], paper: &[PaperValue]) -> (String, Vec
             d.dedup();
             d
         };
-        let mut rows: BTreeMap<(String, String), BTreeMap<usize, (&Key, &Summary)>> =
+        // One row per (target, method or variant, ε); the target is named when there are several.
+        let targets: std::collections::BTreeSet<&str> =
+            sums.keys().map(|k| k.target.as_str()).collect();
+        let mut rows: BTreeMap<(String, String, String), BTreeMap<usize, (&Key, &Summary)>> =
             BTreeMap::new();
         for (k, s) in &sums {
-            rows.entry((k.method.clone(), k.epsilon.clone()))
+            rows.entry((k.target.clone(), k.method.clone(), k.epsilon.clone()))
                 .or_default()
                 .insert(k.dim, (k, s));
         }
@@ -123,8 +126,13 @@ pub fn report(ctx: &Context, runs: &[Run], paper: &[PaperValue]) -> (String, Vec
         head.extend(dims.iter().map(|d| format!("d = {d}")));
         b.push_record(head);
         let mut lines = Vec::new();
-        for ((method, eps), by_dim) in &rows {
-            let mut rec = vec![label(ctx, method, eps)];
+        for ((target, method, eps), by_dim) in &rows {
+            let line = if targets.len() > 1 {
+                format!("{} ({target})", label(ctx, method, eps))
+            } else {
+                label(ctx, method, eps)
+            };
+            let mut rec = vec![line.clone()];
             let mut pts = Vec::new();
             for d in &dims {
                 let cell = match by_dim.get(d) {
@@ -146,7 +154,7 @@ pub fn report(ctx: &Context, runs: &[Run], paper: &[PaperValue]) -> (String, Vec
             }
             b.push_record(rec);
             lines.push(Line {
-                label: label(ctx, method, eps),
+                label: line,
                 points: pts,
             });
         }
@@ -167,6 +175,7 @@ pub fn report(ctx: &Context, runs: &[Run], paper: &[PaperValue]) -> (String, Vec
             "convergence" => sections::convergence(ctx, runs),
             "scatter" => sections::scatter(ctx, runs),
             "step_ess" => sections::step_ess(ctx, runs),
+            "lqr_claims" => crate::claims::lqr_claims(ctx, runs),
             _ => continue,
         };
         md.push_str(&section.0);

@@ -17,14 +17,14 @@ use crate::svg::Line;
 
 type Section = (String, Vec<Figure>);
 
-/// Runs grouped by d, then by line (method or variant, ε).
-fn by_dim_and_line<'a>(
-    runs: &'a [Run],
-) -> BTreeMap<usize, BTreeMap<(String, String), Vec<&'a Run>>> {
-    let mut out: BTreeMap<usize, BTreeMap<(String, String), Vec<&Run>>> = BTreeMap::new();
+/// Runs grouped by (target, d), then by line (method or variant, ε).
+pub(crate) type Groups<'a> = BTreeMap<(String, usize), BTreeMap<(String, String), Vec<&'a Run>>>;
+
+pub(crate) fn by_panel_and_line(runs: &[Run]) -> Groups<'_> {
+    let mut out: Groups = BTreeMap::new();
     for r in runs {
         let k = key(r);
-        out.entry(k.dim)
+        out.entry((k.target, k.dim))
             .or_default()
             .entry((k.method, k.epsilon))
             .or_default()
@@ -33,8 +33,21 @@ fn by_dim_and_line<'a>(
     out
 }
 
+/// "d = 10", or "ou-hard, d = 10" when the runs span more than one target.
+pub(crate) fn panel_name(runs: &[Run], target: &str, dim: usize) -> String {
+    let first = runs.first().map(|r| r.manifest.target.as_str());
+    if runs
+        .iter()
+        .all(|r| Some(r.manifest.target.as_str()) == first)
+    {
+        format!("d = {dim}")
+    } else {
+        format!("{target}, d = {dim}")
+    }
+}
+
 /// Mean over runs, at each evaluation index, of (target evaluations, running mean of `metric`).
-fn mean_curve(runs: &[&Run], metric: &str) -> Vec<(f64, f64)> {
+pub(crate) fn mean_curve(runs: &[&Run], metric: &str) -> Vec<(f64, f64)> {
     let series: Vec<(Vec<f64>, Vec<f64>)> = runs
         .iter()
         .filter(|r| !r.diverged())
@@ -59,7 +72,7 @@ fn mean_curve(runs: &[&Run], metric: &str) -> Vec<(f64, f64)> {
 pub fn convergence(ctx: &Context, runs: &[Run]) -> Section {
     let metric = ctx.metrics.first().map_or("control_l2", String::as_str);
     let mut panels = Vec::new();
-    for (dim, lines) in by_dim_and_line(runs) {
+    for ((target, dim), lines) in by_panel_and_line(runs) {
         let lines: Vec<Line> = lines
             .iter()
             .map(|((m, e), rs)| Line {
@@ -67,7 +80,10 @@ pub fn convergence(ctx: &Context, runs: &[Run]) -> Section {
                 points: mean_curve(rs, metric),
             })
             .collect();
-        panels.push((format!("{metric}, d = {dim}"), lines));
+        panels.push((
+            format!("{metric}, {}", panel_name(runs, &target, dim)),
+            lines,
+        ));
     }
     let name = format!("{}-convergence.svg", ctx.svg_stem);
     let md = format!(
@@ -156,7 +172,8 @@ pub fn step_ess(ctx: &Context, runs: &[Run]) -> Section {
         "step KL (tilted)",
     ]);
     let mut panels = Vec::new();
-    for (dim, lines) in by_dim_and_line(runs) {
+    for ((target, dim), lines) in by_panel_and_line(runs) {
+        let panel = panel_name(runs, &target, dim);
         let (mut measured, mut approx) = (Vec::new(), Vec::new());
         for ((m, e), rs) in &lines {
             let Ok(eps) = e.parse::<f64>() else { continue };
@@ -180,7 +197,7 @@ pub fn step_ess(ctx: &Context, runs: &[Run]) -> Section {
             let f =
                 |v: Option<(f64, f64)>| v.map_or("–".into(), |(m, s)| format!("{m:.3} ± {s:.3}"));
             b.push_record([
-                dim.to_string(),
+                panel.trim_start_matches("d = ").to_string(),
                 label(ctx, m, ""),
                 e.clone(),
                 f(ess),
@@ -195,7 +212,7 @@ pub fn step_ess(ctx: &Context, runs: &[Run]) -> Section {
         measured.sort_by(|a, b| a.0.total_cmp(&b.0));
         approx.sort_by(|a, b| a.0.total_cmp(&b.0));
         panels.push((
-            format!("step ESS, d = {dim}"),
+            format!("step ESS, {panel}"),
             vec![
                 Line {
                     label: "measured".into(),

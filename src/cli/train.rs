@@ -17,7 +17,8 @@ use socbench_experiments::overlay as config_file;
 
 #[derive(Args, Debug)]
 pub struct TrainArgs {
-    /// Target: gmm, manywell, gmm40, funnel, gaussian.
+    /// Problem: a sampling target (gmm, manywell, gmm40, funnel, gaussian) or a quadratic OU
+    /// problem (ou-easy, ou-hard, ou-easy-shared, ou-hard-shared).
     #[arg(long)]
     target: String,
     /// Dimension d.
@@ -107,7 +108,7 @@ pub fn run(a: TrainArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
         let lambda = p.lambda.map(|l| format!(" λ={l:.3}")).unwrap_or_default();
         bar.set_message(format!("loss={:.4e}{lambda}", p.loss));
     };
-    let (history, manifest) = run_prepared(&spec, &problem, &device, &dir, &mut on_step)?;
+    let (history, manifest) = run_prepared(&spec, problem.as_ref(), &device, &dir, &mut on_step)?;
     bar.finish_and_clear();
     if let Some(msg) = &manifest.message {
         eprintln!("diverged: {msg}");

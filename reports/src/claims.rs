@@ -1,0 +1,186 @@
+//! The claims of App. G.3 (Fig. 11), checked on the runs of a profile with stated, operational
+//! criteria. Control L2 error e: "initial" is the evaluation of u_0 = 0 at step 0
+//! (`eval_at_start`), "best" the protocol's best smoothed value, r = best/initial.
+//!
+//! 1. d ≤ 10: SOCM and TR-SOCM comparable (best within a factor 2), TR-SOCM more sample-efficient
+//!    (fewer target evaluations until its smoothed error first falls below 1.5 × the larger of
+//!    the two best values).
+//! 2. d ≥ 50: TR-SOCM's best below SOCM's, and SOCM deteriorates: its r above its r at the
+//!    smallest d of the same problem.
+//! 3. Hard problem: SOCM fails to improve meaningfully (r > 0.5, less than a halving) while
+//!    TR-SOCM reduces the error (r ≤ 0.5).
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use tabled::builder::Builder;
+use tabled::settings::Style;
+
+use crate::load::Run;
+use crate::markdown::{Context, Figure};
+use crate::protocol::{best_smoothed, mean_std, running_mean};
+use crate::sections::by_panel_and_line;
+
+const METRIC: &str = "control_l2";
+
+/// Seed means of one line at one (target, d).
+#[derive(Clone, Copy, Debug, Default)]
+struct Line {
+    initial: Option<f64>,
+    best: Option<f64>,
+    /// Target evaluations at which the smoothed error first falls below a threshold.
+    evals_below: Option<f64>,
+}
+
+impl Line {
+    fn ratio(&self) -> Option<f64> {
+        Some(self.best? / self.initial?)
+    }
+}
+
+fn summarise(runs: &[&Run], threshold: Option<f64>) -> Line {
+    let ok: Vec<&&Run> = runs.iter().filter(|r| !r.diverged()).collect();
+    let mean = |v: Vec<f64>| mean_std(&v).map(|x| x.0);
+    let initial = mean(
+        ok.iter()
+            .filter(|r| r.series("step").first() == Some(&0.0))
+            .filter_map(|r| r.series(METRIC).first().copied())
+            .collect(),
+    );
+    let best = mean(
+        ok.iter()
+            .filter_map(|r| best_smoothed(r.series(METRIC), METRIC))
+            .collect(),
+    );
+    let evals_below = threshold.and_then(|th| {
+        mean(
+            ok.iter()
+                .filter_map(|r| {
+                    let s = running_mean(r.series(METRIC), 5);
+                    let i = s.iter().position(|v| *v <= th)?;
+                    r.series("target_evals").get(i).copied()
+                })
+                .collect(),
+        )
+    });
+    Line {
+        initial,
+        best,
+        evals_below,
+    }
+}
+
+fn verdict(ok: &[String], bad: &[String]) -> String {
+    let list = |v: &[String]| v.join("; ");
+    match (ok.is_empty(), bad.is_empty()) {
+        (true, true) => "**not testable** (no runs of both methods at these d)".into(),
+        (false, true) => format!("**holds** ({})", list(ok)),
+        (true, false) => format!("**does not hold** ({})", list(bad)),
+        (false, false) => format!(
+            "**holds partly**: holds for {}; not for {}",
+            list(ok),
+            list(bad)
+        ),
+    }
+}
+
+/// The claims table and verdicts.
+pub fn lqr_claims(_ctx: &Context, runs: &[Run]) -> (String, Vec<Figure>) {
+    let groups = by_panel_and_line(runs);
+    let mut md = String::from(
+        "## the paper's claims (App. G.3), checked\n\nControl L2 error: initial = u₀ = 0 at step \
+         0, best = best smoothed value (protocol), r = best/initial, mean over seeds. Criteria: \
+         (1) d ≤ 10: best within a factor 2 of each other, and TR-SOCM needs fewer target \
+         evaluations to first reach 1.5 × the larger best; (2) d ≥ 50: TR-SOCM's best below \
+         SOCM's, and SOCM's r above its r at the smallest d; (3) hard problem: SOCM's r > 0.5 \
+         (no halving) while TR-SOCM's r ≤ 0.5.\n\n",
+    );
+    let mut b = Builder::default();
+    b.push_record([
+        "problem",
+        "d",
+        "initial",
+        "SOCM best (r)",
+        "TR-SOCM best (r)",
+        "evals to 1.5×: SOCM / TR-SOCM",
+    ]);
+    let fmt = |l: &Line| match (l.best, l.ratio()) {
+        (Some(b), Some(r)) => format!("{b:.4} ({r:.2})"),
+        (Some(b), None) => format!("{b:.4}"),
+        _ => "–".into(),
+    };
+    let evals = |v: Option<f64>| v.map_or("–".into(), |e| format!("{e:.3e}"));
+    // (target, d) → (SOCM, TR-SOCM)
+    let mut pairs: BTreeMap<(String, usize), (Line, Line)> = BTreeMap::new();
+    for ((target, dim), lines) in &groups {
+        let find = |m: &str| lines.iter().find(|((a, _), _)| a == m).map(|(_, rs)| rs);
+        let (Some(s), Some(t)) = (find("socm"), find("tr-socm")) else {
+            continue;
+        };
+        let (s0, t0) = (summarise(s, None), summarise(t, None));
+        let th = s0.best.zip(t0.best).map(|(a, b)| 1.5 * a.max(b));
+        let (s1, t1) = (summarise(s, th), summarise(t, th));
+        b.push_record([
+            target.clone(),
+            dim.to_string(),
+            s1.initial
+                .or(t1.initial)
+                .map_or("–".into(), |v| format!("{v:.4}")),
+            fmt(&s1),
+            fmt(&t1),
+            format!("{} / {}", evals(s1.evals_below), evals(t1.evals_below)),
+        ]);
+        pairs.insert((target.clone(), *dim), (s1, t1));
+    }
+    let _ = writeln!(md, "{}\n", b.build().with(Style::markdown()));
+    let (mut c1, mut c2, mut c3) = ((vec![], vec![]), (vec![], vec![]), (vec![], vec![]));
+    let first_ratio = |target: &str| {
+        pairs
+            .iter()
+            .find(|((t, _), _)| t == target)
+            .and_then(|(_, (s, _))| s.ratio())
+    };
+    for ((target, dim), (s, t)) in &pairs {
+        let at = format!("{target} d = {dim}");
+        let push = |c: &mut (Vec<String>, Vec<String>), ok: Option<bool>| match ok {
+            Some(true) => c.0.push(at.clone()),
+            Some(false) => c.1.push(at.clone()),
+            None => {}
+        };
+        if *dim <= 10 {
+            let ok = s.best.zip(t.best).map(|(a, b)| {
+                a.max(b) <= 2.0 * a.min(b)
+                    && t.evals_below.unwrap_or(f64::INFINITY)
+                        < s.evals_below.unwrap_or(f64::INFINITY)
+            });
+            push(&mut c1, ok);
+        }
+        if *dim >= 50 {
+            let ok = s.best.zip(t.best).map(|(a, b)| {
+                b < a
+                    && s.ratio()
+                        .zip(first_ratio(target))
+                        .is_none_or(|(r, r0)| r > r0)
+            });
+            push(&mut c2, ok);
+        }
+        if target.starts_with("ou-hard") {
+            let ok = s
+                .ratio()
+                .zip(t.ratio())
+                .map(|(rs, rt)| rs > 0.5 && rt <= 0.5);
+            push(&mut c3, ok);
+        }
+    }
+    let _ = writeln!(
+        md,
+        "1. d ≤ 10, comparable and TR-SOCM more sample-efficient: {}\n\
+         2. d ≥ 50, SOCM deteriorates while TR-SOCM keeps a low error: {}\n\
+         3. hard problem, SOCM fails to improve on its initialisation while TR-SOCM reduces the \
+         error: {}\n",
+        verdict(&c1.0, &c1.1),
+        verdict(&c2.0, &c2.1),
+        verdict(&c3.0, &c3.1)
+    );
+    (md, vec![])
+}
