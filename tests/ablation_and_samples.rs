@@ -28,6 +28,7 @@ fn tiny(fixed_lambda: Option<f64>) -> TrainConfig {
             minibatch: 50,
             delta: 1e-6,
             fixed_lambda,
+            ..TrConfig::default()
         },
         ..TrainConfig::default()
     }
@@ -72,4 +73,31 @@ fn fixed_lambda_replaces_the_dual_and_runs_every_refresh() {
 fn negative_fixed_lambda_is_rejected_with_the_field_named() {
     let err = tiny(Some(-1.0)).validate(Method::TrLv).unwrap_err();
     assert_eq!(err.field, "tr.fixed_lambda");
+}
+
+#[test]
+fn run_all_refreshes_keeps_training_after_the_dual_reaches_zero() {
+    // On ou-easy-shared at d = 2, KL(Q | P^{u_0}) is far below ε = 0.5: λ_0 = 0, so Algorithm 2
+    // returns after the first refresh, unless told to spend the budget (Fig. 11).
+    let p = socbench::harness::quadratic::QuadraticOu::named("ou-easy-shared", 2, 10).unwrap();
+    let key = StreamKey::new("tests-ablation", "tr-socm", 2, 0);
+    let mut cfg = tiny(None);
+    cfg.tr.epsilon = 0.5;
+    cfg.save_samples = 0;
+    cfg.eval_at_start = true;
+    let run =
+        |cfg: &TrainConfig| train(&p, Method::TrSocm, cfg, &key, &device(), &mut |_| {}).unwrap();
+    let h = run(&cfg);
+    // The start row (step 0, no target evaluations), then one refresh with λ = 0.
+    assert_eq!(h.rows.len(), 2, "{:?}", h.rows);
+    assert_eq!((h.rows[0].step, h.rows[0].target_evals), (0, 0));
+    assert_eq!(h.rows[1].lambda, Some(0.0));
+    cfg.tr.run_all_refreshes = true;
+    let h = run(&cfg);
+    assert_eq!(h.rows.len(), 1 + cfg.tr.refreshes, "{:?}", h.rows);
+    assert!(h.rows[1..].iter().all(|r| r.beta == Some(1.0)));
+    assert_eq!(
+        h.last().unwrap().step,
+        cfg.tr.refreshes * cfg.tr.inner_steps
+    );
 }

@@ -104,3 +104,42 @@ pub fn load_runs(dir: &Path) -> Result<Vec<Run>, String> {
     }
     Ok(runs)
 }
+
+/// A run built in memory, for the report crate's unit tests.
+#[cfg(test)]
+pub(crate) fn test_run(
+    target: &str,
+    dim: usize,
+    method: &str,
+    status: &str,
+    columns: &[(&str, &[f64])],
+) -> Run {
+    let manifest = Manifest {
+        status: status.into(),
+        message: None,
+        experiment: "t".into(),
+        target: target.into(),
+        dim,
+        method: method.into(),
+        variant: None,
+        seed: 0,
+        profile: "smoke".into(),
+        config: socbench_methods::TrainConfig::default(),
+        config_hash: String::new(),
+        git_commit: String::new(),
+        backend: String::new(),
+        device: String::new(),
+        wall_s: 0.0,
+        target_evals: 0,
+        evaluations: columns.first().map_or(0, |c| c.1.len()),
+        socbench_version: String::new(),
+    };
+    Run {
+        manifest,
+        columns: columns
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_vec()))
+            .collect(),
+        samples: None,
+    }
+}

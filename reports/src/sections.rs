@@ -239,41 +239,15 @@ pub fn step_ess(ctx: &Context, runs: &[Run]) -> Section {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use socbench_methods::record::Manifest;
-    use socbench_methods::TrainConfig;
 
     fn run(l2: &[f64], evals: &[f64], status: &str) -> Run {
-        let manifest = Manifest {
-            status: status.into(),
-            message: None,
-            experiment: "t".into(),
-            target: "gmm".into(),
-            dim: 2,
-            method: "lv".into(),
-            variant: None,
-            seed: 0,
-            profile: "smoke".into(),
-            config: TrainConfig::default(),
-            config_hash: String::new(),
-            git_commit: String::new(),
-            backend: String::new(),
-            device: String::new(),
-            wall_s: 0.0,
-            target_evals: 0,
-            evaluations: l2.len(),
-            socbench_version: String::new(),
-        };
-        let columns = [
-            ("control_l2".to_string(), l2.to_vec()),
-            ("target_evals".to_string(), evals.to_vec()),
-        ]
-        .into_iter()
-        .collect();
-        Run {
-            manifest,
-            columns,
-            samples: None,
-        }
+        crate::load::test_run(
+            "gmm",
+            2,
+            "lv",
+            status,
+            &[("control_l2", l2), ("target_evals", evals)],
+        )
     }
 
     #[test]

@@ -14,8 +14,13 @@ use socbench_reports::protocol::best_smoothed;
 use socbench_targets::backend;
 
 const BASELINE: &str = "experiments/baselines/check.csv";
-/// The experiments whose smoke cells are checked.
-const EXPERIMENTS: [&str; 1] = ["fig2"];
+/// The experiments whose smoke cells are checked, each with the cell directory names to run
+/// (empty: all of its smoke cells).
+const EXPERIMENTS: [(&str, &[&str]); 2] = [
+    ("fig2", &[]),
+    // Classical SOC (App. G): f ≠ 0, state-dependent drift, Riccati ground truth.
+    ("fig11", &["ou-hard-d2-tr-socm-eps0.1-s0"]),
+];
 
 /// (metric, absolute tolerance, relative tolerance): |ours − baseline| ≤ abs + rel·|baseline|.
 /// Wide enough for run-to-run differences across CPUs (a different SIMD path changes the last
@@ -38,11 +43,14 @@ fn measure() -> Result<BTreeMap<(String, String), f64>, String> {
     let root: PathBuf = std::env::temp_dir().join(format!("socbench-check-{}", std::process::id()));
     let device = backend::flex();
     let mut out = BTreeMap::new();
-    for name in EXPERIMENTS {
+    for (name, only) in EXPERIMENTS {
         let sweep = crate::replicate::resolve(name, Some("smoke"), "flex")?;
         for c in cells(&sweep.data, &sweep.resolved) {
             let dir = cell_dir(&root, &c);
             let label = dir.file_name().unwrap().to_string_lossy().to_string();
+            if !only.is_empty() && !only.contains(&label.as_str()) {
+                continue;
+            }
             eprintln!("check: running {name}/{label}");
             let (_, m) = run_cell(&c, &device, &dir, &mut |_| {}).map_err(|e| e.to_string())?;
             let cols = read_history(&dir.join("history.csv"))?;

@@ -16,7 +16,7 @@ use socbench_targets::backend;
 
 #[derive(Args, Debug)]
 pub struct ReplicateArgs {
-    /// Experiment: fig2, fig3, fig3-lp, fig3-ablation, fig7, fig8, fig9, fig10.
+    /// Experiment: fig2, fig3, fig3-lp, fig3-ablation, fig7, fig8, fig9, fig10, fig11.
     pub experiment: String,
     /// paper, cpu or smoke. Default: paper with `--device cuda`, cpu otherwise.
     #[arg(long)]
