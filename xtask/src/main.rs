@@ -1,6 +1,7 @@
 //! `cargo xtask <command>`: project tasks — replicate a figure, write its report, the CI metric
-//! regression check, and the oracle table.
+//! regression check, the oracle table, and the kernel benchmarks.
 
+mod bench;
 mod check;
 mod oracle;
 mod replicate;
@@ -26,6 +27,8 @@ enum Command {
     /// Simulate each target's analytic (GMM: u*) or baseline (u = 0) control and print the
     /// metrics that discretisation alone leaves.
     Oracle(oracle::OracleArgs),
+    /// Benchmark the hot kernels at the paper's sizes and write `reports/performance.md`.
+    Bench(bench::BenchArgs),
 }
 
 fn main() {
@@ -35,6 +38,7 @@ fn main() {
         Command::Report(a) => report::run(a),
         Command::Check(a) => check::run(a),
         Command::Oracle(args) => oracle::run(args),
+        Command::Bench(a) => bench::run(a),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

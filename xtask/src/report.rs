@@ -31,7 +31,7 @@ pub fn run(a: ReportArgs) -> Result<(), String> {
     write(&sweep, &a.results, &a.reports)
 }
 
-fn hardware() -> String {
+pub fn hardware() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {

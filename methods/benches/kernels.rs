@@ -1,0 +1,190 @@
+//! The hot kernels of a sweep at the paper's sizes (App. E.1: 6 × 256 GELU network, batch 2000,
+//! 50 time steps, buffer 50 000), on the default CPU backend (flex), plus this machine's f32
+//! matrix-multiply rate through the same backend as the roofline. `cargo xtask bench` runs this
+//! and writes `reports/performance.md` from criterion's estimates.
+//!
+//! Environment: SOCBENCH_BENCH_K (buffer size of the refresh kernel, default 50000),
+//! SOCBENCH_BENCH_D (dimension of the training kernels, default 50).
+
+use std::sync::Arc;
+
+use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::prelude::*;
+use criterion::{criterion_group, criterion_main, Criterion};
+use rand::seq::index::sample;
+use socbench_harness::metrics::{sinkhorn_divergence, SinkhornConfig};
+use socbench_harness::network::{ControlNet, NetConfig, NetworkControl};
+use socbench_harness::rng::{normals_f32, StreamKey};
+use socbench_harness::sampling::SamplingProblem;
+use socbench_harness::simulate::{simulate, SimOptions};
+use socbench_methods::dual::solve_dual;
+use socbench_methods::losses;
+use socbench_methods::paths::PathBatch;
+use socbench_targets::backend::{self, Device, B};
+use socbench_targets::gmm::GaussianMixture;
+use socbench_targets::tensor_util::{tensor2_from_f32, to_f64};
+use socbench_targets::Target;
+
+const BATCH: usize = 2000;
+const STEPS: usize = 50;
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn problem(d: usize) -> SamplingProblem {
+    SamplingProblem::new(Arc::new(GaussianMixture::paper_gmm(d)), STEPS).unwrap()
+}
+
+fn collect(p: &SamplingProblem, net: &ControlNet<B>, n: usize, device: &Device) -> PathBatch {
+    let u = NetworkControl {
+        net: net.clone(),
+        cfg: NetConfig::default(),
+        problem: p,
+    };
+    let mut rng = StreamKey::new("bench", "collect", p.target.dim(), 0).stream("sim");
+    let t = simulate(
+        p,
+        &u,
+        n,
+        &mut rng,
+        device,
+        SimOptions {
+            track_grad: false,
+            store_path: true,
+        },
+    );
+    let lw = to_f64(t.log_weights());
+    PathBatch::from_trajectories(t, lw)
+}
+
+/// One gradient step per iteration: simulate 2000 paths (no graph), the loss on the stored paths,
+/// backward, Adam.
+fn grad_steps(
+    bn: &mut criterion::Bencher,
+    p: &SamplingProblem,
+    ad: &Device,
+    loss: &dyn Fn(&NetworkControl, &mut PathBatch) -> Tensor<B, 1>,
+) {
+    let cfg = NetConfig::default();
+    let mut net = ControlNet::new(p.target.dim(), &cfg, ad);
+    let mut optim = AdamConfig::new().init::<B, ControlNet<B>>();
+    bn.iter(|| {
+        let mut batch = collect(p, &net, BATCH, ad);
+        let u = NetworkControl {
+            net: net.clone(),
+            cfg: cfg.clone(),
+            problem: p,
+        };
+        let l = loss(&u, &mut batch);
+        let grads = GradientsParams::from_grads(l.backward(), &net);
+        net = optim.step(5e-4, net.clone(), grads);
+    });
+}
+
+fn kernels(c: &mut Criterion) {
+    let device = backend::flex();
+    let ad = backend::autodiff(&device);
+    let cfg = NetConfig::default();
+    let d = env("SOCBENCH_BENCH_D", 50);
+    let k = env("SOCBENCH_BENCH_K", 50_000);
+
+    let mut g = c.benchmark_group("peak");
+    g.sample_size(10);
+    let n = 2048;
+    let mut rng = StreamKey::new("bench", "sgemm", n, 0).stream("x");
+    let a = tensor2_from_f32(normals_f32(&mut rng, n * n), n, n, &device);
+    let b = tensor2_from_f32(normals_f32(&mut rng, n * n), n, n, &device);
+    g.bench_function("sgemm_2048", |bn| {
+        bn.iter(|| a.clone().matmul(b.clone()).into_data())
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("forward");
+    g.sample_size(10);
+    for dim in [2, 50, 200] {
+        let net = ControlNet::new(dim, &cfg, &device);
+        let mut rng = StreamKey::new("bench", "forward", dim, 0).stream("x");
+        let x = tensor2_from_f32(normals_f32(&mut rng, BATCH * dim), BATCH, dim, &device);
+        g.bench_function(format!("b2000_d{dim}"), |bn| {
+            bn.iter(|| {
+                net.forward(x.clone(), 0.5, cfg.fourier, x.clone())
+                    .into_data()
+            })
+        });
+    }
+    g.finish();
+
+    // Targets keep their parameter tensors on the device of first use: one problem per device.
+    let p = problem(d);
+    let p_plain = problem(d);
+    let mut g = c.benchmark_group("train");
+    g.sample_size(10);
+    let net0 = ControlNet::new(d, &cfg, &device);
+    g.bench_function(format!("simulate_b2000_s50_d{d}"), |bn| {
+        bn.iter(|| collect(&p_plain, &net0, BATCH, &device).log_w.len())
+    });
+    g.bench_function(format!("lv_step_b2000_s50_d{d}"), |bn| {
+        grad_steps(bn, &p, &ad, &|u, b| losses::log_variance(b, &p, u, 1.0))
+    });
+    g.bench_function(format!("am_step_b2000_s50_d{d}"), |bn| {
+        grad_steps(bn, &p, &ad, &|u, b| {
+            b.compute_adjoints(&p, 1.0);
+            losses::adjoint_matching(b, &p, u, None)
+        })
+    });
+    // A trust-region inner step: a minibatch of 2000 from a stored buffer (10 000 paths here;
+    // the gather cost does not depend on K), tilted LV loss, backward, Adam.
+    let buffer = collect(&p, &ControlNet::new(d, &cfg, &ad), 10_000, &ad);
+    let mut net = ControlNet::new(d, &cfg, &ad);
+    let mut optim = AdamConfig::new().init::<B, ControlNet<B>>();
+    let mut rng = StreamKey::new("bench", "minibatch", d, 0).stream("idx");
+    g.bench_function(format!("tr_lv_inner_step_mb2000_s50_d{d}"), |bn| {
+        bn.iter(|| {
+            let idx = sample(&mut rng, buffer.len(), BATCH).into_vec();
+            let mb = buffer.select(&idx);
+            let u = NetworkControl {
+                net: net.clone(),
+                cfg: cfg.clone(),
+                problem: &p,
+            };
+            let l = losses::log_variance(&mb, &p, &u, 1.0 / 1.5);
+            let grads = GradientsParams::from_grads(l.backward(), &net);
+            net = optim.step(5e-4, net.clone(), grads);
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("trust_region");
+    g.sample_size(10);
+    g.bench_function(format!("buffer_refresh_k{k}_s50_d{d}"), |bn| {
+        bn.iter(|| collect(&p_plain, &net0, k, &device).log_w.len())
+    });
+    let w: Vec<f64> = {
+        let b = collect(&p_plain, &net0, 5000, &device);
+        (0..k).map(|i| -b.log_w[i % b.len()]).collect()
+    };
+    g.bench_function(format!("dual_solve_k{k}"), |bn| {
+        bn.iter(|| solve_dual(&w, 0.1, 1e-10).lambda)
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("metrics");
+    g.sample_size(10);
+    let target = GaussianMixture::paper_gmm(d);
+    let mut rng = StreamKey::new("bench", "sinkhorn", d, 0).stream("y");
+    let x = target.sample(2000, &mut rng);
+    let y = target.sample(2000, &mut rng);
+    g.bench_function(format!("sinkhorn_2000x2000_d{d}"), |bn| {
+        bn.iter(|| {
+            sinkhorn_divergence(&x, 2000, &y, 2000, d, &SinkhornConfig::default()).divergence
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, kernels);
+criterion_main!(benches);

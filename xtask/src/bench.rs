@@ -1,0 +1,191 @@
+//! `cargo xtask bench`: runs the criterion kernels of `methods/benches/kernels.rs` and writes
+//! `reports/performance.md`: time per call, throughput, FLOPs per call from the count stated below,
+//! achieved GFLOP/s and the fraction of this machine's f32 matrix-multiply rate, measured in the
+//! same run (a 2048³ sgemm through the same backend).
+//!
+//! FLOP count of the control network (App. E.1: depth L = 6 Linear layers of width W = 256, input
+//! d + 2F with F = 64 Fourier frequencies) on a batch of B: fwd(d, B) = 2B[(d + 2F)W + (L − 2)W² +
+//! Wd] (multiply–adds of the matrix products; the time network f2 runs on one row). Backward is
+//! counted as 2 × forward. Elementwise work (GELU, the SDE update, losses) is not counted.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use clap::Args;
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Buffer size K of the refresh kernel (paper: 50 000).
+    #[arg(long, default_value_t = 50_000)]
+    pub k: usize,
+    /// Only write the report from the estimates of the last run (no benchmarking).
+    #[arg(long)]
+    pub report_only: bool,
+}
+
+const D: usize = 50;
+const BATCH: f64 = 2000.0;
+const STEPS: f64 = 50.0;
+
+/// fwd(d, B) in FLOPs.
+fn fwd(d: usize, b: f64) -> f64 {
+    let (w, l, f) = (256.0, 6.0, 64.0);
+    let d = d as f64;
+    2.0 * b * ((d + 2.0 * f) * w + (l - 2.0) * w * w + w * d)
+}
+
+/// (criterion id, what it is, FLOPs per call, throughput unit and count per call).
+fn kernels(k: usize) -> Vec<(String, String, Option<f64>, Option<(&'static str, f64)>)> {
+    let mut v = vec![(
+        "peak/sgemm_2048".to_string(),
+        "f32 matrix multiply 2048 × 2048 × 2048 (the roofline)".to_string(),
+        Some(2.0 * 2048f64.powi(3)),
+        None,
+    )];
+    for d in [2, 50, 200] {
+        v.push((
+            format!("forward/b2000_d{d}"),
+            format!("control network forward, batch 2000, d = {d}"),
+            Some(fwd(d, BATCH)),
+            Some(("rows/s", BATCH)),
+        ));
+    }
+    let ps = BATCH * STEPS;
+    v.extend([
+        (
+            format!("train/simulate_b2000_s50_d{D}"),
+            "simulate 2000 paths × 50 steps (stored, GMM target)".into(),
+            Some(STEPS * fwd(D, BATCH)),
+            Some(("path-steps/s", ps)),
+        ),
+        (
+            format!("train/lv_step_b2000_s50_d{D}"),
+            "LV gradient step: simulate, loss on stored paths, backward, Adam".into(),
+            Some(4.0 * STEPS * fwd(D, BATCH)),
+            Some(("steps/s", 1.0)),
+        ),
+        (
+            format!("train/am_step_b2000_s50_d{D}"),
+            "AM gradient step: simulate, lean adjoint, regression, backward, Adam".into(),
+            Some(4.0 * STEPS * fwd(D, BATCH)),
+            Some(("steps/s", 1.0)),
+        ),
+        (
+            format!("train/tr_lv_inner_step_mb2000_s50_d{D}"),
+            "TR-LV inner step: minibatch of 2000 from the buffer, tilted LV, backward, Adam".into(),
+            Some(3.0 * STEPS * fwd(D, BATCH)),
+            Some(("steps/s", 1.0)),
+        ),
+        (
+            format!("trust_region/buffer_refresh_k{k}_s50_d{D}"),
+            format!("TR buffer refresh: simulate and store K = {k} paths × 50 steps"),
+            Some(STEPS * fwd(D, k as f64)),
+            Some(("path-steps/s", k as f64 * STEPS)),
+        ),
+        (
+            format!("trust_region/dual_solve_k{k}"),
+            format!("dual solve for λ (eq. 14) on K = {k} weights"),
+            None,
+            None,
+        ),
+        (
+            format!("metrics/sinkhorn_2000x2000_d{D}"),
+            "Sinkhorn divergence, 2000 vs 2000 points (f64)".into(),
+            None,
+            None,
+        ),
+    ]);
+    v
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from)
+}
+
+/// Mean time per call in seconds from criterion's `new/estimates.json`.
+fn estimate(id: &str) -> Option<f64> {
+    let p = target_dir()
+        .join("criterion")
+        .join(id)
+        .join("new/estimates.json");
+    let text = std::fs::read_to_string(p).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    Some(v["mean"]["point_estimate"].as_f64()? * 1e-9)
+}
+
+fn fmt_time(s: f64) -> String {
+    if s >= 1.0 {
+        format!("{s:.2} s")
+    } else {
+        format!("{:.1} ms", s * 1e3)
+    }
+}
+
+pub fn run(a: BenchArgs) -> Result<(), String> {
+    if !a.report_only {
+        let status = Command::new(env!("CARGO"))
+            .args(["bench", "-p", "socbench-methods", "--bench", "kernels"])
+            .env("SOCBENCH_BENCH_K", a.k.to_string())
+            .env("SOCBENCH_BENCH_D", D.to_string())
+            .status()
+            .map_err(|e| format!("cannot run cargo bench: {e}"))?;
+        if !status.success() {
+            return Err(format!("cargo bench failed ({status})"));
+        }
+    }
+    let peak = estimate("peak/sgemm_2048").map(|t| 2.0 * 2048f64.powi(3) / t / 1e9);
+    let mut md = String::from("# Performance: socbench kernels at the paper's sizes\n\n");
+    md.push_str(&format!(
+        "Generated by `cargo xtask bench` (criterion, `methods/benches/kernels.rs`).\n\n\
+         - hardware: {}\n- backend: flex (burn 0.21, the CPU default), f32\n- git commit: `{}`\n\
+         - measured f32 matrix-multiply rate (2048³ sgemm through the same backend): {}\n\n",
+        crate::report::hardware(),
+        socbench_methods::record::git_commit(),
+        peak.map_or("–".into(), |p| format!("{p:.1} GFLOP/s")),
+    ));
+    md.push_str(
+        "FLOPs per call count the matrix products of the control network only: fwd(d, B) = \
+         2B[(d + 128)·256 + 4·256² + 256·d], backward = 2 × forward (see `xtask/src/bench.rs`). \
+         A gradient step is 4 × 50 × fwd (simulate, loss forward, backward), a TR inner step \
+         3 × 50 × fwd (its paths are stored).\n\n",
+    );
+    md.push_str(
+        "| kernel | time per call | throughput | GFLOP per call | GFLOP/s | % of sgemm rate |\n\
+         | --- | --- | --- | --- | --- | --- |\n",
+    );
+    let mut missing = Vec::new();
+    for (id, what, flops, unit) in kernels(a.k) {
+        let Some(t) = estimate(&id) else {
+            missing.push(id);
+            continue;
+        };
+        let thr = unit.map_or("–".into(), |(u, n)| format!("{:.3e} {u}", n / t));
+        let (gf, rate, frac) = match flops {
+            Some(f) => (
+                format!("{:.2}", f / 1e9),
+                format!("{:.1}", f / t / 1e9),
+                peak.map_or("–".into(), |p| format!("{:.0}%", 100.0 * f / t / 1e9 / p)),
+            ),
+            None => ("–".into(), "–".into(), "–".into()),
+        };
+        md.push_str(&format!(
+            "| {what} (`{id}`) | {} | {thr} | {gf} | {rate} | {frac} |\n",
+            fmt_time(t)
+        ));
+    }
+    if !missing.is_empty() {
+        md.push_str(&format!(
+            "\nNo estimate found for: {} (run without `--report-only`).\n",
+            missing.join(", ")
+        ));
+    }
+    md.push_str(
+        "\n## Peers (PyTorch, JAX)\n\nNot measured yet: `benchmarks/peers/` (the same LV step \
+         and TR-LV iteration in PyTorch and JAX, side by side in this run) is still to be \
+         written (issue 6).\n",
+    );
+    let out = Path::new("reports/performance.md");
+    std::fs::write(out, md).map_err(|e| format!("{}: {e}", out.display()))?;
+    eprintln!("wrote {}", out.display());
+    Ok(())
+}
