@@ -8,7 +8,9 @@ use std::time::Instant;
 use socbench_harness::benchmark::{self, Benchmark};
 use socbench_harness::rng::StreamKey;
 use socbench_methods::record::{config_hash, git_commit, write_run, Manifest, RecordError};
-use socbench_methods::{train, ConfigError, History, Method, Progress, Status, TrainConfig};
+use socbench_methods::{
+    train, validate_for, ConfigError, History, Method, Progress, Status, TrainConfig,
+};
 use socbench_targets::backend::{self, Device};
 use socbench_targets::TargetError;
 
@@ -35,8 +37,6 @@ pub enum CellError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Record(#[from] RecordError),
-    #[error("{0}")]
-    Problem(String),
 }
 
 impl CellSpec {
@@ -50,14 +50,7 @@ impl CellSpec {
 /// work: the errors are for invalid input or an unwritable/occupied directory.
 pub fn prepare(spec: &CellSpec, dir: &Path) -> Result<Box<dyn Benchmark>, CellError> {
     let problem = benchmark::build(&spec.target, spec.dim, spec.config.time_steps)?;
-    spec.config.validate(spec.method)?;
-    if spec.config.net.langevin && !problem.has_score() {
-        return Err(CellError::Problem(format!(
-            "invalid `net.langevin` = true for `{}`: allowed false (Langevin preconditioning \
-             needs a target density)",
-            spec.target
-        )));
-    }
+    validate_for(&spec.config, spec.method, problem.as_ref())?;
     socbench_methods::record::claim_dir(dir)?;
     Ok(problem)
 }

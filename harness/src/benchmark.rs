@@ -73,10 +73,10 @@ impl Benchmark for SamplingProblem {
 
 impl Benchmark for QuadraticOu {
     fn name(&self) -> &str {
-        QuadraticOu::name(self)
+        &self.name
     }
     fn horizon(&self) -> f64 {
-        QuadraticOu::horizon(self)
+        self.lqr.horizon
     }
     fn base_scale(&self) -> f64 {
         1.0

@@ -45,7 +45,7 @@ pub enum InitLaw {
 
 /// An LQR problem with isotropic noise σ0 I.
 pub struct QuadraticOu {
-    name: String,
+    pub(crate) name: String,
     d: usize,
     pub lqr: Lqr,
     pub riccati: RiccatiSolution,
@@ -126,14 +126,6 @@ impl QuadraticOu {
             horizon: 1.0,
         };
         Some(Self::new(name, lqr, steps, init))
-    }
-
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    pub fn horizon(&self) -> f64 {
-        self.lqr.horizon
     }
 
     /// A d × d host matrix as a tensor on `device`.

@@ -51,20 +51,18 @@ impl Lqr {
         let trace = |x: &DMatrix<f64>| (&ss * x).trace();
         for j in (0..m).rev() {
             // Backward in t: integrate G(τ) = F(T − τ), dG/dτ = −rhs(G), one step of size h.
-            let y = &f[j + 1].clone();
-            let k1 = -self.rhs(y);
-            let k2 = -self.rhs(&(y + &k1 * (h / 2.0)));
-            let k3 = -self.rhs(&(y + &k2 * (h / 2.0)));
-            let k4 = -self.rhs(&(y + &k3 * h));
-            f[j] = y + (&k1 + &k2 * 2.0 + &k3 * 2.0 + &k4) * (h / 6.0);
-            // dc/dτ = tr(σσᵀG): the same RK4 stages (G at τ, τ + h/2 twice, τ + h).
-            let (t1, t2, t3, t4) = (
-                trace(y),
-                trace(&(y + &k1 * (h / 2.0))),
-                trace(&(y + &k2 * (h / 2.0))),
-                trace(&(y + &k3 * h)),
-            );
-            c[j] = c[j + 1] + h / 6.0 * (t1 + 2.0 * t2 + 2.0 * t3 + t4);
+            // The four stage states serve both G and dc/dτ = tr(σσᵀG).
+            let y1 = f[j + 1].clone();
+            let k1 = -self.rhs(&y1);
+            let y2 = &y1 + &k1 * (h / 2.0);
+            let k2 = -self.rhs(&y2);
+            let y3 = &y1 + &k2 * (h / 2.0);
+            let k3 = -self.rhs(&y3);
+            let y4 = &y1 + &k3 * h;
+            let k4 = -self.rhs(&y4);
+            f[j] = &y1 + (&k1 + &k2 * 2.0 + &k3 * 2.0 + &k4) * (h / 6.0);
+            c[j] = c[j + 1]
+                + h / 6.0 * (trace(&y1) + 2.0 * trace(&y2) + 2.0 * trace(&y3) + trace(&y4));
         }
         let df = f.iter().map(|x| self.rhs(x)).collect();
         RiccatiSolution {

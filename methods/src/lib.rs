@@ -16,4 +16,4 @@ pub mod train;
 pub use config::{ConfigError, TrConfig, TrainConfig};
 pub use history::{EvalRow, History, Status};
 pub use method::Method;
-pub use train::{train, Progress};
+pub use train::{train, validate_for, Progress};

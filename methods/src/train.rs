@@ -33,16 +33,13 @@ pub struct Progress {
     pub lambda: Option<f64>,
 }
 
-/// Trains a control for `problem` with `method`. Every random stream is keyed by `key`
-/// (experiment, method, d, seed). Invalid configs are rejected before any work.
-pub fn train(
-    problem: &dyn Benchmark,
-    method: Method,
+/// [`TrainConfig::validate`], plus what depends on the problem: Langevin preconditioning
+/// (eq. 53) needs a target density.
+pub fn validate_for(
     cfg: &TrainConfig,
-    key: &StreamKey,
-    device: &Device,
-    progress: &mut dyn FnMut(&Progress),
-) -> Result<History, ConfigError> {
+    method: Method,
+    problem: &dyn Benchmark,
+) -> Result<(), ConfigError> {
     cfg.validate(method)?;
     if cfg.net.langevin && !problem.has_score() {
         return Err(ConfigError {
@@ -54,6 +51,20 @@ pub fn train(
             ),
         });
     }
+    Ok(())
+}
+
+/// Trains a control for `problem` with `method`. Every random stream is keyed by `key`
+/// (experiment, method, d, seed). Invalid configs are rejected before any work.
+pub fn train(
+    problem: &dyn Benchmark,
+    method: Method,
+    cfg: &TrainConfig,
+    key: &StreamKey,
+    device: &Device,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<History, ConfigError> {
+    validate_for(cfg, method, problem)?;
     let ad = backend::autodiff(device);
     backend::seed(&ad, key.stream("init").next_u64());
     let mut run = Run {

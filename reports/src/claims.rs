@@ -17,9 +17,10 @@ use std::fmt::Write;
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
+use crate::aggregate::{summarise, Key};
 use crate::load::Run;
 use crate::markdown::{Context, Figure};
-use crate::protocol::{best_smoothed, mean_std, running_mean};
+use crate::protocol::{mean_std, running_mean};
 use crate::sections::by_panel_and_line;
 
 const METRIC: &str = "control_l2";
@@ -39,36 +40,38 @@ impl Line {
     }
 }
 
-fn summarise(runs: &[&Run], threshold: Option<f64>) -> Line {
-    let ok: Vec<&&Run> = runs.iter().filter(|r| !r.diverged()).collect();
-    let mean = |v: Vec<f64>| mean_std(&v).map(|x| x.0);
+fn mean(v: Vec<f64>) -> Option<f64> {
+    mean_std(&v).map(|x| x.0)
+}
+
+/// A line's initial error (the step-0 row) and its `best` (the protocol's summary).
+fn line(runs: &[&Run], best: Option<f64>) -> Line {
     let initial = mean(
-        ok.iter()
+        runs.iter()
+            .filter(|r| !r.diverged())
             .filter(|r| r.series("step").first() == Some(&0.0))
             .filter_map(|r| r.series(METRIC).first().copied())
             .collect(),
     );
-    let best = mean(
-        ok.iter()
-            .filter_map(|r| best_smoothed(r.series(METRIC), METRIC))
-            .collect(),
-    );
-    let evals_below = threshold.and_then(|th| {
-        mean(
-            ok.iter()
-                .filter_map(|r| {
-                    let s = running_mean(r.series(METRIC), 5);
-                    let i = s.iter().position(|v| *v <= th)?;
-                    r.series("target_evals").get(i).copied()
-                })
-                .collect(),
-        )
-    });
     Line {
         initial,
         best,
-        evals_below,
+        evals_below: None,
     }
+}
+
+/// Mean target evaluations at which the smoothed error first falls to `threshold`.
+fn evals_below(runs: &[&Run], threshold: f64) -> Option<f64> {
+    mean(
+        runs.iter()
+            .filter(|r| !r.diverged())
+            .filter_map(|r| {
+                let s = running_mean(r.series(METRIC), 5);
+                let i = s.iter().position(|v| *v <= threshold)?;
+                r.series("target_evals").get(i).copied()
+            })
+            .collect(),
+    )
 }
 
 fn verdict(ok: &[String], bad: &[String]) -> String {
@@ -111,16 +114,29 @@ pub fn lqr_claims(_ctx: &Context, runs: &[Run]) -> (String, Vec<Figure>) {
         _ => "–".into(),
     };
     let evals = |v: Option<f64>| v.map_or("–".into(), |e| format!("{e:.3e}"));
+    // Best values as in the metric tables: mean over seeds of the best smoothed value.
+    let sums = summarise(runs, METRIC);
     // (target, d) → (SOCM, TR-SOCM)
     let mut pairs: BTreeMap<(String, usize), (Line, Line)> = BTreeMap::new();
     for ((target, dim), lines) in &groups {
-        let find = |m: &str| lines.iter().find(|((a, _), _)| a == m).map(|(_, rs)| rs);
-        let (Some(s), Some(t)) = (find("socm"), find("tr-socm")) else {
+        let find = |m: &str| {
+            let ((method, epsilon), rs) = lines.iter().find(|((a, _), _)| a == m)?;
+            let key = Key {
+                target: target.clone(),
+                dim: *dim,
+                method: method.clone(),
+                epsilon: epsilon.clone(),
+            };
+            let best = sums.get(&key).and_then(|s| s.value).map(|v| v.0);
+            Some((line(rs, best), rs))
+        };
+        let (Some((mut s1, sr)), Some((mut t1, tr))) = (find("socm"), find("tr-socm")) else {
             continue;
         };
-        let (s0, t0) = (summarise(s, None), summarise(t, None));
-        let th = s0.best.zip(t0.best).map(|(a, b)| 1.5 * a.max(b));
-        let (s1, t1) = (summarise(s, th), summarise(t, th));
+        if let Some(th) = s1.best.zip(t1.best).map(|(a, b)| 1.5 * a.max(b)) {
+            s1.evals_below = evals_below(sr, th);
+            t1.evals_below = evals_below(tr, th);
+        }
         b.push_record([
             target.clone(),
             dim.to_string(),
