@@ -228,4 +228,12 @@ fn initial_laws_and_names() {
         .unwrap()
         .to_string();
     assert!(err.contains("`dim`"), "{err}");
+    // Langevin preconditioning needs a target density: refused on an LQR problem, by name.
+    let mut cfg = socbench::methods::TrainConfig::default();
+    cfg.net.langevin = true;
+    let lv = socbench::methods::Method::Lv;
+    let err = socbench::methods::validate_for(&cfg, lv, p.as_ref()).unwrap_err();
+    assert!(err.to_string().contains("`net.langevin`") && err.to_string().contains("ou-easy"));
+    cfg.net.langevin = false;
+    assert!(socbench::methods::validate_for(&cfg, lv, p.as_ref()).is_ok());
 }
