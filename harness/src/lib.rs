@@ -7,6 +7,7 @@
 //! (see [`simulate`]). [`network`] holds the control network of App. E.1, [`metrics`] the
 //! evaluation criteria of App. E.2, and [`oracle`] the discretisation floor of each target.
 
+pub mod activation;
 pub mod benchmark;
 pub mod control;
 pub mod counter;

@@ -8,10 +8,10 @@
 use burn::module::Module;
 use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::prelude::*;
-use burn::tensor::activation::gelu;
 use burn::tensor::TensorData;
 use socbench_targets::backend::{Device, B};
 
+use crate::activation::gelu;
 use crate::benchmark::Benchmark;
 use crate::control::Control;
 

@@ -21,6 +21,9 @@ pub struct BenchArgs {
     /// Only write the report from the estimates of the last run (no benchmarking).
     #[arg(long)]
     pub report_only: bool,
+    /// Skip the JAX and PyTorch peers (`benchmarks/peers/`, installed from PyPI on first use).
+    #[arg(long)]
+    pub no_peers: bool,
 }
 
 const D: usize = 50;
@@ -98,7 +101,7 @@ fn kernels(k: usize) -> Vec<(String, String, Option<f64>, Option<(&'static str, 
     v
 }
 
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from)
 }
 
@@ -113,7 +116,7 @@ fn estimate(id: &str) -> Option<f64> {
     Some(v["mean"]["point_estimate"].as_f64()? * 1e-9)
 }
 
-fn fmt_time(s: f64) -> String {
+pub(crate) fn fmt_time(s: f64) -> String {
     if s >= 1.0 {
         format!("{s:.2} s")
     } else {
@@ -131,6 +134,9 @@ pub fn run(a: BenchArgs) -> Result<(), String> {
             .map_err(|e| format!("cannot run cargo bench: {e}"))?;
         if !status.success() {
             return Err(format!("cargo bench failed ({status})"));
+        }
+        if !a.no_peers {
+            crate::peers::run(a.k, D);
         }
     }
     let peak = estimate("peak/sgemm_2048").map(|t| 2.0 * 2048f64.powi(3) / t / 1e9);
@@ -179,11 +185,8 @@ pub fn run(a: BenchArgs) -> Result<(), String> {
             missing.join(", ")
         ));
     }
-    md.push_str(
-        "\n## Peers (PyTorch, JAX)\n\nNot measured yet: `benchmarks/peers/` (the same LV step \
-         and TR-LV iteration in PyTorch and JAX, side by side in this run) is still to be \
-         written (issue 6).\n",
-    );
+    let ids: Vec<String> = kernels(a.k).into_iter().map(|k| k.0).collect();
+    md.push_str(&crate::peers::section(&estimate, &ids));
     let out = Path::new("reports/performance.md");
     std::fs::write(out, md).map_err(|e| format!("{}: {e}", out.display()))?;
     eprintln!("wrote {}", out.display());

@@ -4,6 +4,7 @@
 mod bench;
 mod check;
 mod oracle;
+mod peers;
 mod replicate;
 mod report;
 

@@ -1,0 +1,141 @@
+"""socbench's training kernels in PyTorch (CPU, float32, eager mode as in the sde_sampler and
+SOC-matching codebases; threads = cores). Prints one JSON object: {"peer", "version", "threads",
+"kernels": {criterion id: seconds}}. Kernel ids and sizes are those of
+`methods/benches/kernels.rs`; see problem.py for the maths.
+
+usage: python peer_torch.py [--d 50] [--k 50000] [--repeats 5]
+"""
+import argparse
+import json
+import os
+import statistics
+import time
+
+import torch
+
+import problem as P
+
+
+class Net(torch.nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        f1, f2 = P.init_params(d)
+
+        def linear(w, b):
+            lin = torch.nn.Linear(*w.shape)
+            with torch.no_grad():
+                lin.weight.copy_(torch.from_numpy(w.T.copy()))
+                lin.bias.copy_(torch.from_numpy(b))
+            return lin
+
+        self.f1 = torch.nn.ModuleList([linear(w, b) for w, b in f1])
+        self.f2 = torch.nn.ModuleList([linear(w, b) for w, b in f2])
+        self.act = torch.nn.GELU()  # exact (erf), as in socbench
+
+    def forward(self, x, t_feat):
+        h = torch.cat([x, t_feat.expand(x.shape[0], -1)], 1)
+        for i, lin in enumerate(self.f1):
+            h = lin(h)
+            if i + 1 < len(self.f1):
+                h = self.act(h)
+        g = t_feat[None]
+        for i, lin in enumerate(self.f2):
+            g = lin(g)
+            if i + 1 < len(self.f2):
+                g = self.act(g)
+        return h + g * x / P.ETA**2
+
+
+class Problem:
+    def __init__(self, d):
+        self.d = d
+        self.sched = P.schedule()
+        self.tf = [torch.from_numpy(P.fourier(t)) for (t, _, _, _) in self.sched]
+        logw, means, chol, lognorm = (torch.from_numpy(v) for v in P.gmm(d))
+        self.logw, self.means, self.chol, self.lognorm = logw, means, chol, lognorm
+
+    def log_target(self, x):
+        z = torch.einsum("bkd,kde->bke", x[:, None, :] - self.means[None], self.chol)
+        return torch.logsumexp(self.logw + self.lognorm - 0.5 * (z * z).sum(-1), 1)
+
+    def log_prior(self, x):
+        return -0.5 * (x * x).sum(1) / P.ETA**2 - 0.5 * self.d * torch.log(torch.tensor(2 * torch.pi * P.ETA**2))
+
+    @torch.no_grad()
+    def simulate(self, net, n, gen):
+        x = P.ETA * torch.randn(n, self.d, generator=gen)
+        acc = torch.zeros(n)
+        states, noise, controls = [x], [], []
+        for k, (_, a, s, h) in enumerate(self.sched):
+            u = net(x, self.tf[k])
+            xi = torch.randn(n, self.d, generator=gen)
+            acc -= h * (u * xi).sum(1) + 0.5 * h * h * (u * u).sum(1)
+            x = a * x + s * (h * u + xi)
+            states.append(x)
+            noise.append(xi)
+            controls.append(u)
+        logw = acc - (self.log_prior(x) - self.log_target(x))
+        return states, noise, controls, logw
+
+    def lv_loss(self, net, states, noise, controls, logw, tau):
+        acc = torch.zeros(logw.shape[0])
+        for k, (_, _, _, h) in enumerate(self.sched):
+            du = controls[k] - net(states[k], self.tf[k])
+            acc = acc + h * (du * noise[k]).sum(1) + 0.5 * h * h * (du * du).sum(1)
+        return torch.var(tau * logw + acc, unbiased=False)
+
+
+def timed(f, repeats):
+    f()  # warm up
+    out = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        f()
+        out.append(time.perf_counter() - t0)
+    return statistics.median(out)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--d", type=int, default=50)
+    ap.add_argument("--k", type=int, default=50000)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    torch.set_num_threads(os.cpu_count())
+    d, k = args.d, args.k
+    prob = Problem(d)
+    net = Net(d)
+    opt = torch.optim.Adam(net.parameters(), lr=5e-4)
+    gen = torch.Generator().manual_seed(0)
+
+    def lv_step():
+        batch = prob.simulate(net, P.BATCH, gen)
+        opt.zero_grad()
+        prob.lv_loss(net, *batch, 1.0).backward()
+        opt.step()
+
+    buffer = None
+
+    def tr_inner_step():
+        idx = torch.randperm(buffer[3].shape[0], generator=gen)[: P.BATCH]
+        states, noise, controls, logw = buffer
+        mb = ([s[idx] for s in states], [s[idx] for s in noise], [s[idx] for s in controls], logw[idx])
+        opt.zero_grad()
+        prob.lv_loss(net, *mb, 1.0 / 1.5).backward()
+        opt.step()
+
+    x = torch.randn(P.BATCH, d, generator=gen)
+    res = {}
+    with torch.no_grad():
+        res[f"forward/b2000_d{d}"] = timed(lambda: net(x, prob.tf[25]), args.repeats)
+    res[f"train/simulate_b2000_s50_d{d}"] = timed(lambda: prob.simulate(net, P.BATCH, gen), args.repeats)
+    res[f"train/lv_step_b2000_s50_d{d}"] = timed(lv_step, args.repeats)
+    buffer = prob.simulate(net, 10000, gen)
+    res[f"train/tr_lv_inner_step_mb2000_s50_d{d}"] = timed(tr_inner_step, args.repeats)
+    buffer = None
+    res[f"trust_region/buffer_refresh_k{k}_s50_d{d}"] = timed(lambda: prob.simulate(net, k, gen), max(1, args.repeats // 2))
+    print(json.dumps({"peer": "pytorch", "version": torch.__version__, "threads": torch.get_num_threads(), "kernels": res}))
+
+
+if __name__ == "__main__":
+    main()

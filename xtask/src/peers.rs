@@ -1,0 +1,146 @@
+//! The peer measurements of `cargo xtask bench`: the same kernels in JAX and PyTorch
+//! (`benchmarks/peers/`), each in its own virtual environment under `<target>/peers/`, installed
+//! from PyPI on first use. A peer that cannot be installed or run is reported with the reason
+//! instead of a number. Never run by CI.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// (name in the report, script, pip requirement, module to import).
+const PEERS: [(&str, &str, &str, &str); 2] = [
+    ("JAX", "peer_jax.py", "jax[cpu]", "jax"),
+    ("PyTorch", "peer_torch.py", "torch", "torch"),
+];
+
+fn dir() -> PathBuf {
+    super::bench::target_dir().join("peers")
+}
+
+fn run_cmd(cmd: &mut Command) -> Result<String, String> {
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let last = err
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        Err(format!("{} ({})", last.trim(), out.status))
+    }
+}
+
+/// Creates the peer's virtual environment and installs it if it does not import yet.
+fn install(venv: &Path, pip: &str, module: &str) -> Result<PathBuf, String> {
+    let py = venv.join("bin/python");
+    if !py.exists() {
+        run_cmd(Command::new("python3").args(["-m", "venv"]).arg(venv))?;
+    }
+    if run_cmd(Command::new(&py).arg("-c").arg(format!("import {module}"))).is_err() {
+        eprintln!("installing {pip} into {} (PyPI)", venv.display());
+        run_cmd(Command::new(&py).args(["-m", "pip", "install", "-q", pip, "numpy"]))
+            .map_err(|e| format!("pip install {pip} failed: {e}"))?;
+    }
+    Ok(py)
+}
+
+/// Installs and runs every peer; writes `<target>/peers/<script>.json` (or `.err`).
+pub fn run(k: usize, d: usize) {
+    let dir = dir();
+    let _ = std::fs::create_dir_all(&dir);
+    for (name, script, pip, module) in PEERS {
+        eprintln!("peer {name}: {script} (d = {d}, K = {k})");
+        let result = install(&dir.join(format!("{module}-venv")), pip, module).and_then(|py| {
+            run_cmd(
+                Command::new(py)
+                    .arg(script)
+                    .arg("--d")
+                    .arg(d.to_string())
+                    .arg("--k")
+                    .arg(k.to_string())
+                    .current_dir("benchmarks/peers"),
+            )
+        });
+        let (ext, text) = match result {
+            Ok(json) => ("json", json),
+            Err(e) => {
+                eprintln!("peer {name}: {e}");
+                ("err", e)
+            }
+        };
+        let _ = std::fs::remove_file(dir.join(format!("{script}.json")));
+        let _ = std::fs::remove_file(dir.join(format!("{script}.err")));
+        let _ = std::fs::write(dir.join(format!("{script}.{ext}")), text);
+    }
+}
+
+/// The report section: our time per kernel next to each peer's, and the ratio.
+pub fn section(ours: &dyn Fn(&str) -> Option<f64>, ids: &[String]) -> String {
+    let mut md = String::from(
+        "\n## Peers (JAX, PyTorch), same machine, same sizes\n\n`benchmarks/peers/` runs the \
+         same kernels (network, batch, 50 steps, float32, threads = cores) in JAX (jit) and \
+         PyTorch (eager), median of 3 after a warm-up. Ratio = our time / their time (below 1: \
+         we are faster).\n\n",
+    );
+    let mut cols = Vec::new();
+    for (name, script, _, _) in PEERS {
+        let dir = dir();
+        match std::fs::read_to_string(dir.join(format!("{script}.json"))) {
+            Ok(t) => match serde_json::from_str::<serde_json::Value>(t.trim()) {
+                Ok(v) => {
+                    md.push_str(&format!(
+                        "- {name} {} ({} threads)\n",
+                        v["version"].as_str().unwrap_or("?"),
+                        v["threads"]
+                    ));
+                    cols.push((name, Some(v["kernels"].clone())));
+                }
+                Err(e) => {
+                    md.push_str(&format!("- {name}: unreadable output ({e})\n"));
+                    cols.push((name, None));
+                }
+            },
+            Err(_) => {
+                let why = std::fs::read_to_string(dir.join(format!("{script}.err")))
+                    .unwrap_or_else(|_| {
+                        "not run (`cargo xtask bench` without `--no-peers`)".into()
+                    });
+                md.push_str(&format!("- {name}: not measured: {}\n", why.trim()));
+                cols.push((name, None));
+            }
+        }
+    }
+    md.push_str("\n| kernel | socbench |");
+    for (name, _) in &cols {
+        md.push_str(&format!(" {name} | socbench / {name} |"));
+    }
+    md.push_str(&format!("\n|---|---|{}\n", "---|---|".repeat(cols.len())));
+    for id in ids {
+        let theirs: Vec<Option<f64>> = cols
+            .iter()
+            .map(|(_, v)| v.as_ref().and_then(|v| v[id.as_str()].as_f64()))
+            .collect();
+        if theirs.iter().all(Option::is_none) {
+            continue;
+        }
+        let us = ours(id);
+        md.push_str(&format!(
+            "| `{id}` | {} |",
+            us.map_or("–".into(), super::bench::fmt_time)
+        ));
+        for t in theirs {
+            match (us, t) {
+                (Some(u), Some(t)) => {
+                    md.push_str(&format!(" {} | {:.2} |", super::bench::fmt_time(t), u / t))
+                }
+                (None, Some(t)) => md.push_str(&format!(" {} | – |", super::bench::fmt_time(t))),
+                _ => md.push_str(" – | – |"),
+            }
+        }
+        md.push('\n');
+    }
+    md
+}
