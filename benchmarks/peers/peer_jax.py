@@ -2,13 +2,9 @@
 be). Prints one JSON object: {"peer", "version", "threads", "kernels": {criterion id: seconds}}.
 The kernel ids and sizes are those of `methods/benches/kernels.rs`; see problem.py for the maths.
 
-usage: python peer_jax.py [--d 50] [--k 50000] [--repeats 5]
+usage: python peer_jax.py [--d 50] [--k 50000] [--repeats 3]
 """
-import argparse
-import json
 import os
-import statistics
-import time
 
 import jax
 import jax.numpy as jnp
@@ -103,21 +99,11 @@ def make(d):
 
 
 def timed(f, repeats):
-    jax.block_until_ready(f())  # compile and warm up
-    out = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        jax.block_until_ready(f())
-        out.append(time.perf_counter() - t0)
-    return statistics.median(out)
+    return P.median_time(f, repeats, jax.block_until_ready)
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--d", type=int, default=50)
-    ap.add_argument("--k", type=int, default=50000)
-    ap.add_argument("--repeats", type=int, default=3)
-    args = ap.parse_args()
+    args = P.args()
     d, k = args.d, args.k
     f1, f2 = P.init_params(d)
     params = ([(jnp.asarray(w), jnp.asarray(b)) for w, b in f1], [(jnp.asarray(w), jnp.asarray(b)) for w, b in f2])
@@ -135,7 +121,7 @@ def main():
     res[f"train/tr_lv_inner_step_mb2000_s50_d{d}"] = timed(lambda: tr_inner_step(params, state, buffer, idx), args.repeats)
     del buffer
     res[f"trust_region/buffer_refresh_k{k}_s50_d{d}"] = timed(lambda: sim(params, key, k), max(1, args.repeats // 2))
-    print(json.dumps({"peer": "jax", "version": jax.__version__, "threads": os.cpu_count(), "kernels": res}))
+    P.report("jax", jax.__version__, os.cpu_count(), res)
 
 
 if __name__ == "__main__":

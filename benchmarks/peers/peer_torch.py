@@ -3,13 +3,9 @@ SOC-matching codebases; threads = cores). Prints one JSON object: {"peer", "vers
 "kernels": {criterion id: seconds}}. Kernel ids and sizes are those of
 `methods/benches/kernels.rs`; see problem.py for the maths.
 
-usage: python peer_torch.py [--d 50] [--k 50000] [--repeats 5]
+usage: python peer_torch.py [--d 50] [--k 50000] [--repeats 3]
 """
-import argparse
-import json
 import os
-import statistics
-import time
 
 import torch
 
@@ -85,22 +81,8 @@ class Problem:
         return torch.var(tau * logw + acc, unbiased=False)
 
 
-def timed(f, repeats):
-    f()  # warm up
-    out = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        f()
-        out.append(time.perf_counter() - t0)
-    return statistics.median(out)
-
-
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--d", type=int, default=50)
-    ap.add_argument("--k", type=int, default=50000)
-    ap.add_argument("--repeats", type=int, default=3)
-    args = ap.parse_args()
+    args = P.args()
     torch.set_num_threads(os.cpu_count())
     d, k = args.d, args.k
     prob = Problem(d)
@@ -127,14 +109,14 @@ def main():
     x = torch.randn(P.BATCH, d, generator=gen)
     res = {}
     with torch.no_grad():
-        res[f"forward/b2000_d{d}"] = timed(lambda: net(x, prob.tf[25]), args.repeats)
-    res[f"train/simulate_b2000_s50_d{d}"] = timed(lambda: prob.simulate(net, P.BATCH, gen), args.repeats)
-    res[f"train/lv_step_b2000_s50_d{d}"] = timed(lv_step, args.repeats)
+        res[f"forward/b2000_d{d}"] = P.median_time(lambda: net(x, prob.tf[25]), args.repeats)
+    res[f"train/simulate_b2000_s50_d{d}"] = P.median_time(lambda: prob.simulate(net, P.BATCH, gen), args.repeats)
+    res[f"train/lv_step_b2000_s50_d{d}"] = P.median_time(lv_step, args.repeats)
     buffer = prob.simulate(net, 10000, gen)
-    res[f"train/tr_lv_inner_step_mb2000_s50_d{d}"] = timed(tr_inner_step, args.repeats)
+    res[f"train/tr_lv_inner_step_mb2000_s50_d{d}"] = P.median_time(tr_inner_step, args.repeats)
     buffer = None
-    res[f"trust_region/buffer_refresh_k{k}_s50_d{d}"] = timed(lambda: prob.simulate(net, k, gen), max(1, args.repeats // 2))
-    print(json.dumps({"peer": "pytorch", "version": torch.__version__, "threads": torch.get_num_threads(), "kernels": res}))
+    res[f"trust_region/buffer_refresh_k{k}_s50_d{d}"] = P.median_time(lambda: prob.simulate(net, k, gen), max(1, args.repeats // 2))
+    P.report("pytorch", torch.__version__, torch.get_num_threads(), res)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,11 @@ kernels (`methods/benches/kernels.rs`), so that the per-kernel times compare lik
 - LV loss (eq. 16): Var[tau log w + sum_k h_k (u_k - v_k).xi_k + h_k^2/2 |u_k - v_k|^2] with v the
   trained network on the stored states.
 """
+import argparse
+import json
 import math
+import statistics
+import time
 
 import numpy as np
 
@@ -87,3 +91,29 @@ def gmm(d, seed=1):
         lognorm[k] = -0.5 * d * math.log(2 * math.pi) - 0.5 * np.log(ev).sum()
     f = np.float32
     return logw.astype(f), means.astype(f), chol.astype(f), lognorm.astype(f)
+
+
+def args():
+    """The command line every peer script takes: --d, --k (buffer size of the refresh), --repeats."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--d", type=int, default=50)
+    ap.add_argument("--k", type=int, default=50000)
+    ap.add_argument("--repeats", type=int, default=3)
+    return ap.parse_args()
+
+
+def median_time(f, repeats, wait=lambda r: r):
+    """Median wall time of `repeats` calls of f after one warm-up call (which also compiles);
+    `wait` blocks until f's result is computed (JAX dispatches asynchronously)."""
+    wait(f())
+    out = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        wait(f())
+        out.append(time.perf_counter() - t0)
+    return statistics.median(out)
+
+
+def report(peer, version, threads, kernels):
+    """The one JSON object `cargo xtask bench` reads from a peer's standard output."""
+    print(json.dumps({"peer": peer, "version": version, "threads": threads, "kernels": kernels}))

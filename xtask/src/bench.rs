@@ -160,9 +160,10 @@ pub fn run(a: BenchArgs) -> Result<(), String> {
          | --- | --- | --- | --- | --- | --- |\n",
     );
     let mut missing = Vec::new();
-    for (id, what, flops, unit) in kernels(a.k) {
-        let Some(t) = estimate(&id) else {
-            missing.push(id);
+    let kernels = kernels(a.k);
+    for (id, what, flops, unit) in &kernels {
+        let Some(t) = estimate(id) else {
+            missing.push(id.as_str());
             continue;
         };
         let thr = unit.map_or("–".into(), |(u, n)| format!("{:.3e} {u}", n / t));
@@ -185,7 +186,7 @@ pub fn run(a: BenchArgs) -> Result<(), String> {
             missing.join(", ")
         ));
     }
-    let ids: Vec<String> = kernels(a.k).into_iter().map(|k| k.0).collect();
+    let ids: Vec<String> = kernels.into_iter().map(|k| k.0).collect();
     md.push_str(&crate::peers::section(&estimate, &ids));
     let out = Path::new("reports/performance.md");
     std::fs::write(out, md).map_err(|e| format!("{}: {e}", out.display()))?;

@@ -77,38 +77,38 @@ pub fn run(k: usize, d: usize) {
     }
 }
 
+/// A peer's output of the last run, or why there is none.
+fn load(script: &str) -> Result<serde_json::Value, String> {
+    let dir = dir();
+    match std::fs::read_to_string(dir.join(format!("{script}.json"))) {
+        Ok(t) => serde_json::from_str(t.trim()).map_err(|e| format!("unreadable output ({e})")),
+        Err(_) => Err(std::fs::read_to_string(dir.join(format!("{script}.err")))
+            .map(|e| e.trim().to_string())
+            .unwrap_or_else(|_| "not run (`cargo xtask bench` without `--no-peers`)".into())),
+    }
+}
+
 /// The report section: our time per kernel next to each peer's, and the ratio.
 pub fn section(ours: &dyn Fn(&str) -> Option<f64>, ids: &[String]) -> String {
     let mut md = String::from(
         "\n## Peers (JAX, PyTorch), same machine, same sizes\n\n`benchmarks/peers/` runs the \
          same kernels (network, batch, 50 steps, float32, threads = cores) in JAX (jit) and \
-         PyTorch (eager), median of 3 after a warm-up. Ratio = our time / their time (below 1: \
+         PyTorch (eager), median of 3 timed runs after a warm-up (the K-path refresh: one). Ratio = our time / their time (below 1: \
          we are faster).\n\n",
     );
     let mut cols = Vec::new();
     for (name, script, _, _) in PEERS {
-        let dir = dir();
-        match std::fs::read_to_string(dir.join(format!("{script}.json"))) {
-            Ok(t) => match serde_json::from_str::<serde_json::Value>(t.trim()) {
-                Ok(v) => {
-                    md.push_str(&format!(
-                        "- {name} {} ({} threads)\n",
-                        v["version"].as_str().unwrap_or("?"),
-                        v["threads"]
-                    ));
-                    cols.push((name, Some(v["kernels"].clone())));
-                }
-                Err(e) => {
-                    md.push_str(&format!("- {name}: unreadable output ({e})\n"));
-                    cols.push((name, None));
-                }
-            },
-            Err(_) => {
-                let why = std::fs::read_to_string(dir.join(format!("{script}.err")))
-                    .unwrap_or_else(|_| {
-                        "not run (`cargo xtask bench` without `--no-peers`)".into()
-                    });
-                md.push_str(&format!("- {name}: not measured: {}\n", why.trim()));
+        match load(script) {
+            Ok(v) => {
+                md.push_str(&format!(
+                    "- {name} {} ({} threads)\n",
+                    v["version"].as_str().unwrap_or("?"),
+                    v["threads"]
+                ));
+                cols.push((name, Some(v["kernels"].clone())));
+            }
+            Err(why) => {
+                md.push_str(&format!("- {name}: not measured: {why}\n"));
                 cols.push((name, None));
             }
         }
