@@ -5,3 +5,5 @@
 pub use socbench_harness as harness;
 pub use socbench_methods as methods;
 pub use socbench_targets as targets;
+
+pub mod crosscheck;

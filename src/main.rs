@@ -22,12 +22,16 @@ struct Cli {
 enum Command {
     /// Train one method on one target and write history.csv + manifest.json to a new run directory.
     Train(cli::train::TrainArgs),
+    /// Run small fixed-seed problems on a device and on a reference device and check they agree
+    /// within float32 tolerance (GMM u*, log weights, log Z, the dual, a short TR-LV run).
+    Crosscheck(cli::crosscheck::CrosscheckArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train(args) => cli::train::run(args),
+        Command::Crosscheck(args) => cli::crosscheck::run(args),
     };
     match result {
         Ok(code) => code,

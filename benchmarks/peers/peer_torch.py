@@ -3,7 +3,7 @@ SOC-matching codebases; threads = cores). Prints one JSON object: {"peer", "vers
 "kernels": {criterion id: seconds}}. Kernel ids and sizes are those of
 `methods/benches/kernels.rs`; see problem.py for the maths.
 
-usage: python peer_torch.py [--d 50] [--k 50000] [--repeats 3]
+usage: python peer_torch.py [--d 50] [--k 50000] [--repeats 3] [--device cpu|cuda]
 """
 import os
 
@@ -46,8 +46,9 @@ class Problem:
     def __init__(self, d):
         self.d = d
         self.sched = P.schedule()
-        self.tf = [torch.from_numpy(P.fourier(t)) for (t, _, _, _) in self.sched]
-        logw, means, chol, lognorm = (torch.from_numpy(v) for v in P.gmm(d))
+        dev = torch.get_default_device()
+        self.tf = [torch.from_numpy(P.fourier(t)).to(dev) for (t, _, _, _) in self.sched]
+        logw, means, chol, lognorm = (torch.from_numpy(v).to(dev) for v in P.gmm(d))
         self.logw, self.means, self.chol, self.lognorm = logw, means, chol, lognorm
 
     def log_target(self, x):
@@ -84,11 +85,14 @@ class Problem:
 def main():
     args = P.args()
     torch.set_num_threads(os.cpu_count())
+    torch.set_default_device(args.device)
+    # On a GPU, time until the queued kernels have finished.
+    sync = (lambda r: (torch.cuda.synchronize(), r)[1]) if args.device.startswith("cuda") else (lambda r: r)
     d, k = args.d, args.k
     prob = Problem(d)
     net = Net(d)
     opt = torch.optim.Adam(net.parameters(), lr=5e-4)
-    gen = torch.Generator().manual_seed(0)
+    gen = torch.Generator(device=args.device).manual_seed(0)
 
     def lv_step():
         batch = prob.simulate(net, P.BATCH, gen)
@@ -109,14 +113,15 @@ def main():
     x = torch.randn(P.BATCH, d, generator=gen)
     res = {}
     with torch.no_grad():
-        res[f"forward/b2000_d{d}"] = P.median_time(lambda: net(x, prob.tf[25]), args.repeats)
-    res[f"train/simulate_b2000_s50_d{d}"] = P.median_time(lambda: prob.simulate(net, P.BATCH, gen), args.repeats)
-    res[f"train/lv_step_b2000_s50_d{d}"] = P.median_time(lv_step, args.repeats)
+        res[f"forward/b2000_d{d}"] = P.median_time(lambda: net(x, prob.tf[25]), args.repeats, sync)
+    res[f"train/simulate_b2000_s50_d{d}"] = P.median_time(lambda: prob.simulate(net, P.BATCH, gen), args.repeats, sync)
+    res[f"train/lv_step_b2000_s50_d{d}"] = P.median_time(lv_step, args.repeats, sync)
     buffer = prob.simulate(net, 10000, gen)
-    res[f"train/tr_lv_inner_step_mb2000_s50_d{d}"] = P.median_time(tr_inner_step, args.repeats)
+    res[f"train/tr_lv_inner_step_mb2000_s50_d{d}"] = P.median_time(tr_inner_step, args.repeats, sync)
     buffer = None
-    res[f"trust_region/buffer_refresh_k{k}_s50_d{d}"] = P.median_time(lambda: prob.simulate(net, k, gen), max(1, args.repeats // 2))
-    P.report("pytorch", torch.__version__, torch.get_num_threads(), res)
+    res[f"trust_region/buffer_refresh_k{k}_s50_d{d}"] = P.median_time(lambda: prob.simulate(net, k, gen), max(1, args.repeats // 2), sync)
+    name = "pytorch" if args.device == "cpu" else f"pytorch ({torch.cuda.get_device_name()})"
+    P.report(name, torch.__version__, torch.get_num_threads(), res)
 
 
 if __name__ == "__main__":

@@ -94,11 +94,13 @@ def gmm(d, seed=1):
 
 
 def args():
-    """The command line every peer script takes: --d, --k (buffer size of the refresh), --repeats."""
+    """The command line every peer script takes: --d, --k (buffer size of the refresh), --repeats,
+    --device."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--d", type=int, default=50)
     ap.add_argument("--k", type=int, default=50000)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--device", default="cpu", help="PyTorch only: cpu or cuda (the GPU run of `cargo xtask gpu`)")
     return ap.parse_args()
 
 

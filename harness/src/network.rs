@@ -5,11 +5,11 @@
 //!   u(x, t) = f1(x, t) + f2(t) · (x/η² + ∇log ρ(x)).
 //! The last layers of f1 and f2 are zero-initialised so that u ≡ 0 at the start (u_0 = 0).
 
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::TensorData;
-use socbench_targets::backend::{Device, B};
+use socbench_targets::backend::{self, Device, B};
 
 use crate::activation::gelu;
 use crate::benchmark::Benchmark;
@@ -65,15 +65,25 @@ pub fn time_features(t: f64, f: usize, device: &Device) -> Tensor<B, 2> {
     Tensor::from_data(TensorData::new(v, [1, 2 * f]), device)
 }
 
+/// Layers are drawn on the CPU (flex) from its seeded RNG and their values then put on `device`
+/// (burn cannot move autodiff tensors between backends), so one seed gives the same network on
+/// every device.
 fn mlp(dims: &[usize], device: &Device) -> Vec<Linear<B>> {
     let n = dims.len() - 1;
+    let on_device = |t: Tensor<B, 2>| Param::from_tensor(Tensor::from_data(t.into_data(), device));
     (0..n)
         .map(|i| {
             let mut c = LinearConfig::new(dims[i], dims[i + 1]);
             if i + 1 == n {
                 c = c.with_initializer(Initializer::Zeros);
             }
-            c.init(device)
+            let l = c.init(&backend::flex());
+            Linear {
+                weight: on_device(l.weight.val()),
+                bias: l
+                    .bias
+                    .map(|b| Param::from_tensor(Tensor::from_data(b.val().into_data(), device))),
+            }
         })
         .collect()
 }
@@ -90,7 +100,9 @@ fn run_mlp(layers: &[Linear<B>], mut h: Tensor<B, 2>) -> Tensor<B, 2> {
 }
 
 impl ControlNet<B> {
-    /// Parameters are initialised from the device's seeded RNG (see [`Device::seed`]).
+    /// Parameters are drawn from the seeded RNG of the CPU device (`backend::seed(&flex(), …)`)
+    /// whatever `device` is, then moved there: the same seed gives the same initial network on
+    /// flex, ndarray and CUDA.
     pub fn new(d: usize, cfg: &NetConfig, device: &Device) -> Self {
         assert!(cfg.depth >= 2, "depth >= 2");
         let mut dims = vec![d + 2 * cfg.fourier];

@@ -87,7 +87,13 @@ fn grad_steps(
 }
 
 fn kernels(c: &mut Criterion) {
-    let device = backend::flex();
+    // SOCBENCH_BENCH_DEVICE=cuda (a build with the `cuda` feature) benchmarks the GPU.
+    let device = match std::env::var("SOCBENCH_BENCH_DEVICE") {
+        Ok(name) => {
+            backend::by_name(&name).unwrap_or_else(|e| panic!("SOCBENCH_BENCH_DEVICE: {e}"))
+        }
+        Err(_) => backend::flex(),
+    };
     let ad = backend::autodiff(&device);
     let cfg = NetConfig::default();
     let d = env("SOCBENCH_BENCH_D", 50);

@@ -66,7 +66,8 @@ pub fn train(
 ) -> Result<History, ConfigError> {
     validate_for(cfg, method, problem)?;
     let ad = backend::autodiff(device);
-    backend::seed(&ad, key.stream("init").next_u64());
+    // Parameters are drawn on the CPU whatever the device (ControlNet::new), so seed its RNG.
+    backend::seed(&backend::flex(), key.stream("init").next_u64());
     let mut run = Run {
         problem,
         method,

@@ -1,1 +1,2 @@
+pub mod crosscheck;
 pub mod train;

@@ -53,21 +53,35 @@ pub fn device_names() -> &'static [&'static str] {
     }
 }
 
-/// A device by name (`flex`, `ndarray`, `cuda`); the error names the field and the choices.
 /// The default device: `cuda` when built with the `cuda` feature and an NVIDIA GPU is present
-/// (`/dev/nvidia0`), `flex` otherwise.
+/// ([`gpu_present`]), `flex` otherwise.
 pub fn default_name() -> &'static str {
-    if cfg!(feature = "cuda") && std::path::Path::new("/dev/nvidia0").exists() {
+    if cfg!(feature = "cuda") && gpu_present() {
         "cuda"
     } else {
         "flex"
     }
 }
 
+/// Whether the NVIDIA driver's device files are there (`/dev/nvidia0` or `/dev/nvidiactl`).
+pub fn gpu_present() -> bool {
+    ["/dev/nvidia0", "/dev/nvidiactl"]
+        .iter()
+        .any(|p| std::path::Path::new(p).exists())
+}
+
+/// A device by name (`flex`, `ndarray`, `cuda`); the error names the field and the choices.
 pub fn by_name(name: &str) -> Result<Device, crate::TargetError> {
     match name {
         "flex" => Ok(flex()),
         "ndarray" => Ok(ndarray()),
+        // Without a GPU, burn-cuda panics at the first kernel: refuse the name up front.
+        #[cfg(feature = "cuda")]
+        "cuda" if !gpu_present() => Err(crate::TargetError::OutOfRange {
+            field: "device",
+            value: name.to_string(),
+            range: "flex or ndarray: this machine has no NVIDIA GPU (no /dev/nvidia0)".into(),
+        }),
         #[cfg(feature = "cuda")]
         "cuda" => Ok(cuda()),
         _ => Err(crate::TargetError::OutOfRange {

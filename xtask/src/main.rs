@@ -1,8 +1,9 @@
 //! `cargo xtask <command>`: project tasks — replicate a figure, write its report, the CI metric
-//! regression check, the oracle table, and the kernel benchmarks.
+//! regression check, the oracle table, the kernel benchmarks, and GPU runs through the device tool.
 
 mod bench;
 mod check;
+mod gpu;
 mod oracle;
 mod peers;
 mod replicate;
@@ -30,6 +31,9 @@ enum Command {
     Oracle(oracle::OracleArgs),
     /// Benchmark the hot kernels at the paper's sizes and write `reports/performance.md`.
     Bench(bench::BenchArgs),
+    /// A GPU run through the device tool: `stage` (build with cuda, print the run call) and
+    /// `collect` (put the returned files in place, regenerate reports).
+    Gpu(gpu::GpuArgs),
 }
 
 fn main() {
@@ -40,6 +44,7 @@ fn main() {
         Command::Check(a) => check::run(a),
         Command::Oracle(args) => oracle::run(args),
         Command::Bench(a) => bench::run(a),
+        Command::Gpu(a) => gpu::run(a),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

@@ -77,19 +77,20 @@ pub fn run(k: usize, d: usize) {
     }
 }
 
-/// A peer's output of the last run, or why there is none.
-fn load(script: &str) -> Result<serde_json::Value, String> {
-    let dir = dir();
+/// A peer's output of the last run under `root` (a target directory), or why there is none.
+fn load(root: &Path, script: &str) -> Result<serde_json::Value, String> {
+    let dir = root.join("peers");
     match std::fs::read_to_string(dir.join(format!("{script}.json"))) {
         Ok(t) => serde_json::from_str(t.trim()).map_err(|e| format!("unreadable output ({e})")),
         Err(_) => Err(std::fs::read_to_string(dir.join(format!("{script}.err")))
-            .map(|e| e.trim().to_string())
+            // The last line says why (a Python traceback ends with the exception).
+            .map(|e| e.trim().lines().last().unwrap_or("").to_string())
             .unwrap_or_else(|_| "not run (`cargo xtask bench` without `--no-peers`)".into())),
     }
 }
 
 /// The report section: our time per kernel next to each peer's, and the ratio.
-pub fn section(ours: &dyn Fn(&str) -> Option<f64>, ids: &[String]) -> String {
+pub fn section(root: &Path, ours: &dyn Fn(&str) -> Option<f64>, ids: &[String]) -> String {
     let mut md = String::from(
         "\n## Peers (JAX, PyTorch), same machine, same sizes\n\n`benchmarks/peers/` runs the \
          same kernels (network, batch, 50 steps, float32, threads = cores) in JAX (jit) and \
@@ -98,7 +99,7 @@ pub fn section(ours: &dyn Fn(&str) -> Option<f64>, ids: &[String]) -> String {
     );
     let mut cols = Vec::new();
     for (name, script, _, _) in PEERS {
-        match load(script) {
+        match load(root, script) {
             Ok(v) => {
                 md.push_str(&format!(
                     "- {name} {} ({} threads)\n",

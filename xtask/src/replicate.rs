@@ -31,6 +31,13 @@ pub struct ReplicateArgs {
     /// it and a GPU is present, flex otherwise.
     #[arg(long, default_value = backend::default_name())]
     pub device: String,
+    /// Run only these dimensions of the sweep (comma-separated, e.g. `50`); the report still
+    /// covers every finished cell.
+    #[arg(long, value_delimiter = ',')]
+    pub dims: Vec<usize>,
+    /// Run only the first N seeds of the sweep.
+    #[arg(long)]
+    pub seeds: Option<u64>,
     #[arg(long, default_value = "results")]
     pub results: PathBuf,
     /// Where reports go.
@@ -92,7 +99,17 @@ pub fn run(a: ReplicateArgs) -> Result<(), String> {
             exp.name, data.name, data.name
         );
     }
-    let all = cells(data, r);
+    let all: Vec<CellSpec> = cells(data, r)
+        .into_iter()
+        .filter(|c| a.dims.is_empty() || a.dims.contains(&c.dim))
+        .filter(|c| a.seeds.is_none_or(|n| c.seed < n))
+        .collect();
+    if all.is_empty() {
+        return Err(format!(
+            "no cell of {} (profile `{}`) has d in {:?}: allowed `--dims` are {:?}",
+            data.name, r.profile, a.dims, r.dims
+        ));
+    }
     let mut todo: Vec<(CellSpec, PathBuf)> = Vec::new();
     let mut done = 0;
     for c in all.iter() {
