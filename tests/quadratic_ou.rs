@@ -6,7 +6,7 @@ mod common;
 
 use common::device;
 use nalgebra::DMatrix;
-use socbench::harness::benchmark::{self, Benchmark};
+use socbench::harness::benchmark;
 use socbench::harness::control::{Control, ZeroControl};
 use socbench::harness::metrics::{control_l2, LogWeightStats};
 use socbench::harness::problem::SocProblem;

@@ -24,6 +24,10 @@ pub struct BenchArgs {
     /// Skip the JAX and PyTorch peers (`benchmarks/peers/`, installed from PyPI on first use).
     #[arg(long)]
     pub no_peers: bool,
+    /// The results of a whole `cargo xtask replicate fig2 --profile cpu` run, for the whole-run
+    /// wall time (its `sweeps.csv` and the cells' manifests).
+    #[arg(long, default_value = "results/fig2/cpu")]
+    pub whole_run: PathBuf,
 }
 
 const D: usize = 50;
@@ -147,7 +151,62 @@ pub fn run(a: BenchArgs) -> Result<(), String> {
             commit: &socbench_methods::record::git_commit(),
         },
         Path::new("reports/performance.md"),
-    )
+    )?;
+    let section = whole_run(&a.whole_run);
+    let out = Path::new("reports/performance.md");
+    let md = std::fs::read_to_string(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    std::fs::write(out, md + &section).map_err(|e| format!("{}: {e}", out.display()))
+}
+
+/// Sum of the 21 cells' wall times of `cargo xtask replicate fig2 --profile cpu` before the
+/// performance work: the table of reports/fig2.md at commit 3455470 (run with `--jobs 2`).
+const FIG2_CPU_BEFORE_MIN: f64 = 86.6;
+
+/// The whole-run section: each `replicate` invocation logged in `dir/sweeps.csv`, and the sum of
+/// the finished cells' wall times (comparable with [`FIG2_CPU_BEFORE_MIN`]).
+fn whole_run(dir: &Path) -> String {
+    let mut md = format!(
+        "\n## Whole run: `cargo xtask replicate fig2 --profile cpu`\n\n\
+         Before the performance work (commit 3455470): the 21 cells took {FIG2_CPU_BEFORE_MIN} \
+         min summed (run with `--jobs 2`, so about half of that on the clock).\n\n"
+    );
+    let cells: Vec<f64> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| std::fs::read_to_string(e.path().join("manifest.json")).ok())
+                .filter_map(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .filter(|m| m["status"] == "finished")
+                .filter_map(|m| m["wall_s"].as_f64())
+                .collect()
+        })
+        .unwrap_or_default();
+    let log = std::fs::read_to_string(dir.join("sweeps.csv")).unwrap_or_default();
+    if cells.is_empty() {
+        md.push_str(&format!(
+            "No finished cells under `{}` yet.\n",
+            dir.display()
+        ));
+        return md;
+    }
+    md.push_str(&format!(
+        "Now (`{}`): {} finished cells, {:.1} min summed.\n\n",
+        dir.display(),
+        cells.len(),
+        cells.iter().sum::<f64>() / 60.0
+    ));
+    if log.lines().count() > 1 {
+        md.push_str(
+            "| finished (unix s) | commit | device | jobs | cells run | wall time [min] |\n\
+                     | --- | --- | --- | --- | --- | --- |\n",
+        );
+        for l in log.lines().skip(1) {
+            md.push_str(&format!(
+                "| {} |\n",
+                l.split(',').collect::<Vec<_>>().join(" | ")
+            ));
+        }
+    }
+    md
 }
 
 /// Where the timings of a report came from.

@@ -198,14 +198,44 @@ pub fn run(a: ReplicateArgs) -> Result<(), String> {
         }
     });
     overall.finish();
-    eprintln!(
-        "ran {} cells in {:.1} min",
-        todo.len(),
-        clock.elapsed().as_secs_f64() / 60.0
-    );
+    let minutes = clock.elapsed().as_secs_f64() / 60.0;
+    eprintln!("ran {} cells in {minutes:.1} min", todo.len());
+    if !todo.is_empty() {
+        let first = todo[0].1.parent().unwrap_or(&a.results).to_path_buf();
+        log_sweep(&first, &backend::name(&device), jobs, todo.len(), minutes);
+    }
     let failures = failures.into_inner().unwrap();
     if !failures.is_empty() {
         return Err(failures.join("\n"));
     }
     crate::report::write(&sweep, &a.results, &a.reports)
+}
+
+/// Appends one line per `replicate` invocation to `<results>/<experiment>/<profile>/sweeps.csv`
+/// (end time, commit, device, jobs, cells run, wall minutes): the whole-run wall time that
+/// `cargo xtask bench` reports.
+fn log_sweep(dir: &std::path::Path, device: &str, jobs: usize, cells: usize, minutes: f64) {
+    let path = dir.join("sweeps.csv");
+    let new = !path.exists();
+    let line = format!(
+        "{}{},{},{device},{jobs},{cells},{minutes:.2}\n",
+        if new {
+            "finished_unix_s,commit,device,jobs,cells_run,wall_min\n"
+        } else {
+            ""
+        },
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        socbench_methods::record::git_commit(),
+    );
+    use std::io::Write;
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(line.as_bytes()));
+    if let Err(e) = written {
+        eprintln!("warning: could not append to {}: {e}", path.display());
+    }
 }
