@@ -215,10 +215,15 @@ fn stage(jobs: Vec<String>, no_build: bool) -> Result<(), String> {
 }
 
 /// Moves each cell directory (one holding `manifest.json`) under `from` to the same place under
-/// `to` unless that exists; returns (moved, kept aside).
+/// `to` unless that exists; returns (moved, existing cells that differ from the GPU's copy).
+/// A cell that travelled out and back unchanged (staged for resuming) is neither.
 fn merge_cells(from: &Path, to: &Path) -> Result<(usize, Vec<String>), String> {
     if from.join("manifest.json").exists() {
         if to.exists() {
+            let manifest = |d: &Path| std::fs::read(d.join("manifest.json")).ok();
+            if manifest(from) == manifest(to) {
+                return Ok((0, Vec::new()));
+            }
             return Ok((0, vec![to.display().to_string()]));
         }
         copy_tree(from, to)?;
@@ -336,6 +341,9 @@ mod tests {
         write(&from.join("fig2/paper/gmm-d50-lv-s0/history.csv"), "gpu");
         write(&from.join("fig2/paper/gmm-d50-am-s0/manifest.json"), "gpu");
         write(&to.join("fig2/paper/gmm-d50-lv-s0/manifest.json"), "local");
+        // Staged for resuming and back unchanged: not reported.
+        write(&from.join("fig2/paper/gmm-d50-re-s0/manifest.json"), "same");
+        write(&to.join("fig2/paper/gmm-d50-re-s0/manifest.json"), "same");
         let (moved, kept) = merge_cells(&from, &to).unwrap();
         assert_eq!(moved, 1);
         assert_eq!(kept.len(), 1);
