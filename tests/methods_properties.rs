@@ -30,6 +30,7 @@ fn ustar_paths(
         SimOptions {
             track_grad: false,
             store_path: true,
+            tracked_controls: false,
         },
     );
     let lw = to_f64(traj.log_weights());

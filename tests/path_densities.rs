@@ -50,6 +50,7 @@ fn exponential_integrator_keeps_the_prior_stationary() {
         &device(),
         SimOptions {
             store_path: true,
+            tracked_controls: false,
             ..Default::default()
         },
     );
@@ -137,6 +138,7 @@ fn same_seed_gives_bit_identical_trajectories() {
             &device(),
             SimOptions {
                 store_path: true,
+                tracked_controls: false,
                 ..Default::default()
             },
         );

@@ -52,6 +52,7 @@ fn lean_adjoint_matches_finite_differences_of_the_work() {
         &device(),
         SimOptions {
             store_path: true,
+            tracked_controls: false,
             ..Default::default()
         },
     );

@@ -72,6 +72,29 @@ def make(d):
         acc, _ = jax.lax.scan(step, jnp.zeros(states.shape[1]), (states[:-1], xis, us, ts, hh))
         return jnp.var(tau * jax.lax.stop_gradient(logw) + acc)
 
+    def lv_loss_on_policy(params, key, n):
+        """On-policy LV in one pass (as socbench's PathBatch::on_policy): simulate with the
+        network differentiated, states stopped, and v = u with its gradient stopped."""
+        k0, key = jax.random.split(key)
+        x0 = P.ETA * jax.random.normal(k0, (n, d))
+
+        def step(carry, inp):
+            x, acc, lw = carry
+            tf, ak, sk, hk, kk = inp
+            u = net_apply(params, x, tf)
+            v = jax.lax.stop_gradient(u)
+            xi = jax.random.normal(kk, (n, d))
+            du = v - u
+            acc = acc + hk * (du * xi).sum(1) + 0.5 * hk * hk * (du * du).sum(1)
+            lw = lw - hk * (v * xi).sum(1) - 0.5 * hk * hk * (v * v).sum(1)
+            return (ak * x + sk * (hk * v + xi), acc, lw), None
+
+        keys = jax.random.split(key, P.STEPS)
+        zeros = jnp.zeros(n)
+        (xn, acc, lw), _ = jax.lax.scan(step, (x0, zeros, zeros), (ts, a, s, hh, keys))
+        logw = jax.lax.stop_gradient(lw - (log_prior(xn) - log_target(xn)))
+        return jnp.var(logw + acc)
+
     def adam(params, grads, state, lr=5e-4, b1=0.9, b2=0.999, eps=1e-8):
         m, v, t = state
         t = t + 1
@@ -83,8 +106,7 @@ def make(d):
 
     @jax.jit
     def lv_step(params, state, key):
-        states, xis, us, logw = simulate(params, key, P.BATCH)
-        grads = jax.grad(lv_loss)(params, states, xis, us, logw, 1.0)
+        grads = jax.grad(lv_loss_on_policy)(params, key, P.BATCH)
         return adam(params, grads, state)
 
     @jax.jit

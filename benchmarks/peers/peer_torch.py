@@ -74,6 +74,23 @@ class Problem:
         logw = acc - (self.log_prior(x) - self.log_target(x))
         return states, noise, controls, logw
 
+    def lv_loss_on_policy(self, net, n, gen):
+        """On-policy LV in one pass (as socbench's PathBatch::on_policy): simulate with the
+        network's graph kept, states detached, and take v = u detached."""
+        x = P.ETA * torch.randn(n, self.d, generator=gen)
+        acc, lw = torch.zeros(n), torch.zeros(n)
+        for k, (_, a, s, h) in enumerate(self.sched):
+            u = net(x, self.tf[k])
+            v = u.detach()
+            xi = torch.randn(n, self.d, generator=gen)
+            du = v - u
+            acc = acc + h * (du * xi).sum(1) + 0.5 * h * h * (du * du).sum(1)
+            lw -= h * (v * xi).sum(1) + 0.5 * h * h * (v * v).sum(1)
+            x = a * x + s * (h * v + xi)
+        with torch.no_grad():
+            logw = lw - (self.log_prior(x) - self.log_target(x))
+        return torch.var(logw + acc, unbiased=False)
+
     def lv_loss(self, net, states, noise, controls, logw, tau):
         acc = torch.zeros(logw.shape[0])
         for k, (_, _, _, h) in enumerate(self.sched):
@@ -95,9 +112,8 @@ def main():
     gen = torch.Generator(device=args.device).manual_seed(0)
 
     def lv_step():
-        batch = prob.simulate(net, P.BATCH, gen)
         opt.zero_grad()
-        prob.lv_loss(net, *batch, 1.0).backward()
+        prob.lv_loss_on_policy(net, P.BATCH, gen).backward()
         opt.step()
 
     buffer = None

@@ -77,6 +77,7 @@ fn bench(c: &mut Criterion) {
                     SimOptions {
                         track_grad: true,
                         store_path: false,
+                        tracked_controls: false,
                     },
                 );
                 let loss = traj.log_weights().neg().mean();

@@ -24,6 +24,10 @@ pub struct SimOptions {
     pub track_grad: bool,
     /// Store every state X_k and noise ξ_k (for buffers and adjoints).
     pub store_path: bool,
+    /// Also keep each u_k with its autodiff graph (the states stay detached), so that an
+    /// on-policy loss on these paths reuses this forward pass of the network instead of
+    /// evaluating u again at the same states (see `Trajectories::tracked_controls`).
+    pub tracked_controls: bool,
 }
 
 /// A batch of simulated paths.
@@ -34,6 +38,9 @@ pub struct Trajectories {
     pub noise: Vec<Tensor<B, 2>>,
     /// u_0..u_{N−1} (detached) if stored.
     pub controls: Vec<Tensor<B, 2>>,
+    /// u_0..u_{N−1} with the autodiff graph of the simulating control, if asked for
+    /// (`SimOptions::tracked_controls`); empty otherwise.
+    pub tracked_controls: Vec<Tensor<B, 2>>,
     pub running_cost: Tensor<B, 1>,
     pub terminal_cost: Tensor<B, 1>,
     pub control_cost: Tensor<B, 1>,
@@ -76,6 +83,7 @@ pub fn simulate(
     let mut states = Vec::new();
     let mut noise = Vec::new();
     let mut controls = Vec::new();
+    let mut tracked_controls = Vec::new();
     if opts.store_path {
         states.push(x.clone());
     }
@@ -86,6 +94,9 @@ pub fn simulate(
             running = running + f.mul_scalar(c.dt);
         }
         let mut uk = u.eval(x.clone(), c.t);
+        if opts.tracked_controls {
+            tracked_controls.push(uk.clone());
+        }
         if !opts.track_grad {
             uk = uk.detach();
         }
@@ -121,6 +132,7 @@ pub fn simulate(
         states,
         noise,
         controls,
+        tracked_controls,
         running_cost: running,
         terminal_cost: terminal,
         control_cost: control,

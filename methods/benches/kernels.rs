@@ -56,14 +56,34 @@ fn collect(p: &SamplingProblem, net: &ControlNet<B>, n: usize, device: &Device) 
         SimOptions {
             track_grad: false,
             store_path: true,
+            tracked_controls: false,
         },
     );
     let lw = to_f64(t.log_weights());
     PathBatch::from_trajectories(t, lw)
 }
 
-/// One gradient step per iteration: simulate 2000 paths (no graph), the loss on the stored paths,
-/// backward, Adam.
+/// Simulates `n` paths of the trainable `net` for its own gradient step, as training does
+/// (`PathBatch::on_policy`: states detached, u_k kept with their graph for the loss).
+fn collect_on_policy(p: &SamplingProblem, net: &ControlNet<B>, n: usize, ad: &Device) -> PathBatch {
+    let u = NetworkControl {
+        net: net.clone(),
+        cfg: NetConfig::default(),
+        problem: p,
+    };
+    let mut rng = StreamKey::new("bench", "collect", p.target.dim(), 0).stream("sim");
+    let opts = SimOptions {
+        track_grad: false,
+        store_path: true,
+        tracked_controls: true,
+    };
+    let t = simulate(p, &u, n, &mut rng, ad, opts);
+    let lw = to_f64(t.log_weights());
+    PathBatch::on_policy(t, lw)
+}
+
+/// One gradient step per iteration, as `train` takes it: simulate 2000 paths keeping the
+/// network's graph (states detached), the loss on them (no second network pass), backward, Adam.
 fn grad_steps(
     bn: &mut criterion::Bencher,
     p: &SamplingProblem,
@@ -74,7 +94,7 @@ fn grad_steps(
     let mut net = ControlNet::new(p.target.dim(), &cfg, ad);
     let mut optim = AdamConfig::new().init::<B, ControlNet<B>>();
     bn.iter(|| {
-        let mut batch = collect(p, &net, BATCH, ad);
+        let mut batch = collect_on_policy(p, &net, BATCH, ad);
         let u = NetworkControl {
             net: net.clone(),
             cfg: cfg.clone(),

@@ -22,6 +22,11 @@ pub struct PathBatch {
     pub log_w: Vec<f64>,
     /// Lean adjoints a_{k+1} for k = 0..N−1 (scaled by β), if computed.
     pub adjoints: Option<Vec<Tensor<B, 2>>>,
+    /// u_k = u(X_k, t_k) with the autodiff graph of the control that simulated these paths,
+    /// when the batch is on-policy (`PathBatch::on_policy`): the losses take u_k from here
+    /// instead of running the network again on the same states. Valid for that control only,
+    /// i.e. for the one gradient step the batch was simulated for.
+    pub tracked_u: Option<Vec<Tensor<B, 2>>>,
 }
 
 impl PathBatch {
@@ -32,6 +37,30 @@ impl PathBatch {
             controls: t.controls,
             log_w,
             adjoints: None,
+            tracked_u: None,
+        }
+    }
+
+    /// An on-policy batch: paths simulated with `SimOptions::tracked_controls` by the control
+    /// that the losses will then be given. Their u_k are reused, so a loss on this batch costs
+    /// no second forward pass; value and gradient are those of evaluating u again.
+    pub fn on_policy(mut t: Trajectories, log_w: Vec<f64>) -> Self {
+        let tracked = std::mem::take(&mut t.tracked_controls);
+        assert_eq!(
+            tracked.len(),
+            t.controls.len(),
+            "on_policy needs paths simulated with stored paths and tracked_controls"
+        );
+        let mut b = Self::from_trajectories(t, log_w);
+        b.tracked_u = Some(tracked);
+        b
+    }
+
+    /// u(X_k, t_k): the simulation's tracked value on an on-policy batch, else `u` evaluated.
+    fn u_at(&self, u: &dyn Control, k: usize, t: f64) -> Tensor<B, 2> {
+        match &self.tracked_u {
+            Some(v) => v[k].clone(),
+            None => u.eval(self.states[k].clone(), t),
         }
     }
 
@@ -58,6 +87,8 @@ impl PathBatch {
             controls: pick(&self.controls),
             log_w: idx.iter().map(|&i| self.log_w[i]).collect(),
             adjoints: self.adjoints.as_ref().map(pick),
+            // Minibatches are drawn for later (off-policy) steps: u is evaluated afresh.
+            tracked_u: None,
         }
     }
 
@@ -95,7 +126,7 @@ impl PathBatch {
         let mut acc = Tensor::<B, 1>::zeros([k_paths], &self.states[0].device());
         for k in 0..integ.num_steps() {
             let c = integ.coeffs(k);
-            let du = self.controls[k].clone() - u.eval(self.states[k].clone(), c.t);
+            let du = self.controls[k].clone() - self.u_at(u, k, c.t);
             acc = acc
                 + (du.clone() * self.noise[k].clone())
                     .sum_dim(1)
@@ -118,7 +149,7 @@ impl PathBatch {
         let mut acc = Tensor::<B, 1>::zeros([k_paths], &self.states[0].device());
         for k in 0..integ.num_steps() {
             let c = integ.coeffs(k);
-            let r = u.eval(self.states[k].clone(), c.t) + adj[k].clone().mul_scalar(c.s / c.h);
+            let r = self.u_at(u, k, c.t) + adj[k].clone().mul_scalar(c.s / c.h);
             acc = acc
                 + r.square()
                     .sum_dim(1)

@@ -155,10 +155,31 @@ impl<'a> Run<'a> {
             SimOptions {
                 track_grad: false,
                 store_path: true,
+                tracked_controls: false,
             },
         );
         let lw = to_f64(traj.log_weights());
         PathBatch::from_trajectories(traj, lw)
+    }
+
+    /// Simulates `n` paths of the current control for its own gradient step: the states are
+    /// detached as in `collect`, but each u_k keeps its autodiff graph, so the loss reuses this
+    /// forward pass (one network pass fewer per step; same value and gradient).
+    fn collect_on_policy(&self, n: usize, rng: &mut rand_chacha::ChaCha20Rng) -> PathBatch {
+        let traj = simulate(
+            self.problem,
+            &self.control,
+            n,
+            rng,
+            &self.device,
+            SimOptions {
+                track_grad: false,
+                store_path: true,
+                tracked_controls: true,
+            },
+        );
+        let lw = to_f64(traj.log_weights());
+        PathBatch::on_policy(traj, lw)
     }
 
     /// X_T of `n` fresh paths of the final control, row-major (for scatter plots).
@@ -172,6 +193,7 @@ impl<'a> Run<'a> {
             SimOptions {
                 track_grad: false,
                 store_path: false,
+                tracked_controls: false,
             },
         );
         to_f64(traj.final_state().flatten::<1>(0, 1))
@@ -244,24 +266,25 @@ impl<'a> Run<'a> {
                         SimOptions {
                             track_grad: true,
                             store_path: false,
+                            tracked_controls: false,
                         },
                     );
                     losses::relative_entropy(&traj)
                 }
                 Method::Lv => losses::log_variance(
-                    &self.collect(self.cfg.batch, &mut rng),
+                    &self.collect_on_policy(self.cfg.batch, &mut rng),
                     self.problem,
                     &self.control,
                     1.0,
                 ),
                 Method::Ce => losses::cross_entropy(
-                    &self.collect(self.cfg.batch, &mut rng),
+                    &self.collect_on_policy(self.cfg.batch, &mut rng),
                     self.problem,
                     &self.control,
                     1.0,
                 ),
                 Method::Am | Method::Socm => {
-                    let mut b = self.collect(self.cfg.batch, &mut rng);
+                    let mut b = self.collect_on_policy(self.cfg.batch, &mut rng);
                     b.compute_adjoints(self.problem, 1.0);
                     let w = (self.method == Method::Socm).then_some(1.0);
                     losses::adjoint_matching(&b, self.problem, &self.control, w)

@@ -1,0 +1,145 @@
+//! On-policy batches (`PathBatch::on_policy`) reuse the simulation's network pass in the loss.
+//! The loss value and its gradient must be those of the two-pass form (simulate detached, then
+//! evaluate u again on the stored states), for every method that takes on-policy batches.
+
+mod common;
+
+use std::sync::Arc;
+
+use burn::optim::{GradientsParams, Optimizer, SgdConfig};
+use burn::prelude::*;
+use common::problem;
+use socbench::harness::network::{ControlNet, NetConfig, NetworkControl};
+use socbench::harness::rng::{normals_f32, StreamKey};
+use socbench::harness::sampling::SamplingProblem;
+use socbench::harness::simulate::{simulate, SimOptions};
+use socbench::methods::losses;
+use socbench::methods::paths::PathBatch;
+use socbench::targets::gmm::GaussianMixture;
+use socbench::targets::tensor_util::{tensor2_from_f32, to_f64};
+use socbench_targets::backend::{self, Device, B};
+
+const D: usize = 3;
+const N: usize = 64;
+
+fn small_net() -> NetConfig {
+    NetConfig {
+        width: 32,
+        depth: 3,
+        fourier: 4,
+        time_width: 16,
+        ..NetConfig::default()
+    }
+}
+
+/// Paths of `net` from the same seed: detached (two-pass form) or on-policy (tracked u_k).
+fn batch(p: &SamplingProblem, net: &ControlNet<B>, ad: &Device, on_policy: bool) -> PathBatch {
+    let u = NetworkControl {
+        net: if on_policy {
+            net.clone()
+        } else {
+            net.clone().no_grad()
+        },
+        cfg: small_net(),
+        problem: p,
+    };
+    let opts = SimOptions {
+        track_grad: false,
+        store_path: true,
+        tracked_controls: on_policy,
+    };
+    let mut rng = StreamKey::new("tests", "on-policy", D, 0).stream("sim");
+    let t = simulate(p, &u, N, &mut rng, ad, opts);
+    let lw = to_f64(t.log_weights());
+    if on_policy {
+        PathBatch::on_policy(t, lw)
+    } else {
+        PathBatch::from_trajectories(t, lw)
+    }
+}
+
+/// The loss of `method` on a batch of `net`'s paths, and the network after one SGD step on it
+/// evaluated at fixed points (which differs between the two forms iff the gradients do).
+fn loss_and_step(
+    p: &SamplingProblem,
+    net: &ControlNet<B>,
+    ad: &Device,
+    method: &str,
+    on_policy: bool,
+) -> (f64, Vec<f64>) {
+    let mut b = batch(p, net, ad, on_policy);
+    let u = NetworkControl {
+        net: net.clone(),
+        cfg: small_net(),
+        problem: p,
+    };
+    let loss = match method {
+        "lv" => losses::log_variance(&b, p, &u, 1.0),
+        "ce" => losses::cross_entropy(&b, p, &u, 1.0),
+        _ => {
+            b.compute_adjoints(p, 1.0);
+            losses::adjoint_matching(&b, p, &u, None)
+        }
+    };
+    let value = f64::from(loss.clone().into_scalar());
+    let grads = GradientsParams::from_grads(loss.backward(), net);
+    let mut sgd = SgdConfig::new().init::<B, ControlNet<B>>();
+    let stepped = sgd.step(0.1, net.clone(), grads);
+    (value, probe(&stepped, ad))
+}
+
+/// The network's output at fixed points.
+fn probe(net: &ControlNet<B>, ad: &Device) -> Vec<f64> {
+    let mut rng = StreamKey::new("tests", "on-policy", D, 0).stream("probe");
+    let x = tensor2_from_f32(normals_f32(&mut rng, 16 * D), 16, D, ad);
+    let out = net.forward(x.clone(), 0.3, small_net().fourier, x);
+    to_f64(out.flatten::<1>(0, 1))
+}
+
+fn max_diff(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn on_policy_batches_give_the_two_pass_loss_and_gradient() {
+    let ad = backend::autodiff(&backend::flex());
+    let p = problem(Arc::new(GaussianMixture::paper_gmm(D)), 10);
+    // A network away from its zero initialisation (the last layer starts at zero), so that
+    // every layer's gradient is non-trivial.
+    let mut net = ControlNet::new(D, &small_net(), &ad);
+    let mut sgd = SgdConfig::new().init::<B, ControlNet<B>>();
+    for _ in 0..3 {
+        let b = batch(&p, &net, &ad, false);
+        let u = NetworkControl {
+            net: net.clone(),
+            cfg: small_net(),
+            problem: &p,
+        };
+        let g = losses::log_variance(&b, &p, &u, 1.0).backward();
+        let grads = GradientsParams::from_grads(g, &net);
+        net = sgd.step(0.05, net, grads);
+    }
+    for method in ["lv", "ce", "am"] {
+        let (l2, out2) = loss_and_step(&p, &net, &ad, method, false);
+        let (l1, out1) = loss_and_step(&p, &net, &ad, method, true);
+        let (before, _) = loss_and_step(&p, &net, &ad, method, false);
+        assert_eq!(l2, before, "{method}: the two-pass loss is deterministic");
+        assert!(
+            (l1 - l2).abs() <= 1e-6 * l2.abs().max(1e-6),
+            "{method}: loss {l1} on-policy, {l2} two-pass"
+        );
+        // The step moved the network, so the comparison below sees the gradient.
+        let moved = max_diff(&out2, &probe(&net, &ad));
+        let diff = max_diff(&out1, &out2);
+        assert!(
+            diff <= 1e-4 * moved,
+            "{method}: after one SGD step the networks differ by {diff} (the step moved {moved})"
+        );
+        eprintln!(
+            "{method}: loss {l1} vs {l2}; outputs after a step differ by {diff:e}, moved {moved:e}"
+        );
+    }
+}
