@@ -67,14 +67,15 @@ fn kernels(k: usize) -> Vec<(String, String, Option<f64>, Option<(&'static str, 
         ),
         (
             format!("train/lv_step_b2000_s50_d{D}"),
-            "LV gradient step: simulate, loss on stored paths, backward, Adam".into(),
-            Some(4.0 * STEPS * fwd(D, BATCH)),
+            "LV gradient step: simulate keeping the graph (on-policy), loss, backward, Adam".into(),
+            Some(3.0 * STEPS * fwd(D, BATCH)),
             Some(("steps/s", 1.0)),
         ),
         (
             format!("train/am_step_b2000_s50_d{D}"),
-            "AM gradient step: simulate, lean adjoint, regression, backward, Adam".into(),
-            Some(4.0 * STEPS * fwd(D, BATCH)),
+            "AM gradient step: simulate (on-policy), lean adjoint, regression, backward, Adam"
+                .into(),
+            Some(3.0 * STEPS * fwd(D, BATCH)),
             Some(("steps/s", 1.0)),
         ),
         (
@@ -238,8 +239,9 @@ pub fn render(k: usize, root: &Path, setting: &Setting, out: &Path) -> Result<()
     md.push_str(
         "FLOPs per call count the matrix products of the control network only: fwd(d, B) = \
          2B[(d + 128)·256 + 4·256² + 256·d], backward = 2 × forward (see `xtask/src/bench.rs`). \
-         A gradient step is 4 × 50 × fwd (simulate, loss forward, backward), a TR inner step \
-         3 × 50 × fwd (its paths are stored).\n\n",
+         A gradient step is 3 × 50 × fwd (the on-policy simulation keeps the network's graph, \
+         and its backward), a TR inner step also 3 × 50 × fwd (the loss forward on the stored \
+         paths, and its backward).\n\n",
     );
     md.push_str(
         "| kernel | time per call | throughput | GFLOP per call | GFLOP/s | % of sgemm rate |\n\
