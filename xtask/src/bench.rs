@@ -22,8 +22,11 @@ pub struct BenchArgs {
     #[arg(long)]
     pub report_only: bool,
     /// Skip the JAX and PyTorch peers (`benchmarks/peers/`, installed from PyPI on first use).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "peers_only")]
     pub no_peers: bool,
+    /// Only run the peers, then write the report with the criterion estimates of the last run.
+    #[arg(long, conflicts_with = "report_only")]
+    pub peers_only: bool,
     /// The results of a whole `cargo xtask replicate fig2 --profile cpu` run, for the whole-run
     /// wall time (its `sweeps.csv` and the cells' manifests).
     #[arg(long, default_value = "results/fig2/cpu")]
@@ -128,7 +131,7 @@ pub(crate) fn fmt_time(s: f64) -> String {
 }
 
 pub fn run(a: BenchArgs) -> Result<(), String> {
-    if !a.report_only {
+    if !a.report_only && !a.peers_only {
         let status = Command::new(env!("CARGO"))
             .args(["bench", "-p", "socbench-methods", "--bench", "kernels"])
             .env("SOCBENCH_BENCH_K", a.k.to_string())
@@ -138,9 +141,9 @@ pub fn run(a: BenchArgs) -> Result<(), String> {
         if !status.success() {
             return Err(format!("cargo bench failed ({status})"));
         }
-        if !a.no_peers {
-            crate::peers::run(a.k, D);
-        }
+    }
+    if !a.report_only && !a.no_peers {
+        crate::peers::run(a.k, D);
     }
     render(
         a.k,

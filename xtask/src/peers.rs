@@ -12,8 +12,10 @@ const PEERS: [(&str, &str, &str, &str); 2] = [
     ("PyTorch", "peer_torch.py", "torch", "torch"),
 ];
 
+/// Absolute: the peers run with `benchmarks/peers` as their working directory.
 fn dir() -> PathBuf {
-    super::bench::target_dir().join("peers")
+    let d = super::bench::target_dir().join("peers");
+    std::path::absolute(&d).unwrap_or(d)
 }
 
 fn run_cmd(cmd: &mut Command) -> Result<String, String> {
