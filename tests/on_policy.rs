@@ -9,28 +9,19 @@ use std::sync::Arc;
 use burn::optim::{GradientsParams, Optimizer, SgdConfig};
 use burn::prelude::*;
 use common::problem;
-use socbench::harness::network::{ControlNet, NetConfig, NetworkControl};
+use socbench::harness::network::{ControlNet, NetworkControl};
 use socbench::harness::rng::{normals_f32, StreamKey};
 use socbench::harness::sampling::SamplingProblem;
 use socbench::harness::simulate::{simulate, SimOptions};
 use socbench::methods::losses;
 use socbench::methods::paths::PathBatch;
+use socbench::methods::profile::small_net;
 use socbench::targets::gmm::GaussianMixture;
 use socbench::targets::tensor_util::{tensor2_from_f32, to_f64};
 use socbench_targets::backend::{self, Device, B};
 
 const D: usize = 3;
 const N: usize = 64;
-
-fn small_net() -> NetConfig {
-    NetConfig {
-        width: 32,
-        depth: 3,
-        fourier: 4,
-        time_width: 16,
-        ..NetConfig::default()
-    }
-}
 
 /// Paths of `net` from the same seed: detached (two-pass form) or on-policy (tracked u_k).
 fn batch(p: &SamplingProblem, net: &ControlNet<B>, ad: &Device, on_policy: bool) -> PathBatch {

@@ -40,34 +40,22 @@ fn problem(d: usize) -> SamplingProblem {
     SamplingProblem::new(Arc::new(GaussianMixture::paper_gmm(d)), STEPS).unwrap()
 }
 
-fn collect(p: &SamplingProblem, net: &ControlNet<B>, n: usize, device: &Device) -> PathBatch {
+/// Simulates and stores `n` paths of `net`, as training does: detached with a frozen copy for a
+/// buffer, or (`on_policy`) with each u_k kept with its graph for the net's own gradient step
+/// (`PathBatch::on_policy`).
+fn collect(
+    p: &SamplingProblem,
+    net: &ControlNet<B>,
+    n: usize,
+    device: &Device,
+    on_policy: bool,
+) -> PathBatch {
     let u = NetworkControl {
-        net: net.clone().no_grad(),
-        cfg: NetConfig::default(),
-        problem: p,
-    };
-    let mut rng = StreamKey::new("bench", "collect", p.target.dim(), 0).stream("sim");
-    let t = simulate(
-        p,
-        &u,
-        n,
-        &mut rng,
-        device,
-        SimOptions {
-            track_grad: false,
-            store_path: true,
-            tracked_controls: false,
+        net: if on_policy {
+            net.clone()
+        } else {
+            net.clone().no_grad()
         },
-    );
-    let lw = to_f64(t.log_weights());
-    PathBatch::from_trajectories(t, lw)
-}
-
-/// Simulates `n` paths of the trainable `net` for its own gradient step, as training does
-/// (`PathBatch::on_policy`: states detached, u_k kept with their graph for the loss).
-fn collect_on_policy(p: &SamplingProblem, net: &ControlNet<B>, n: usize, ad: &Device) -> PathBatch {
-    let u = NetworkControl {
-        net: net.clone(),
         cfg: NetConfig::default(),
         problem: p,
     };
@@ -75,11 +63,15 @@ fn collect_on_policy(p: &SamplingProblem, net: &ControlNet<B>, n: usize, ad: &De
     let opts = SimOptions {
         track_grad: false,
         store_path: true,
-        tracked_controls: true,
+        tracked_controls: on_policy,
     };
-    let t = simulate(p, &u, n, &mut rng, ad, opts);
+    let t = simulate(p, &u, n, &mut rng, device, opts);
     let lw = to_f64(t.log_weights());
-    PathBatch::on_policy(t, lw)
+    if on_policy {
+        PathBatch::on_policy(t, lw)
+    } else {
+        PathBatch::from_trajectories(t, lw)
+    }
 }
 
 /// One gradient step per iteration, as `train` takes it: simulate 2000 paths keeping the
@@ -94,7 +86,7 @@ fn grad_steps(
     let mut net = ControlNet::new(p.target.dim(), &cfg, ad);
     let mut optim = AdamConfig::new().init::<B, ControlNet<B>>();
     bn.iter(|| {
-        let mut batch = collect_on_policy(p, &net, BATCH, ad);
+        let mut batch = collect(p, &net, BATCH, ad, true);
         let u = NetworkControl {
             net: net.clone(),
             cfg: cfg.clone(),
@@ -152,7 +144,7 @@ fn kernels(c: &mut Criterion) {
     g.sample_size(10);
     let net0 = ControlNet::new(d, &cfg, &device);
     g.bench_function(format!("simulate_b2000_s50_d{d}"), |bn| {
-        bn.iter(|| collect(&p_plain, &net0, BATCH, &device).log_w.len())
+        bn.iter(|| collect(&p_plain, &net0, BATCH, &device, false).log_w.len())
     });
     g.bench_function(format!("lv_step_b2000_s50_d{d}"), |bn| {
         grad_steps(bn, &p, &ad, &|u, b| losses::log_variance(b, &p, u, 1.0))
@@ -172,7 +164,7 @@ fn kernels(c: &mut Criterion) {
     let mut rng = StreamKey::new("bench", "minibatch", d, 0).stream("idx");
     g.bench_function(format!("tr_lv_inner_step_mb2000_s50_d{d}"), |bn| {
         let buffer =
-            buffer.get_or_init(|| collect(&p, &ControlNet::new(d, &cfg, &ad), 10_000, &ad));
+            buffer.get_or_init(|| collect(&p, &ControlNet::new(d, &cfg, &ad), 10_000, &ad, false));
         bn.iter(|| {
             let idx = sample(&mut rng, buffer.len(), BATCH).into_vec();
             let mb = buffer.select(&idx);
@@ -191,12 +183,12 @@ fn kernels(c: &mut Criterion) {
     let mut g = c.benchmark_group("trust_region");
     g.sample_size(10);
     g.bench_function(format!("buffer_refresh_k{k}_s50_d{d}"), |bn| {
-        bn.iter(|| collect(&p_plain, &net0, k, &device).log_w.len())
+        bn.iter(|| collect(&p_plain, &net0, k, &device, false).log_w.len())
     });
     let w = OnceCell::new();
     g.bench_function(format!("dual_solve_k{k}"), |bn| {
         let w: &Vec<f64> = w.get_or_init(|| {
-            let b = collect(&p_plain, &net0, 5000, &device);
+            let b = collect(&p_plain, &net0, 5000, &device, false);
             (0..k).map(|i| -b.log_w[i % b.len()]).collect()
         });
         bn.iter(|| solve_dual(w, 0.1, 1e-10).lambda)

@@ -9,6 +9,7 @@ use burn::prelude::*;
 use rand::seq::index::sample;
 use rand::RngCore;
 use socbench_harness::benchmark::Benchmark;
+use socbench_harness::control::Control;
 use socbench_harness::network::{ControlNet, NetworkControl};
 use socbench_harness::rng::StreamKey;
 use socbench_harness::simulate::{simulate, SimOptions};
@@ -143,43 +144,31 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Simulates `n` detached paths of the current control and stores them.
-    fn collect(&self, n: usize, rng: &mut rand_chacha::ChaCha20Rng) -> PathBatch {
-        let frozen = self.frozen();
-        let traj = simulate(
-            self.problem,
-            &frozen,
-            n,
-            rng,
-            &self.device,
-            SimOptions {
-                track_grad: false,
-                store_path: true,
-                tracked_controls: false,
-            },
-        );
+    /// Simulates `n` paths of the current control and stores them, with detached states.
+    /// For a buffer (`on_policy = false`) the frozen copy simulates, so no graph is kept. For the
+    /// control's own gradient step (`on_policy = true`) each u_k keeps its autodiff graph and the
+    /// loss reuses this forward pass (`PathBatch::on_policy`: one network pass fewer per step,
+    /// same value and gradient).
+    fn collect(&self, n: usize, rng: &mut rand_chacha::ChaCha20Rng, on_policy: bool) -> PathBatch {
+        let frozen;
+        let u: &dyn Control = if on_policy {
+            &self.control
+        } else {
+            frozen = self.frozen();
+            &frozen
+        };
+        let opts = SimOptions {
+            track_grad: false,
+            store_path: true,
+            tracked_controls: on_policy,
+        };
+        let traj = simulate(self.problem, u, n, rng, &self.device, opts);
         let lw = to_f64(traj.log_weights());
-        PathBatch::from_trajectories(traj, lw)
-    }
-
-    /// Simulates `n` paths of the current control for its own gradient step: the states are
-    /// detached as in `collect`, but each u_k keeps its autodiff graph, so the loss reuses this
-    /// forward pass (one network pass fewer per step; same value and gradient).
-    fn collect_on_policy(&self, n: usize, rng: &mut rand_chacha::ChaCha20Rng) -> PathBatch {
-        let traj = simulate(
-            self.problem,
-            &self.control,
-            n,
-            rng,
-            &self.device,
-            SimOptions {
-                track_grad: false,
-                store_path: true,
-                tracked_controls: true,
-            },
-        );
-        let lw = to_f64(traj.log_weights());
-        PathBatch::on_policy(traj, lw)
+        if on_policy {
+            PathBatch::on_policy(traj, lw)
+        } else {
+            PathBatch::from_trajectories(traj, lw)
+        }
     }
 
     /// X_T of `n` fresh paths of the final control, row-major (for scatter plots).
@@ -272,19 +261,19 @@ impl<'a> Run<'a> {
                     losses::relative_entropy(&traj)
                 }
                 Method::Lv => losses::log_variance(
-                    &self.collect_on_policy(self.cfg.batch, &mut rng),
+                    &self.collect(self.cfg.batch, &mut rng, true),
                     self.problem,
                     &self.control,
                     1.0,
                 ),
                 Method::Ce => losses::cross_entropy(
-                    &self.collect_on_policy(self.cfg.batch, &mut rng),
+                    &self.collect(self.cfg.batch, &mut rng, true),
                     self.problem,
                     &self.control,
                     1.0,
                 ),
                 Method::Am | Method::Socm => {
-                    let mut b = self.collect_on_policy(self.cfg.batch, &mut rng);
+                    let mut b = self.collect(self.cfg.batch, &mut rng, true);
                     b.compute_adjoints(self.problem, 1.0);
                     let w = (self.method == Method::Socm).then_some(1.0);
                     losses::adjoint_matching(&b, self.problem, &self.control, w)
@@ -319,7 +308,7 @@ impl<'a> Run<'a> {
         let mut step = 0;
         let mut previous: Option<ControlNet<B>> = None;
         for it in 0..tr.refreshes {
-            let mut buffer = self.collect(tr.buffer, &mut rng);
+            let mut buffer = self.collect(tr.buffer, &mut rng, false);
             // KL(P^{u_i} | P^{u_{i−1}}) actually reached by the last update, on fresh paths of u_i.
             let measured = previous.take().map(|prev| {
                 let prev_ctrl = NetworkControl {

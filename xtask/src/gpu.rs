@@ -214,6 +214,16 @@ fn stage(jobs: Vec<String>, no_build: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// Extracts the gzipped tarball `archive` into `into`.
+fn untar(archive: &Path, into: &Path) -> Result<(), String> {
+    sh(Command::new("tar")
+        .arg("xzf")
+        .arg(archive)
+        .arg("-C")
+        .arg(into))
+    .map(|_| ())
+}
+
 /// Moves each cell directory (one holding `manifest.json`) under `from` to the same place under
 /// `to` unless that exists; returns (moved, existing cells that differ from the GPU's copy).
 /// A cell that travelled out and back unchanged (staged for resuming) is neither.
@@ -277,11 +287,7 @@ fn collect(dir: &Path) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
     if dir.join("results.tar.gz").exists() {
-        sh(Command::new("tar")
-            .arg("xzf")
-            .arg(dir.join("results.tar.gz"))
-            .arg("-C")
-            .arg(&scratch))?;
+        untar(&dir.join("results.tar.gz"), &scratch)?;
         let (moved, kept) = merge_cells(&scratch.join(".gpu/results"), Path::new("results"))?;
         eprintln!("results: {moved} new cells");
         for k in &kept {
@@ -300,11 +306,7 @@ fn collect(dir: &Path) -> Result<(), String> {
         }
     }
     if dir.join("bench.tar.gz").exists() {
-        sh(Command::new("tar")
-            .arg("xzf")
-            .arg(dir.join("bench.tar.gz"))
-            .arg("-C")
-            .arg(&scratch))?;
+        untar(&dir.join("bench.tar.gz"), &scratch)?;
         let commit = std::fs::read_to_string(scratch.join(".gpu/commit.txt"))
             .map(|c| c.trim().to_string())
             .unwrap_or_else(|_| "unknown (commit.txt missing)".into());
