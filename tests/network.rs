@@ -99,3 +99,67 @@ fn gradients_reach_every_layer() {
         "last-layer weights and biases of f1 and f2 must get gradient ({nonzero})"
     );
 }
+
+#[test]
+fn a_frozen_network_is_the_same_function_and_still_differentiable_in_a_leaf_x() {
+    use burn::module::Module;
+    use burn::optim::{GradientsParams, Optimizer, SgdConfig};
+    let d = 3;
+    let p = problem(Arc::new(GaussianMixture::paper_gmm(d)), 10);
+    let ad = socbench_targets::backend::autodiff(&device());
+    let cfg = NetConfig {
+        width: 16,
+        depth: 3,
+        fourier: 4,
+        time_width: 8,
+        langevin: false,
+    };
+    let mut rng = StreamKey::new("tests", "net-frozen", d, 0).stream("x");
+    let x = tensor2_from_f32(normals_f32(&mut rng, 32 * d), 32, d, &ad);
+    // Two SGD steps so that every layer is non-zero (u ≡ 0 at initialisation).
+    let mut net = ControlNet::new(d, &cfg, &ad);
+    let mut optim = SgdConfig::new().init::<B, ControlNet<B>>();
+    for _ in 0..2 {
+        let u = NetworkControl {
+            net: net.clone(),
+            cfg: cfg.clone(),
+            problem: &p,
+        };
+        let loss = (u.eval(x.clone(), 0.5) - x.clone().mul_scalar(3.0))
+            .square()
+            .mean();
+        let g = GradientsParams::from_grads(loss.backward(), &net);
+        net = optim.step(0.5, net, g);
+    }
+    let frozen = net.clone().no_grad();
+    assert!(net.tracked() && !frozen.tracked());
+    let eval = |net: &ControlNet<B>, x: Tensor<B, 2>| {
+        NetworkControl {
+            net: net.clone(),
+            cfg: cfg.clone(),
+            problem: &p,
+        }
+        .eval(x, 0.5)
+    };
+    let (a, b) = (
+        to_f64(eval(&net, x.clone())),
+        to_f64(eval(&frozen, x.clone())),
+    );
+    assert!(
+        a.iter().any(|v| v.abs() > 1e-3),
+        "the network must be non-zero"
+    );
+    assert_eq!(
+        a, b,
+        "frozen and tracked networks must give the same values"
+    );
+    // ∇_x Σ u(x)² for a leaf x: the same through the frozen and the tracked network.
+    let grad_x = |net: &ControlNet<B>| {
+        let xl = x.clone().detach().require_grad();
+        let g = eval(net, xl.clone()).square().sum().backward();
+        to_f64(xl.grad(&g).expect("x is a leaf that requires grad"))
+    };
+    let (ga, gb) = (grad_x(&net), grad_x(&frozen));
+    assert!(ga.iter().any(|v| v.abs() > 1e-6));
+    assert_eq!(ga, gb);
+}

@@ -32,8 +32,10 @@ pub fn on_host(device: &Device) -> bool {
     }
 }
 
-/// GELU(h) elementwise, with gradients on an autodiff device (see the module documentation).
-pub fn gelu(h: Tensor<B, 2>) -> Tensor<B, 2> {
+/// GELU(h) elementwise. With `tracked` on an autodiff device the result carries the exact
+/// gradient (see the module documentation); without, it is a constant to autodiff and GELU' is
+/// not computed (a frozen network simulating detached paths needs no derivative).
+pub fn gelu(h: Tensor<B, 2>, tracked: bool) -> Tensor<B, 2> {
     let device = h.device();
     if !on_host(&device) {
         return burn::tensor::activation::gelu(h);
@@ -46,7 +48,7 @@ pub fn gelu(h: Tensor<B, 2>) -> Tensor<B, 2> {
         .convert::<f32>()
         .into_vec()
         .expect("f32 data");
-    let tracked = matches!(device, Device::Autodiff(_));
+    let tracked = tracked && matches!(device, Device::Autodiff(_));
     let (g, d) = gelu_host(&x, tracked);
     let g = Tensor::<B, 2>::from_data(TensorData::new(g, shape), &device);
     match d {

@@ -88,12 +88,12 @@ fn mlp(dims: &[usize], device: &Device) -> Vec<Linear<B>> {
         .collect()
 }
 
-fn run_mlp(layers: &[Linear<B>], mut h: Tensor<B, 2>) -> Tensor<B, 2> {
+fn run_mlp(layers: &[Linear<B>], mut h: Tensor<B, 2>, tracked: bool) -> Tensor<B, 2> {
     let n = layers.len();
     for (i, l) in layers.iter().enumerate() {
         h = l.forward(h);
         if i + 1 < n {
-            h = gelu(h);
+            h = gelu(h, tracked);
         }
     }
     h
@@ -116,6 +116,12 @@ impl ControlNet<B> {
 
     /// u(x, t) = f1(x, t) + f2(t) · base, with `base` = x/η² (eq. 52) or x/η² + ∇log ρ (eq. 53).
     /// `t_unit` is t/T ∈ [0, 1].
+    ///
+    /// A frozen network (`no_grad()`) is a constant to autodiff: its GELUs skip the derivative.
+    /// Its output is differentiable in x only when x (or `base`) is a leaf that requires grad;
+    /// a gradient with respect to x through a frozen network from an intermediate x would be
+    /// zero. Nothing in socbench takes one (detached simulations and the previous-control KL
+    /// use frozen networks on detached states).
     pub fn forward(
         &self,
         x: Tensor<B, 2>,
@@ -124,9 +130,16 @@ impl ControlNet<B> {
         base: Tensor<B, 2>,
     ) -> Tensor<B, 2> {
         let [b, _] = x.dims();
+        let tracked = self.tracked() || x.is_require_grad() || base.is_require_grad();
         let tf = time_features(t_unit, fourier, &x.device());
         let h = Tensor::cat(vec![x, tf.clone().expand([b, 2 * fourier])], 1);
-        run_mlp(&self.f1, h) + base * run_mlp(&self.f2, tf)
+        run_mlp(&self.f1, h, tracked) + base * run_mlp(&self.f2, tf, tracked)
+    }
+
+    /// Whether the parameters require gradients (false after `no_grad()`, and on a device
+    /// without autodiff).
+    pub fn tracked(&self) -> bool {
+        self.f1[0].weight.val().is_require_grad()
     }
 }
 

@@ -137,14 +137,14 @@ fn kernels(c: &mut Criterion) {
     }
     g.finish();
 
-    // Targets keep their parameter tensors on the device of first use: one problem per device.
+    // Detached simulations run as in training: a frozen copy of the network on the autodiff
+    // device (targets keep their tensors on the device of first use, so one device throughout).
     let p = problem(d);
-    let p_plain = problem(d);
     let mut g = c.benchmark_group("train");
     g.sample_size(10);
-    let net0 = ControlNet::new(d, &cfg, &device);
+    let net0 = ControlNet::new(d, &cfg, &ad);
     g.bench_function(format!("simulate_b2000_s50_d{d}"), |bn| {
-        bn.iter(|| collect(&p_plain, &net0, BATCH, &device, false).log_w.len())
+        bn.iter(|| collect(&p, &net0, BATCH, &ad, false).log_w.len())
     });
     g.bench_function(format!("lv_step_b2000_s50_d{d}"), |bn| {
         grad_steps(bn, &p, &ad, &|u, b| losses::log_variance(b, &p, u, 1.0))
@@ -183,12 +183,12 @@ fn kernels(c: &mut Criterion) {
     let mut g = c.benchmark_group("trust_region");
     g.sample_size(10);
     g.bench_function(format!("buffer_refresh_k{k}_s50_d{d}"), |bn| {
-        bn.iter(|| collect(&p_plain, &net0, k, &device, false).log_w.len())
+        bn.iter(|| collect(&p, &net0, k, &ad, false).log_w.len())
     });
     let w = OnceCell::new();
     g.bench_function(format!("dual_solve_k{k}"), |bn| {
         let w: &Vec<f64> = w.get_or_init(|| {
-            let b = collect(&p_plain, &net0, 5000, &device, false);
+            let b = collect(&p, &net0, 5000, &ad, false);
             (0..k).map(|i| -b.log_w[i % b.len()]).collect()
         });
         bn.iter(|| solve_dual(w, 0.1, 1e-10).lambda)
