@@ -41,85 +41,92 @@ pub fn gelu(h: Tensor<B, 2>, tracked: bool) -> Tensor<B, 2> {
         return burn::tensor::activation::gelu(h);
     }
     let shape = h.dims();
-    let x: Vec<f32> = h
-        .clone()
-        .detach()
+    let tracked = tracked && matches!(device, Device::Autodiff(_));
+    // Untracked, h is not needed afterwards: its buffer (if not shared) becomes the output.
+    let (keep, source) = if tracked {
+        (Some(h.clone()), h.detach())
+    } else {
+        (None, h)
+    };
+    let mut y: Vec<f32> = source
         .into_data()
         .convert::<f32>()
         .into_vec()
         .expect("f32 data");
-    let tracked = tracked && matches!(device, Device::Autodiff(_));
-    let (g, d) = gelu_host(&x, tracked);
-    let g = Tensor::<B, 2>::from_data(TensorData::new(g, shape), &device);
-    match d {
-        None => g,
-        Some(d) => {
+    let mut dy = tracked.then(|| vec![0.0f32; y.len()]);
+    gelu_in_place(&mut y, dy.as_deref_mut());
+    let g = Tensor::<B, 2>::from_data(TensorData::new(y, shape), &device);
+    match (keep, dy) {
+        (Some(h), Some(d)) => {
             let d = Tensor::<B, 2>::from_data(TensorData::new(d, shape), &device);
             g + (h.clone() - h.detach()) * d
         }
+        _ => g,
     }
 }
 
-/// GELU(x) and, if asked, GELU'(x) of every element, in parallel chunks.
+/// GELU(x) and, if asked, GELU'(x) of every element of `x`, in new vectors.
 pub fn gelu_host(x: &[f32], with_grad: bool) -> (Vec<f32>, Option<Vec<f32>>) {
-    let mut y = vec![0.0f32; x.len()];
-    if with_grad {
-        let mut dy = vec![0.0f32; x.len()];
-        x.par_chunks(CHUNK)
-            .zip(y.par_chunks_mut(CHUNK))
+    let mut y = x.to_vec();
+    let mut dy = with_grad.then(|| vec![0.0f32; x.len()]);
+    gelu_in_place(&mut y, dy.as_deref_mut());
+    (y, dy)
+}
+
+/// Replaces every element x of `y` by GELU(x) and, if `dy` is given, writes GELU'(x) there,
+/// in parallel chunks.
+pub fn gelu_in_place(y: &mut [f32], dy: Option<&mut [f32]>) {
+    match dy {
+        Some(dy) => y
+            .par_chunks_mut(CHUNK)
             .zip(dy.par_chunks_mut(CHUNK))
-            .for_each(|((x, y), dy)| kernel(x, y, Some(dy)));
-        (y, Some(dy))
-    } else {
-        x.par_chunks(CHUNK)
-            .zip(y.par_chunks_mut(CHUNK))
-            .for_each(|(x, y)| kernel(x, y, None));
-        (y, None)
+            .for_each(|(y, dy)| kernel(y, Some(dy))),
+        None => y.par_chunks_mut(CHUNK).for_each(|y| kernel(y, None)),
     }
 }
 
 /// Picks the widest instruction set this CPU has for the same scalar code (which the compiler
 /// vectorises).
-fn kernel(x: &[f32], y: &mut [f32], dy: Option<&mut [f32]>) {
+fn kernel(y: &mut [f32], dy: Option<&mut [f32]>) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU supports the features the function is compiled for.
-            return unsafe { kernel_avx512(x, y, dy) };
+            return unsafe { kernel_avx512(y, dy) };
         }
         if std::is_x86_feature_detected!("avx2") {
             // SAFETY: as above.
-            return unsafe { kernel_avx2(x, y, dy) };
+            return unsafe { kernel_avx2(y, dy) };
         }
     }
-    kernel_generic(x, y, dy)
+    kernel_generic(y, dy)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn kernel_avx512(x: &[f32], y: &mut [f32], dy: Option<&mut [f32]>) {
-    kernel_generic(x, y, dy)
+unsafe fn kernel_avx512(y: &mut [f32], dy: Option<&mut [f32]>) {
+    kernel_generic(y, dy)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn kernel_avx2(x: &[f32], y: &mut [f32], dy: Option<&mut [f32]>) {
-    kernel_generic(x, y, dy)
+unsafe fn kernel_avx2(y: &mut [f32], dy: Option<&mut [f32]>) {
+    kernel_generic(y, dy)
 }
 
 #[inline(always)]
-fn kernel_generic(x: &[f32], y: &mut [f32], dy: Option<&mut [f32]>) {
+fn kernel_generic(y: &mut [f32], dy: Option<&mut [f32]>) {
     match dy {
         Some(dy) => {
-            for ((x, y), dy) in x.iter().zip(y.iter_mut()).zip(dy.iter_mut()) {
-                let (g, d) = gelu_and_grad(*x);
+            for (y, dy) in y.iter_mut().zip(dy.iter_mut()) {
+                let (g, d) = gelu_and_grad(*y);
                 *y = g;
                 *dy = d;
             }
         }
         None => {
-            for (x, y) in x.iter().zip(y.iter_mut()) {
-                *y = gelu_and_grad(*x).0;
+            for y in y.iter_mut() {
+                *y = gelu_and_grad(*y).0;
             }
         }
     }
