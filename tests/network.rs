@@ -46,18 +46,23 @@ fn network_starts_at_zero_and_counts_langevin_evaluations() {
     }
 }
 
-#[test]
-fn gradients_reach_every_layer() {
-    let d = 3;
-    let p = problem(Arc::new(GaussianMixture::paper_gmm(d)), 10);
-    let ad = socbench_targets::backend::autodiff(&device());
-    let cfg = NetConfig {
+/// A small network (3 + 2 layers) for the gradient tests.
+fn tiny_net() -> NetConfig {
+    NetConfig {
         width: 16,
         depth: 3,
         fourier: 4,
         time_width: 8,
         langevin: false,
-    };
+    }
+}
+
+#[test]
+fn gradients_reach_every_layer() {
+    let d = 3;
+    let p = problem(Arc::new(GaussianMixture::paper_gmm(d)), 10);
+    let ad = socbench_targets::backend::autodiff(&device());
+    let cfg = tiny_net();
     let u = NetworkControl {
         net: ControlNet::new(d, &cfg, &ad),
         cfg,
@@ -107,13 +112,7 @@ fn a_frozen_network_is_the_same_function_and_still_differentiable_in_a_leaf_x() 
     let d = 3;
     let p = problem(Arc::new(GaussianMixture::paper_gmm(d)), 10);
     let ad = socbench_targets::backend::autodiff(&device());
-    let cfg = NetConfig {
-        width: 16,
-        depth: 3,
-        fourier: 4,
-        time_width: 8,
-        langevin: false,
-    };
+    let cfg = tiny_net();
     let mut rng = StreamKey::new("tests", "net-frozen", d, 0).stream("x");
     let x = tensor2_from_f32(normals_f32(&mut rng, 32 * d), 32, d, &ad);
     // Two SGD steps so that every layer is non-zero (u ≡ 0 at initialisation).

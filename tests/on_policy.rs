@@ -12,7 +12,6 @@ use common::problem;
 use socbench::harness::network::{ControlNet, NetworkControl};
 use socbench::harness::rng::{normals_f32, StreamKey};
 use socbench::harness::sampling::SamplingProblem;
-use socbench::harness::simulate::{simulate, SimOptions};
 use socbench::methods::losses;
 use socbench::methods::paths::PathBatch;
 use socbench::methods::profile::small_net;
@@ -34,19 +33,8 @@ fn batch(p: &SamplingProblem, net: &ControlNet<B>, ad: &Device, on_policy: bool)
         cfg: small_net(),
         problem: p,
     };
-    let opts = SimOptions {
-        track_grad: false,
-        store_path: true,
-        tracked_controls: on_policy,
-    };
     let mut rng = StreamKey::new("tests", "on-policy", D, 0).stream("sim");
-    let t = simulate(p, &u, N, &mut rng, ad, opts);
-    let lw = to_f64(t.log_weights());
-    if on_policy {
-        PathBatch::on_policy(t, lw)
-    } else {
-        PathBatch::from_trajectories(t, lw)
-    }
+    PathBatch::simulate(p, &u, N, &mut rng, ad, on_policy)
 }
 
 /// The loss of `method` on a batch of `net`'s paths, and the network after one SGD step on it

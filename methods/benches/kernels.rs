@@ -17,13 +17,12 @@ use socbench_harness::metrics::{sinkhorn_divergence, SinkhornConfig};
 use socbench_harness::network::{ControlNet, NetConfig, NetworkControl};
 use socbench_harness::rng::{normals_f32, StreamKey};
 use socbench_harness::sampling::SamplingProblem;
-use socbench_harness::simulate::{simulate, SimOptions};
 use socbench_methods::dual::solve_dual;
 use socbench_methods::losses;
 use socbench_methods::paths::PathBatch;
 use socbench_targets::backend::{self, Device, B};
 use socbench_targets::gmm::GaussianMixture;
-use socbench_targets::tensor_util::{tensor2_from_f32, to_f64};
+use socbench_targets::tensor_util::tensor2_from_f32;
 use socbench_targets::Target;
 
 const BATCH: usize = 2000;
@@ -60,18 +59,7 @@ fn collect(
         problem: p,
     };
     let mut rng = StreamKey::new("bench", "collect", p.target.dim(), 0).stream("sim");
-    let opts = SimOptions {
-        track_grad: false,
-        store_path: true,
-        tracked_controls: on_policy,
-    };
-    let t = simulate(p, &u, n, &mut rng, device, opts);
-    let lw = to_f64(t.log_weights());
-    if on_policy {
-        PathBatch::on_policy(t, lw)
-    } else {
-        PathBatch::from_trajectories(t, lw)
-    }
+    PathBatch::simulate(p, &u, n, &mut rng, device, on_policy)
 }
 
 /// One gradient step per iteration, as `train` takes it: simulate 2000 paths keeping the

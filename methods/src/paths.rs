@@ -7,10 +7,12 @@
 
 use burn::prelude::*;
 use burn::tensor::{Int, TensorData};
+use rand_chacha::ChaCha20Rng;
 use socbench_harness::control::Control;
 use socbench_harness::problem::SocProblem;
-use socbench_harness::simulate::Trajectories;
-use socbench_targets::backend::B;
+use socbench_harness::simulate::{simulate, SimOptions, Trajectories};
+use socbench_targets::backend::{Device, B};
+use socbench_targets::tensor_util::to_f64;
 
 /// A batch (or buffer) of stored paths.
 pub struct PathBatch {
@@ -30,6 +32,32 @@ pub struct PathBatch {
 }
 
 impl PathBatch {
+    /// Simulates and stores `n` paths of `u` with detached states, with their log weights. For a
+    /// buffer (`on_policy = false`) `u` should be a frozen copy, so that no graph is kept. For
+    /// `u`'s own gradient step (`on_policy = true`) each u_k keeps its autodiff graph and the
+    /// losses reuse it (`PathBatch::on_policy`).
+    pub fn simulate(
+        problem: &dyn SocProblem,
+        u: &dyn Control,
+        n: usize,
+        rng: &mut ChaCha20Rng,
+        device: &Device,
+        on_policy: bool,
+    ) -> Self {
+        let opts = SimOptions {
+            track_grad: false,
+            store_path: true,
+            tracked_controls: on_policy,
+        };
+        let t = simulate(problem, u, n, rng, device, opts);
+        let lw = to_f64(t.log_weights());
+        if on_policy {
+            Self::on_policy(t, lw)
+        } else {
+            Self::from_trajectories(t, lw)
+        }
+    }
+
     pub fn from_trajectories(t: Trajectories, log_w: Vec<f64>) -> Self {
         Self {
             states: t.states,

@@ -157,18 +157,7 @@ impl<'a> Run<'a> {
             frozen = self.frozen();
             &frozen
         };
-        let opts = SimOptions {
-            track_grad: false,
-            store_path: true,
-            tracked_controls: on_policy,
-        };
-        let traj = simulate(self.problem, u, n, rng, &self.device, opts);
-        let lw = to_f64(traj.log_weights());
-        if on_policy {
-            PathBatch::on_policy(traj, lw)
-        } else {
-            PathBatch::from_trajectories(traj, lw)
-        }
+        PathBatch::simulate(self.problem, u, n, rng, &self.device, on_policy)
     }
 
     /// X_T of `n` fresh paths of the final control, row-major (for scatter plots).
