@@ -8,6 +8,7 @@
 use burn::module::{Module, Param};
 use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::prelude::*;
+use burn::tensor::module::linear;
 use burn::tensor::TensorData;
 use socbench_targets::backend::{self, Device, B};
 
@@ -88,15 +89,27 @@ fn mlp(dims: &[usize], device: &Device) -> Vec<Linear<B>> {
         .collect()
 }
 
+/// The layers after the first: GELU on the input (the first layer's output), then Linear, GELU,
+/// …, Linear (no activation after the last).
 fn run_mlp(layers: &[Linear<B>], mut h: Tensor<B, 2>, tracked: bool) -> Tensor<B, 2> {
-    let n = layers.len();
-    for (i, l) in layers.iter().enumerate() {
-        h = l.forward(h);
-        if i + 1 < n {
-            h = gelu(h, tracked);
-        }
+    for l in layers {
+        h = l.forward(gelu(h, tracked));
     }
     h
+}
+
+/// The first layer of f1 on the input [x, φ(t)] (φ(t) the same row for every path), as
+///   [x, φ(t)] W + b = x W_x + (φ(t) W_t + b),   W = [W_x; W_t] split by rows,
+/// so the time features' product is taken once per call instead of once per row: 2B·2F·W fewer
+/// FLOPs (10% of the network's at d = 50) and no [B, d + 2F] concatenation.
+fn first_layer(l: &Linear<B>, x: Tensor<B, 2>, tf: Tensor<B, 2>) -> Tensor<B, 2> {
+    let [_, d] = x.dims();
+    let [_, f2] = tf.dims();
+    let w = l.weight.val();
+    let w_x = w.clone().narrow(0, 0, d);
+    let w_t = w.narrow(0, d, f2);
+    let row = linear(tf, w_t, l.bias.as_ref().map(|b| b.val()));
+    linear(x, w_x, None) + row
 }
 
 impl ControlNet<B> {
@@ -129,11 +142,11 @@ impl ControlNet<B> {
         fourier: usize,
         base: Tensor<B, 2>,
     ) -> Tensor<B, 2> {
-        let [b, _] = x.dims();
         let tracked = self.tracked() || x.is_require_grad() || base.is_require_grad();
         let tf = time_features(t_unit, fourier, &x.device());
-        let h = Tensor::cat(vec![x, tf.clone().expand([b, 2 * fourier])], 1);
-        run_mlp(&self.f1, h, tracked) + base * run_mlp(&self.f2, tf, tracked)
+        let h = first_layer(&self.f1[0], x, tf.clone());
+        let f2 = run_mlp(&self.f2[1..], self.f2[0].forward(tf), tracked);
+        run_mlp(&self.f1[1..], h, tracked) + base * f2
     }
 
     /// Whether the parameters require gradients (false after `no_grad()`, and on a device
@@ -162,5 +175,52 @@ impl Control for NetworkControl<'_> {
         }
         let t_unit = t / self.problem.horizon();
         self.net.forward(x, t_unit, self.cfg.fourier, base)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(t: Tensor<B, 2>) -> Vec<f32> {
+        t.into_data().convert::<f32>().into_vec().unwrap()
+    }
+
+    fn max_diff(a: Tensor<B, 2>, b: Tensor<B, 2>) -> f32 {
+        rows(a)
+            .iter()
+            .zip(rows(b))
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max)
+    }
+
+    /// The split first layer equals the Linear layer on the concatenated input [x, φ(t)], in
+    /// value and in its parameter gradients.
+    #[test]
+    fn first_layer_split_equals_the_concatenated_input() {
+        let (b, d, f2, w) = (37, 5, 16, 24);
+        let ad = backend::autodiff(&backend::flex());
+        let l = LinearConfig::new(d + f2, w).init::<B>(&ad);
+        let x = Tensor::<B, 2>::random([b, d], burn::tensor::Distribution::Default, &ad);
+        let tf = time_features(0.37, f2 / 2, &ad);
+        let split = first_layer(&l, x.clone(), tf.clone());
+        let whole = l.forward(Tensor::cat(vec![x, tf.expand([b, f2])], 1));
+        assert!(max_diff(split.clone(), whole.clone()) < 1e-5);
+        let probe = Tensor::<B, 2>::random([b, w], burn::tensor::Distribution::Default, &ad);
+        let grad_w = |y: Tensor<B, 2>| {
+            let g = (y * probe.clone()).sum().backward();
+            let gw = l.weight.grad(&g).unwrap();
+            let gb = l.bias.as_ref().unwrap().grad(&g).unwrap();
+            (gw, gb)
+        };
+        let (sw, sb) = grad_w(split);
+        let (ww, wb) = grad_w(whole);
+        assert!(max_diff(Tensor::from_inner(sw), Tensor::from_inner(ww)) < 1e-4);
+        assert!(
+            max_diff(
+                Tensor::from_inner(sb).unsqueeze(),
+                Tensor::from_inner(wb).unsqueeze()
+            ) < 1e-4
+        );
     }
 }
