@@ -28,6 +28,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    socbench_harness::malloc::tune();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train(args) => cli::train::run(args),

@@ -12,6 +12,7 @@ pub mod benchmark;
 pub mod control;
 pub mod counter;
 pub mod integrator;
+pub mod malloc;
 pub mod metrics;
 pub mod network;
 pub mod oracle;

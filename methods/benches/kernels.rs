@@ -87,6 +87,8 @@ fn grad_steps(
 }
 
 fn kernels(c: &mut Criterion) {
+    // As the training binaries do (SOCBENCH_MALLOC=default measures glibc's defaults).
+    socbench_harness::malloc::tune();
     // SOCBENCH_BENCH_DEVICE=cuda (a build with the `cuda` feature) benchmarks the GPU.
     let device = match std::env::var("SOCBENCH_BENCH_DEVICE") {
         Ok(name) => {

@@ -9,6 +9,7 @@ use socbench_methods::{train, Method, TrainConfig};
 use socbench_targets::gmm::GaussianMixture;
 
 fn main() {
+    socbench_harness::malloc::tune();
     let method: Method = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "tr-lv".into())

@@ -4,9 +4,12 @@
 //! same run (a 2048³ sgemm through the same backend).
 //!
 //! FLOP count of the control network (App. E.1: depth L = 6 Linear layers of width W = 256, input
-//! d + 2F with F = 64 Fourier frequencies) on a batch of B: fwd(d, B) = 2B[(d + 2F)W + (L − 2)W² +
-//! Wd] (multiply–adds of the matrix products; the time network f2 runs on one row). Backward is
-//! counted as 2 × forward. Elementwise work (GELU, the SDE update, losses) is not counted.
+//! [x, φ(t)] of d + 2F with F = 64 Fourier frequencies) on a batch of B, as computed: the first
+//! layer multiplies φ(t) once per call, not once per row (`first_layer` in
+//! harness/src/network.rs), so fwd(d, B) = 2B[dW + (L − 2)W² + Wd] + 2·2F·W (multiply–adds of the
+//! matrix products; the time network f2 also runs on one row and is left out). The concatenated
+//! first layer of the paper's code and the peers does 2B·2F·W more. Backward is counted as
+//! 2 × forward. Elementwise work (GELU, the SDE update, losses) is not counted.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -41,7 +44,7 @@ const STEPS: f64 = 50.0;
 fn fwd(d: usize, b: f64) -> f64 {
     let (w, l, f) = (256.0, 6.0, 64.0);
     let d = d as f64;
-    2.0 * b * ((d + 2.0 * f) * w + (l - 2.0) * w * w + w * d)
+    2.0 * b * (d * w + (l - 2.0) * w * w + w * d) + 2.0 * 2.0 * f * w
 }
 
 /// (criterion id, what it is, FLOPs per call, throughput unit and count per call).
@@ -240,8 +243,10 @@ pub fn render(k: usize, root: &Path, setting: &Setting, out: &Path) -> Result<()
         peak.map_or("–".into(), |p| format!("{p:.1} GFLOP/s")),
     ));
     md.push_str(
-        "FLOPs per call count the matrix products of the control network only: fwd(d, B) = \
-         2B[(d + 128)·256 + 4·256² + 256·d], backward = 2 × forward (see `xtask/src/bench.rs`). \
+        "FLOPs per call count the matrix products of the control network only, as computed: \
+         fwd(d, B) = 2B[d·256 + 4·256² + 256·d] + 2·128·256 (the time features' product is taken \
+         once per call, not once per row; the peers' concatenated first layer does 2B·128·256 \
+         more), backward = 2 × forward (see `xtask/src/bench.rs`). \
          A gradient step is 3 × 50 × fwd (the on-policy simulation keeps the network's graph, \
          and its backward), a TR inner step also 3 × 50 × fwd (the loss forward on the stored \
          paths, and its backward).\n\n",

@@ -37,6 +37,8 @@ enum Command {
 }
 
 fn main() {
+    // Training runs in this process (`replicate`, `check`): see harness/src/malloc.rs.
+    socbench_harness::malloc::tune();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Replicate(a) => replicate::run(a),
