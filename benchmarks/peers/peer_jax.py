@@ -2,7 +2,7 @@
 be). Prints one JSON object: {"peer", "version", "threads", "kernels": {criterion id: seconds}}.
 The kernel ids and sizes are those of `methods/benches/kernels.rs`; see problem.py for the maths.
 
-usage: python peer_jax.py [--d 50] [--k 50000] [--repeats 3]
+usage: python peer_jax.py [--d 50] [--k 50000] [--repeats 3] [--only forward,simulate,lv,tr,refresh]
 """
 import os
 
@@ -135,14 +135,19 @@ def main():
     key = jax.random.PRNGKey(0)
     x = jax.random.normal(key, (P.BATCH, d))
     res = {}
-    res[f"forward/b2000_d{d}"] = timed(lambda: fwd(params, x), args.repeats)
-    res[f"train/simulate_b2000_s50_d{d}"] = timed(lambda: sim(params, key, P.BATCH), args.repeats)
-    res[f"train/lv_step_b2000_s50_d{d}"] = timed(lambda: lv_step(params, state, key), args.repeats)
-    buffer = sim(params, key, 10000)
-    idx = jax.random.choice(key, 10000, (P.BATCH,), replace=False)
-    res[f"train/tr_lv_inner_step_mb2000_s50_d{d}"] = timed(lambda: tr_inner_step(params, state, buffer, idx), args.repeats)
-    del buffer
-    res[f"trust_region/buffer_refresh_k{k}_s50_d{d}"] = timed(lambda: sim(params, key, k), max(1, args.repeats // 2))
+    if "forward" in args.only:
+        res[f"forward/b2000_d{d}"] = timed(lambda: fwd(params, x), args.repeats)
+    if "simulate" in args.only:
+        res[f"train/simulate_b2000_s50_d{d}"] = timed(lambda: sim(params, key, P.BATCH), args.repeats)
+    if "lv" in args.only:
+        res[f"train/lv_step_b2000_s50_d{d}"] = timed(lambda: lv_step(params, state, key), args.repeats)
+    if "tr" in args.only:
+        buffer = sim(params, key, 10000)
+        idx = jax.random.choice(key, 10000, (P.BATCH,), replace=False)
+        res[f"train/tr_lv_inner_step_mb2000_s50_d{d}"] = timed(lambda: tr_inner_step(params, state, buffer, idx), args.repeats)
+        del buffer
+    if "refresh" in args.only:
+        res[f"trust_region/buffer_refresh_k{k}_s50_d{d}"] = timed(lambda: sim(params, key, k), max(1, args.repeats // 2))
     P.report("jax", jax.__version__, os.cpu_count(), res)
 
 

@@ -3,7 +3,7 @@ SOC-matching codebases; threads = cores). Prints one JSON object: {"peer", "vers
 "kernels": {criterion id: seconds}}. Kernel ids and sizes are those of
 `methods/benches/kernels.rs`; see problem.py for the maths.
 
-usage: python peer_torch.py [--d 50] [--k 50000] [--repeats 3] [--device cpu|cuda]
+usage: python peer_torch.py [--d 50] [--k 50000] [--repeats 3] [--device cpu|cuda] [--only forward,simulate,lv,tr,refresh]
 """
 import os
 
@@ -128,14 +128,19 @@ def main():
 
     x = torch.randn(P.BATCH, d, generator=gen)
     res = {}
-    with torch.no_grad():
-        res[f"forward/b2000_d{d}"] = P.median_time(lambda: net(x, prob.tf[25]), args.repeats, sync)
-    res[f"train/simulate_b2000_s50_d{d}"] = P.median_time(lambda: prob.simulate(net, P.BATCH, gen), args.repeats, sync)
-    res[f"train/lv_step_b2000_s50_d{d}"] = P.median_time(lv_step, args.repeats, sync)
-    buffer = prob.simulate(net, 10000, gen)
-    res[f"train/tr_lv_inner_step_mb2000_s50_d{d}"] = P.median_time(tr_inner_step, args.repeats, sync)
-    buffer = None
-    res[f"trust_region/buffer_refresh_k{k}_s50_d{d}"] = P.median_time(lambda: prob.simulate(net, k, gen), max(1, args.repeats // 2), sync)
+    if "forward" in args.only:
+        with torch.no_grad():
+            res[f"forward/b2000_d{d}"] = P.median_time(lambda: net(x, prob.tf[25]), args.repeats, sync)
+    if "simulate" in args.only:
+        res[f"train/simulate_b2000_s50_d{d}"] = P.median_time(lambda: prob.simulate(net, P.BATCH, gen), args.repeats, sync)
+    if "lv" in args.only:
+        res[f"train/lv_step_b2000_s50_d{d}"] = P.median_time(lv_step, args.repeats, sync)
+    if "tr" in args.only:
+        buffer = prob.simulate(net, 10000, gen)
+        res[f"train/tr_lv_inner_step_mb2000_s50_d{d}"] = P.median_time(tr_inner_step, args.repeats, sync)
+        buffer = None
+    if "refresh" in args.only:
+        res[f"trust_region/buffer_refresh_k{k}_s50_d{d}"] = P.median_time(lambda: prob.simulate(net, k, gen), max(1, args.repeats // 2), sync)
     name = "pytorch" if args.device == "cpu" else f"pytorch ({torch.cuda.get_device_name()})"
     P.report(name, torch.__version__, torch.get_num_threads(), res)
 

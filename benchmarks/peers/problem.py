@@ -93,15 +93,30 @@ def gmm(d, seed=1):
     return logw.astype(f), means.astype(f), chol.astype(f), lognorm.astype(f)
 
 
+# The kernel groups a peer times (`--only`), in the order `cargo xtask bench` interleaves them with
+# its own criterion runs.
+GROUPS = ("forward", "simulate", "lv", "tr", "refresh")
+
+
 def args():
     """The command line every peer script takes: --d, --k (buffer size of the refresh), --repeats,
-    --device."""
+    --device, --only."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--d", type=int, default=50)
     ap.add_argument("--k", type=int, default=50000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--device", default="cpu", help="PyTorch only: cpu or cuda (the GPU run of `cargo xtask gpu`)")
-    return ap.parse_args()
+    ap.add_argument(
+        "--only",
+        default=",".join(GROUPS),
+        help="comma-separated kernel groups to time (default: all): " + ",".join(GROUPS),
+    )
+    a = ap.parse_args()
+    a.only = [g for g in a.only.split(",") if g]
+    unknown = [g for g in a.only if g not in GROUPS]
+    if unknown:
+        ap.error(f"--only: unknown group(s) {unknown}; allowed: {','.join(GROUPS)}")
+    return a
 
 
 def median_time(f, repeats, wait=lambda r: r):

@@ -133,20 +133,57 @@ pub(crate) fn fmt_time(s: f64) -> String {
     }
 }
 
-pub fn run(a: BenchArgs) -> Result<(), String> {
-    if !a.report_only && !a.peers_only {
-        let status = Command::new(env!("CARGO"))
-            .args(["bench", "-p", "socbench-methods", "--bench", "kernels"])
-            .env("SOCBENCH_BENCH_K", a.k.to_string())
-            .env("SOCBENCH_BENCH_D", D.to_string())
-            .status()
-            .map_err(|e| format!("cannot run cargo bench: {e}"))?;
-        if !status.success() {
-            return Err(format!("cargo bench failed ({status})"));
-        }
+/// Runs our criterion kernels matching `filter` (a regex over the kernel ids).
+fn ours(k: usize, filter: &str) -> Result<(), String> {
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "bench",
+            "-p",
+            "socbench-methods",
+            "--bench",
+            "kernels",
+            "--",
+            filter,
+        ])
+        .env("SOCBENCH_BENCH_K", k.to_string())
+        .env("SOCBENCH_BENCH_D", D.to_string())
+        .status()
+        .map_err(|e| format!("cannot run cargo bench: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo bench -- {filter} failed ({status})"))
     }
-    if !a.report_only && !a.no_peers {
-        crate::peers::run(a.k, D);
+}
+
+/// Our kernels without a peer counterpart, run after the interleaved groups.
+const OURS_ONLY: &str = "^train/am_step|^trust_region/dual_solve|^metrics/";
+
+pub fn run(a: BenchArgs) -> Result<(), String> {
+    use crate::peers;
+    if a.peers_only {
+        peers::run_all(a.k, D);
+    } else if !a.report_only {
+        // The roofline first, then each kernel group with one peer right before ours and the
+        // other right after (see `peers::order`), then the kernels no peer runs.
+        ours(a.k, "^peak/")?;
+        if a.no_peers {
+            peers::mark_interleaved(false);
+        } else {
+            peers::reset();
+            peers::mark_interleaved(true);
+        }
+        for (i, (group, filter)) in peers::GROUPS.iter().enumerate() {
+            let [first, second] = peers::order(i);
+            if !a.no_peers {
+                peers::run(first, group, a.k, D);
+            }
+            ours(a.k, filter)?;
+            if !a.no_peers {
+                peers::run(second, group, a.k, D);
+            }
+        }
+        ours(a.k, OURS_ONLY)?;
     }
     render(
         a.k,

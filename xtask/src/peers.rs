@@ -49,33 +49,106 @@ fn install(venv: &Path, pip: &str, module: &str) -> Result<PathBuf, String> {
     Ok(py)
 }
 
-/// Installs and runs every peer; writes `<target>/peers/<script>.json` (or `.err`).
-pub fn run(k: usize, d: usize) {
+/// The kernel groups of `cargo xtask bench`, in the order it runs them: (the peers' `--only`
+/// name, criterion's filter for our kernels of the group).
+pub const GROUPS: [(&str, &str); 5] = [
+    ("forward", "^forward/"),
+    ("simulate", "^train/simulate"),
+    ("lv", "^train/lv_step"),
+    ("tr", "^train/tr_lv_inner"),
+    ("refresh", "^trust_region/buffer_refresh"),
+];
+
+/// The peers in the order they run around our kernels of group number `i`: one right before
+/// ours, the other right after, alternating, so that the machine's drift hits all three alike.
+pub fn order(i: usize) -> [usize; 2] {
+    if i % 2 == 0 {
+        [0, 1]
+    } else {
+        [1, 0]
+    }
+}
+
+/// Marks (under `<target>/peers/`) a run interleaved with ours, for the report's wording.
+const INTERLEAVED: &str = "interleaved";
+
+/// Records whether the peers' times on file were taken interleaved with ours.
+pub fn mark_interleaved(yes: bool) {
+    let path = dir().join(INTERLEAVED);
+    if yes {
+        let _ = std::fs::write(path, "");
+    } else {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// Forgets the peers' outputs of an earlier run (`<target>/peers/<script>.json` or `.err`).
+pub fn reset() {
     let dir = dir();
     let _ = std::fs::create_dir_all(&dir);
-    for (name, script, pip, module) in PEERS {
-        eprintln!("peer {name}: {script} (d = {d}, K = {k})");
-        let result = install(&dir.join(format!("{module}-venv")), pip, module).and_then(|py| {
-            run_cmd(
-                Command::new(py)
-                    .arg(script)
-                    .arg("--d")
-                    .arg(d.to_string())
-                    .arg("--k")
-                    .arg(k.to_string())
-                    .current_dir("benchmarks/peers"),
-            )
-        });
-        let (ext, text) = match result {
-            Ok(json) => ("json", json),
-            Err(e) => {
-                eprintln!("peer {name}: {e}");
-                ("err", e)
-            }
-        };
+    mark_interleaved(false);
+    for (_, script, _, _) in PEERS {
         let _ = std::fs::remove_file(dir.join(format!("{script}.json")));
         let _ = std::fs::remove_file(dir.join(format!("{script}.err")));
-        let _ = std::fs::write(dir.join(format!("{script}.{ext}")), text);
+    }
+}
+
+/// Installs (first use) and runs peer number `p` on kernel `group`, and merges its times into
+/// `<target>/peers/<script>.json`; a failure is written to `<script>.err` and the peer is not
+/// tried again until the next [`reset`].
+pub fn run(p: usize, group: &str, k: usize, d: usize) {
+    let (name, script, pip, module) = PEERS[p];
+    let dir = dir();
+    let (json, err) = (
+        dir.join(format!("{script}.json")),
+        dir.join(format!("{script}.err")),
+    );
+    if err.exists() {
+        return;
+    }
+    eprintln!("peer {name}: {script} --only {group} (d = {d}, K = {k})");
+    let result = install(&dir.join(format!("{module}-venv")), pip, module).and_then(|py| {
+        run_cmd(
+            Command::new(py)
+                .arg(script)
+                .args(["--d", &d.to_string(), "--k", &k.to_string()])
+                .args(["--only", group])
+                .current_dir("benchmarks/peers"),
+        )
+    });
+    let merged = result.and_then(|out| {
+        let mut new: serde_json::Value = serde_json::from_str(out.trim())
+            .map_err(|e| format!("unreadable output ({e}): {}", out.trim()))?;
+        if let Ok(old) = std::fs::read_to_string(&json) {
+            let old: serde_json::Value = serde_json::from_str(&old).unwrap_or_default();
+            if let (Some(o), Some(n)) = (old["kernels"].as_object(), new["kernels"].as_object_mut())
+            {
+                for (id, t) in o {
+                    n.entry(id.clone()).or_insert_with(|| t.clone());
+                }
+            }
+        }
+        Ok(new.to_string())
+    });
+    match merged {
+        Ok(text) => {
+            let _ = std::fs::write(&json, text);
+        }
+        Err(e) => {
+            eprintln!("peer {name}: {e}");
+            let _ = std::fs::remove_file(&json);
+            let _ = std::fs::write(&err, e);
+        }
+    }
+}
+
+/// Every group of every peer, one after the other (`--peers-only`): not interleaved with ours.
+pub fn run_all(k: usize, d: usize) {
+    reset();
+    for p in 0..PEERS.len() {
+        for (group, _) in GROUPS {
+            run(p, group, k, d);
+        }
     }
 }
 
@@ -96,9 +169,18 @@ pub fn section(root: &Path, ours: &dyn Fn(&str) -> Option<f64>, ids: &[String]) 
     let mut md = String::from(
         "\n## Peers (JAX, PyTorch), same machine, same sizes\n\n`benchmarks/peers/` runs the \
          same kernels (network, batch, 50 steps, float32, threads = cores) in JAX (jit) and \
-         PyTorch (eager), median of 3 timed runs after a warm-up (the K-path refresh: one). Ratio = our time / their time (below 1: \
-         we are faster).\n\n",
+         PyTorch (eager), median of 3 timed runs after a warm-up (the K-path refresh: one). ",
     );
+    md.push_str(if root.join("peers").join(INTERLEAVED).exists() {
+        "Interleaved: for each kernel group one peer ran right before our criterion run and the \
+         other right after, alternating which goes first, so that the machine's speed drift \
+         (10–30% within an hour on this VM) hits all three alike. "
+    } else {
+        "**Not interleaved**: the peers' times come from a run of their own (`--peers-only`, or \
+         ours rerun with `--no-peers`), so drift of the machine's speed between the two runs \
+         enters the ratios. "
+    });
+    md.push_str("Ratio = our time / their time (below 1: we are faster).\n\n");
     let mut cols = Vec::new();
     for (name, script, _, _) in PEERS {
         match load(root, script) {
