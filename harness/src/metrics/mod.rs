@@ -3,6 +3,7 @@
 
 pub mod control_l2;
 pub mod logz;
+mod lse;
 pub mod sinkhorn;
 pub mod tvd;
 

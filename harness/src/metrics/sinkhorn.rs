@@ -10,6 +10,8 @@
 use nalgebra::DMatrix;
 use rayon::prelude::*;
 
+use super::lse::max_and_shifted_sum;
+
 /// Sinkhorn settings. Defaults (measured, see docs/metrics.md): ε = 1e-2 × the target cloud's
 /// mean squared pairwise distance, stop at an L1 row-marginal error of 1e-3 (ott-jax's
 /// threshold) or after 1000 iterations at the final ε. An unconverged dual value is a lower
@@ -80,24 +82,13 @@ fn transpose(c: &[f64], n: usize, m: usize) -> Vec<f64> {
     t
 }
 
-/// out_i = −ε LSE_j((g_j − C_ij)/ε) + ε log m, for row-major C [n, m]. Terms more than 60 below
-/// the maximum (relative weight < e^{−60}) are skipped.
+/// out_i = −ε LSE_j((g_j − C_ij)/ε) + ε log m, for row-major C [n, m], one row per rayon task
+/// (the log-sum-exp of a row in `lse`: per-lane maxima and sums, a vectorised exp).
 fn c_transform(c: &[f64], m: usize, g: &[f64], eps: f64, out: &mut [f64]) {
     let log_m = (m as f64).ln();
     let inv = 1.0 / eps;
     out.par_iter_mut().enumerate().for_each(|(i, o)| {
-        let row = &c[i * m..(i + 1) * m];
-        let mut mx = f64::NEG_INFINITY;
-        for j in 0..m {
-            mx = mx.max((g[j] - row[j]) * inv);
-        }
-        let mut s = 0.0;
-        for j in 0..m {
-            let a = (g[j] - row[j]) * inv - mx;
-            if a > -60.0 {
-                s += a.exp();
-            }
-        }
+        let (mx, s) = max_and_shifted_sum(&c[i * m..(i + 1) * m], g, inv);
         *o = -eps * (mx + s.ln()) + eps * log_m;
     });
 }
