@@ -15,6 +15,7 @@ pub mod integrator;
 pub mod malloc;
 pub mod metrics;
 pub mod network;
+pub mod noise;
 pub mod oracle;
 pub mod problem;
 pub mod quadratic;

@@ -13,9 +13,8 @@ use rand_chacha::ChaCha20Rng;
 use socbench_targets::backend::{Device, B};
 
 use crate::control::Control;
+use crate::noise::with_noise_ahead;
 use crate::problem::SocProblem;
-use crate::rng::normals_f32;
-use socbench_targets::tensor_util::tensor2_from_f32;
 
 /// What to keep from a simulation.
 #[derive(Clone, Copy, Debug, Default)]
@@ -88,8 +87,11 @@ pub fn simulate(
         return simulate_in_chunks(problem, u, n, rng, device, opts, CHUNK_ROWS);
     }
     let d = problem.dim();
+    let steps = problem.integrator().num_steps();
     let x0 = problem.sample_initial(n, rng, device);
-    run(problem, u, x0, |_| draw_noise(rng, n, d, device), opts)
+    with_noise_ahead(rng, steps, n, d, device, |next| {
+        run(problem, u, x0, |_| next(), opts)
+    })
 }
 
 /// Only stored paths without autodiff graphs can be split: their noise is kept anyway, so drawing
@@ -99,8 +101,9 @@ fn chunkable(opts: SimOptions) -> bool {
 }
 
 /// The paths of `simulate` (same draws from `rng`, in the same order), with the control evaluated
-/// on at most `rows` paths at a time: all noise is drawn first, then each block of rows is
-/// simulated through all steps, and the blocks are joined step by step. Paths are independent
+/// on at most `rows` paths at a time: each block of rows is simulated through all steps (the
+/// first while the noise of all paths is drawn, step by step), and the blocks are joined step by
+/// step. Paths are independent
 /// given their noise, so only the batch size the network sees changes.
 pub fn simulate_in_chunks(
     problem: &dyn SocProblem,
@@ -119,20 +122,34 @@ pub fn simulate_in_chunks(
     let d = problem.dim();
     let steps = problem.integrator().num_steps();
     let x0 = problem.sample_initial(n, rng, device);
-    let noise: Vec<Tensor<B, 2>> = (0..steps).map(|_| draw_noise(rng, n, d, device)).collect();
+    // The first block runs while the noise is drawn (on a helper thread, one step ahead) and
+    // keeps every step's whole ξ_k; the other blocks cut theirs from the kept steps.
+    let mut noise: Vec<Tensor<B, 2>> = Vec::with_capacity(steps);
     let mut parts = Vec::with_capacity(n.div_ceil(rows));
     for start in (0..n).step_by(rows) {
         let len = rows.min(n - start);
         // Row blocks of contiguous tensors are views (no copy).
         let block = |t: &Tensor<B, 2>| t.clone().narrow(0, start, len);
-        parts.push(run(problem, u, block(&x0), |k| block(&noise[k]), opts));
+        let part = if start == 0 {
+            with_noise_ahead(rng, steps, n, d, device, |next| {
+                run(
+                    problem,
+                    u,
+                    block(&x0),
+                    |_| {
+                        let xi = next();
+                        noise.push(xi.clone());
+                        block(&xi)
+                    },
+                    opts,
+                )
+            })
+        } else {
+            run(problem, u, block(&x0), |k| block(&noise[k]), opts)
+        };
+        parts.push(part);
     }
     join(parts, noise)
-}
-
-/// ξ_k for `n` paths: n·d standard normals, row-major.
-fn draw_noise(rng: &mut ChaCha20Rng, n: usize, d: usize, device: &Device) -> Tensor<B, 2> {
-    tensor2_from_f32(normals_f32(rng, n * d), n, d, device)
 }
 
 /// Joins row blocks of one simulation; `noise` is the whole ξ_0..ξ_{N−1} the blocks were cut
