@@ -133,18 +133,15 @@ pub(crate) fn fmt_time(s: f64) -> String {
     }
 }
 
+/// `cargo` arguments naming the criterion kernels (`methods/benches/kernels.rs`).
+pub(crate) const KERNELS_BENCH: [&str; 5] =
+    ["bench", "-p", "socbench-methods", "--bench", "kernels"];
+
 /// Runs our criterion kernels matching `filter` (a regex over the kernel ids).
 fn ours(k: usize, filter: &str) -> Result<(), String> {
     let status = Command::new(env!("CARGO"))
-        .args([
-            "bench",
-            "-p",
-            "socbench-methods",
-            "--bench",
-            "kernels",
-            "--",
-            filter,
-        ])
+        .args(KERNELS_BENCH)
+        .args(["--", filter])
         .env("SOCBENCH_BENCH_K", k.to_string())
         .env("SOCBENCH_BENCH_D", D.to_string())
         .status()

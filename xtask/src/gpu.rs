@@ -91,14 +91,8 @@ fn build(bench: bool) -> Result<Vec<PathBuf>, String> {
     if bench {
         // `--no-run` names the criterion executable: "Executable benches/kernels.rs (PATH)".
         let log = sh(Command::new(env!("CARGO"))
-            .args([
-                "bench",
-                "-p",
-                "socbench-methods",
-                "--bench",
-                "kernels",
-                "--no-run",
-            ])
+            .args(crate::bench::KERNELS_BENCH)
+            .arg("--no-run")
             .args(["--features", "cuda"])
             .env("CARGO_TARGET_DIR", &target))?;
         let exe = log
