@@ -42,11 +42,7 @@ fn outcome(p: &dyn Benchmark, langevin: bool, n: usize, rows: Option<usize>) -> 
         langevin,
         ..small_net()
     };
-    let u = NetworkControl {
-        net: ControlNet::new(d, &cfg, &device()).no_grad(),
-        cfg,
-        problem: p,
-    };
+    let u = NetworkControl::new(ControlNet::new(d, &cfg, &device()).no_grad(), cfg, p);
     let mut rng = StreamKey::new("tests", "chunks", d, 0).stream("sim");
     let before = p.evals().target_evals();
     let t: Trajectories = match rows {

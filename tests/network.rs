@@ -29,11 +29,7 @@ fn network_starts_at_zero_and_counts_langevin_evaluations() {
             time_width: 16,
             langevin,
         };
-        let u = NetworkControl {
-            net: ControlNet::new(d, &cfg, &device()),
-            cfg,
-            problem: &p,
-        };
+        let u = NetworkControl::new(ControlNet::new(d, &cfg, &device()), cfg, &p);
         let before = p.evals().gradient();
         let out = u.eval(x.clone(), 0.3);
         assert_eq!(out.dims(), [64, d]);
@@ -63,11 +59,7 @@ fn gradients_reach_every_layer() {
     let p = problem(Arc::new(GaussianMixture::paper_gmm(d)), 10);
     let ad = socbench_targets::backend::autodiff(&device());
     let cfg = tiny_net();
-    let u = NetworkControl {
-        net: ControlNet::new(d, &cfg, &ad),
-        cfg,
-        problem: &p,
-    };
+    let u = NetworkControl::new(ControlNet::new(d, &cfg, &ad), cfg, &p);
     let mut rng = StreamKey::new("tests", "net-grad", d, 0).stream("x");
     let x = tensor2_from_f32(normals_f32(&mut rng, 32 * d), 32, d, &ad);
     let loss = (u.eval(x.clone(), 0.5) - x).square().mean();
@@ -90,7 +82,7 @@ fn gradients_reach_every_layer() {
             }
         }
     }
-    u.net.visit(&mut V {
+    u.net().visit(&mut V {
         grads: &grads,
         n: &mut n_params,
         nz: &mut nonzero,
@@ -119,11 +111,7 @@ fn a_frozen_network_is_the_same_function_and_still_differentiable_in_a_leaf_x() 
     let mut net = ControlNet::new(d, &cfg, &ad);
     let mut optim = SgdConfig::new().init::<B, ControlNet<B>>();
     for _ in 0..2 {
-        let u = NetworkControl {
-            net: net.clone(),
-            cfg: cfg.clone(),
-            problem: &p,
-        };
+        let u = NetworkControl::new(net.clone(), cfg.clone(), &p);
         let loss = (u.eval(x.clone(), 0.5) - x.clone().mul_scalar(3.0))
             .square()
             .mean();
@@ -133,12 +121,7 @@ fn a_frozen_network_is_the_same_function_and_still_differentiable_in_a_leaf_x() 
     let frozen = net.clone().no_grad();
     assert!(net.tracked() && !frozen.tracked());
     let eval = |net: &ControlNet<B>, x: Tensor<B, 2>| {
-        NetworkControl {
-            net: net.clone(),
-            cfg: cfg.clone(),
-            problem: &p,
-        }
-        .eval(x, 0.5)
+        NetworkControl::new(net.clone(), cfg.clone(), &p).eval(x, 0.5)
     };
     let (a, b) = (
         to_f64(eval(&net, x.clone())),
@@ -148,9 +131,15 @@ fn a_frozen_network_is_the_same_function_and_still_differentiable_in_a_leaf_x() 
         a.iter().any(|v| v.abs() > 1e-3),
         "the network must be non-zero"
     );
-    assert_eq!(
-        a, b,
-        "frozen and tracked networks must give the same values"
+    // The frozen network runs on the host (harness/src/host_net), the tracked one through
+    // burn's graph: the same function up to the rounding of a different summation order.
+    let diff = a
+        .iter()
+        .zip(&b)
+        .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+    assert!(
+        diff <= 1e-6,
+        "frozen and tracked networks must give the same values (differ by {diff:e})"
     );
     // ∇_x Σ u(x)² for a leaf x: the same through the frozen and the tracked network.
     let grad_x = |net: &ControlNet<B>| {

@@ -60,11 +60,7 @@ fn bench(c: &mut Criterion) {
             })
         });
         let ad = socbench_targets::backend::autodiff(&device);
-        let control = NetworkControl {
-            net: ControlNet::new(DIM, &cfg, &ad),
-            cfg: cfg.clone(),
-            problem: &problem,
-        };
+        let control = NetworkControl::new(ControlNet::new(DIM, &cfg, &ad), cfg.clone(), &problem);
         group.bench_function(format!("fwd_bwd_50_steps_b2000_d50/{name}"), |b| {
             b.iter(|| {
                 let mut rng = StreamKey::new("bench", "backends", DIM, 1).stream("sim");

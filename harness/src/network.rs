@@ -15,6 +15,11 @@ use socbench_targets::backend::{self, Device, B};
 use crate::activation::gelu;
 use crate::benchmark::Benchmark;
 use crate::control::Control;
+use crate::host_net::tape::{self, Tape};
+use crate::host_net::HostNet;
+use burn::optim::GradientsParams;
+use burn::tensor::backend::AutodiffBackend;
+use std::cell::OnceCell;
 
 /// Shape of the control network. `depth` counts the Linear layers of f1 (the paper's
 /// "6-layer, 256 units": 6 layers, 5 GELU hidden activations of width 256).
@@ -53,6 +58,12 @@ pub struct ControlNet<B: Backend> {
 /// Fourier time features [sin(ω_i t), cos(ω_i t)], ω = linspace(0.1, 100, F) (as in the peer
 /// codebases' PISGRADNet/FourierMLP), computed on the host for the scalar t: [1, 2F].
 pub fn time_features(t: f64, f: usize, device: &Device) -> Tensor<B, 2> {
+    let v = time_features_host(t, f);
+    Tensor::from_data(TensorData::new(v, [1, 2 * f]), device)
+}
+
+/// The time features [sin(ω_i t), cos(ω_i t)] as a host vector [2F].
+pub fn time_features_host(t: f64, f: usize) -> Vec<f32> {
     let omega = |i: usize| {
         if f > 1 {
             0.1 + (100.0 - 0.1) * i as f64 / (f - 1) as f64
@@ -62,8 +73,7 @@ pub fn time_features(t: f64, f: usize, device: &Device) -> Tensor<B, 2> {
     };
     let sin = (0..f).map(|i| (omega(i) * t).sin() as f32);
     let cos = (0..f).map(|i| (omega(i) * t).cos() as f32);
-    let v: Vec<f32> = sin.chain(cos).collect();
-    Tensor::from_data(TensorData::new(v, [1, 2 * f]), device)
+    sin.chain(cos).collect()
 }
 
 /// Layers are drawn on the CPU (flex) from its seeded RNG and their values then put on `device`
@@ -87,6 +97,12 @@ fn mlp(dims: &[usize], device: &Device) -> Vec<Linear<B>> {
             }
         })
         .collect()
+}
+
+/// Serialises network initialisations, which draw from burn-flex's global RNG.
+fn init_lock() -> std::sync::MutexGuard<'static, ()> {
+    static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    INIT.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The layers after the first: GELU on the input (the first layer's output), then Linear, GELU,
@@ -117,6 +133,20 @@ impl ControlNet<B> {
     /// whatever `device` is, then moved there: the same seed gives the same initial network on
     /// flex, ndarray and CUDA.
     pub fn new(d: usize, cfg: &NetConfig, device: &Device) -> Self {
+        let _guard = init_lock();
+        Self::build(d, cfg, device)
+    }
+
+    /// [`ControlNet::new`] with the CPU RNG seeded by `seed` first, as one step: burn-flex keeps
+    /// a single process-wide RNG, so without the lock two runs starting together (`replicate
+    /// --jobs 2` runs cells on threads) could draw from each other's seeded stream.
+    pub fn seeded(d: usize, cfg: &NetConfig, device: &Device, seed: u64) -> Self {
+        let _guard = init_lock();
+        backend::seed(&backend::flex(), seed);
+        Self::build(d, cfg, device)
+    }
+
+    fn build(d: usize, cfg: &NetConfig, device: &Device) -> Self {
         assert!(cfg.depth >= 2, "depth >= 2");
         let mut dims = vec![d + 2 * cfg.fourier];
         dims.extend(std::iter::repeat_n(cfg.width, cfg.depth - 1));
@@ -142,11 +172,40 @@ impl ControlNet<B> {
         fourier: usize,
         base: Tensor<B, 2>,
     ) -> Tensor<B, 2> {
+        if self.runs_on_host(&x, &base) {
+            return forward_host(&HostNet::from_net(self), x, t_unit, fourier, base);
+        }
+        self.forward_burn(x, t_unit, fourier, base)
+    }
+
+    /// Whether `forward` takes the host pass: a frozen network on constant inputs, on a device
+    /// where [`tape::enabled`].
+    fn runs_on_host(&self, x: &Tensor<B, 2>, base: &Tensor<B, 2>) -> bool {
+        let tracked = self.tracked() || x.is_require_grad() || base.is_require_grad();
+        !tracked && tape::enabled(&x.device())
+    }
+
+    /// `forward` through burn's tensor graph, whatever the device (the reference the host pass
+    /// is tested against).
+    pub fn forward_burn(
+        &self,
+        x: Tensor<B, 2>,
+        t_unit: f64,
+        fourier: usize,
+        base: Tensor<B, 2>,
+    ) -> Tensor<B, 2> {
         let tracked = self.tracked() || x.is_require_grad() || base.is_require_grad();
         let tf = time_features(t_unit, fourier, &x.device());
         let h = first_layer(&self.f1[0], x, tf.clone());
         let f2 = run_mlp(&self.f2[1..], self.f2[0].forward(tf), tracked);
         run_mlp(&self.f1[1..], h, tracked) + base * f2
+    }
+
+    pub(crate) fn f1_layers(&self) -> &[Linear<B>] {
+        &self.f1
+    }
+    pub(crate) fn f2_layers(&self) -> &[Linear<B>] {
+        &self.f2
     }
 
     /// Whether the parameters require gradients (false after `no_grad()`, and on a device
@@ -156,15 +215,86 @@ impl ControlNet<B> {
     }
 }
 
-/// A network used as the control of a problem (base term x/η² for DDS sampling, x for LQR).
-pub struct NetworkControl<'a> {
-    pub net: ControlNet<B>,
-    pub cfg: NetConfig,
-    pub problem: &'a dyn Benchmark,
+/// `forward` of a frozen network on the host (`crate::host_net`): one matrix multiply and one
+/// fused bias + GELU pass per layer.
+fn forward_host(
+    host: &HostNet,
+    x: Tensor<B, 2>,
+    t_unit: f64,
+    fourier: usize,
+    base: Tensor<B, 2>,
+) -> Tensor<B, 2> {
+    let [rows, d] = x.dims();
+    let device = x.device();
+    let x = x
+        .into_data()
+        .convert::<f32>()
+        .into_vec()
+        .expect("f32 states");
+    let (f1, f2, _) = host.forward(x, rows, time_features_host(t_unit, fourier), false);
+    Tensor::<B, 2>::from_data(TensorData::new(f1, [rows, d]), &device) + base.mul_scalar(f2)
 }
 
-impl Control for NetworkControl<'_> {
-    fn eval(&self, x: Tensor<B, 2>, t: f64) -> Tensor<B, 2> {
+/// A network used as the control of a problem (base term x/η² for DDS sampling, x for LQR).
+pub struct NetworkControl<'a> {
+    net: ControlNet<B>,
+    pub cfg: NetConfig,
+    pub problem: &'a dyn Benchmark,
+    /// With a tape, tracked evaluations on detached states run on the host
+    /// ([`crate::host_net::tape`]) and the loss must be differentiated with
+    /// [`NetworkControl::gradients`]. Without one, they go through burn's graph.
+    tape: Option<Tape>,
+    /// The parameters on the host for frozen evaluations, copied at the first one.
+    host: OnceCell<HostNet>,
+}
+
+impl<'a> NetworkControl<'a> {
+    /// A control whose tracked evaluations go through burn's graph (frozen ones run on the host
+    /// where [`tape::enabled`]).
+    pub fn new(net: ControlNet<B>, cfg: NetConfig, problem: &'a dyn Benchmark) -> Self {
+        Self {
+            net,
+            cfg,
+            problem,
+            tape: None,
+            host: OnceCell::new(),
+        }
+    }
+
+    pub fn net(&self) -> &ControlNet<B> {
+        &self.net
+    }
+
+    /// Replaces the network (after an optimiser step): the host copy of the parameters and any
+    /// recorded evaluations belong to the old one and are dropped.
+    pub fn set_net(&mut self, net: ControlNet<B>) {
+        self.net = net;
+        self.host = OnceCell::new();
+        if let Some(tape) = &self.tape {
+            tape.clear();
+        }
+    }
+
+    /// A control whose tracked evaluations on detached states run on the host where
+    /// [`tape::enabled`]; differentiate its losses with [`NetworkControl::gradients`].
+    pub fn taped(net: ControlNet<B>, cfg: NetConfig, problem: &'a dyn Benchmark) -> Self {
+        Self {
+            tape: Some(Tape::default()),
+            ..Self::new(net, cfg, problem)
+        }
+    }
+
+    /// The parameter gradients of a loss on this control's evaluations, from its backward pass.
+    pub fn gradients(&self, grads: <B as AutodiffBackend>::Gradients) -> GradientsParams {
+        match &self.tape {
+            Some(tape) => tape.gradients(&self.net, grads),
+            None => GradientsParams::from_grads(grads, &self.net),
+        }
+    }
+}
+
+impl NetworkControl<'_> {
+    fn base(&self, x: &Tensor<B, 2>) -> Tensor<B, 2> {
         let mut base = x.clone().mul_scalar(self.problem.base_scale());
         if self.cfg.langevin {
             let score = self
@@ -173,8 +303,30 @@ impl Control for NetworkControl<'_> {
                 .expect("Langevin preconditioning needs a target density (checked by train)");
             base = base + score;
         }
+        base
+    }
+}
+
+impl Control for NetworkControl<'_> {
+    fn eval(&self, x: Tensor<B, 2>, t: f64) -> Tensor<B, 2> {
+        let base = self.base(&x);
         let t_unit = t / self.problem.horizon();
-        self.net.forward(x, t_unit, self.cfg.fourier, base)
+        if self.net.runs_on_host(&x, &base) {
+            let host = self.host.get_or_init(|| HostNet::from_net(&self.net));
+            return forward_host(host, x, t_unit, self.cfg.fourier, base);
+        }
+        self.net.forward_burn(x, t_unit, self.cfg.fourier, base)
+    }
+
+    fn eval_detached(&self, x: Tensor<B, 2>, t: f64) -> Tensor<B, 2> {
+        if let Some(tape) = &self.tape {
+            if self.net.tracked() && tape::enabled(&x.device()) {
+                let base = self.base(&x).detach();
+                let t_unit = t / self.problem.horizon();
+                return tape.eval(&self.net, x.detach(), t_unit, self.cfg.fourier, base);
+            }
+        }
+        self.eval(x, t)
     }
 }
 

@@ -225,7 +225,12 @@ fn run(
         if let Some(f) = problem.running_cost(x.clone(), c.t) {
             running = running + f.mul_scalar(c.dt);
         }
-        let mut uk = u.eval(x.clone(), c.t);
+        let mut uk = if opts.track_grad {
+            u.eval(x.clone(), c.t)
+        } else {
+            // x was detached after the step before (X_0 is a constant).
+            u.eval_detached(x.clone(), c.t)
+        };
         if opts.tracked_controls {
             tracked_controls.push(uk.clone());
         }

@@ -9,7 +9,7 @@
 use std::cell::OnceCell;
 use std::sync::Arc;
 
-use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::optim::{AdamConfig, Optimizer};
 use burn::prelude::*;
 use criterion::{criterion_group, criterion_main, Criterion};
 use rand::seq::index::sample;
@@ -39,31 +39,26 @@ fn problem(d: usize) -> SamplingProblem {
     SamplingProblem::new(Arc::new(GaussianMixture::paper_gmm(d)), STEPS).unwrap()
 }
 
-/// Simulates and stores `n` paths of `net`, as training does: detached with a frozen copy for a
-/// buffer, or (`on_policy`) with each u_k kept with its graph for the net's own gradient step
-/// (`PathBatch::on_policy`).
-fn collect(
+/// Simulates and stores `n` paths of `net` with a frozen copy, as training fills a buffer.
+fn collect(p: &SamplingProblem, net: &ControlNet<B>, n: usize, device: &Device) -> PathBatch {
+    let u = NetworkControl::new(net.clone().no_grad(), NetConfig::default(), p);
+    simulate_with(p, &u, n, device, false)
+}
+
+fn simulate_with(
     p: &SamplingProblem,
-    net: &ControlNet<B>,
+    u: &NetworkControl,
     n: usize,
     device: &Device,
     on_policy: bool,
 ) -> PathBatch {
-    let u = NetworkControl {
-        net: if on_policy {
-            net.clone()
-        } else {
-            net.clone().no_grad()
-        },
-        cfg: NetConfig::default(),
-        problem: p,
-    };
     let mut rng = StreamKey::new("bench", "collect", p.target.dim(), 0).stream("sim");
-    PathBatch::simulate(p, &u, n, &mut rng, device, on_policy)
+    PathBatch::simulate(p, u, n, &mut rng, device, on_policy)
 }
 
-/// One gradient step per iteration, as `train` takes it: simulate 2000 paths keeping the
-/// network's graph (states detached), the loss on them (no second network pass), backward, Adam.
+/// One gradient step per iteration, as `train` takes it: simulate 2000 paths keeping each u_k
+/// with its gradient (states detached), the loss on them (no second network pass), backward,
+/// Adam.
 fn grad_steps(
     bn: &mut criterion::Bencher,
     p: &SamplingProblem,
@@ -74,14 +69,10 @@ fn grad_steps(
     let mut net = ControlNet::new(p.target.dim(), &cfg, ad);
     let mut optim = AdamConfig::new().init::<B, ControlNet<B>>();
     bn.iter(|| {
-        let mut batch = collect(p, &net, BATCH, ad, true);
-        let u = NetworkControl {
-            net: net.clone(),
-            cfg: cfg.clone(),
-            problem: p,
-        };
+        let u = NetworkControl::taped(net.clone(), cfg.clone(), p);
+        let mut batch = simulate_with(p, &u, BATCH, ad, true);
         let l = loss(&u, &mut batch);
-        let grads = GradientsParams::from_grads(l.backward(), &net);
+        let grads = u.gradients(l.backward());
         net = optim.step(5e-4, net.clone(), grads);
     });
 }
@@ -134,7 +125,7 @@ fn kernels(c: &mut Criterion) {
     g.sample_size(10);
     let net0 = ControlNet::new(d, &cfg, &ad);
     g.bench_function(format!("simulate_b2000_s50_d{d}"), |bn| {
-        bn.iter(|| collect(&p, &net0, BATCH, &ad, false).log_w.len())
+        bn.iter(|| collect(&p, &net0, BATCH, &ad).log_w.len())
     });
     g.bench_function(format!("lv_step_b2000_s50_d{d}"), |bn| {
         grad_steps(bn, &p, &ad, &|u, b| losses::log_variance(b, &p, u, 1.0))
@@ -154,17 +145,13 @@ fn kernels(c: &mut Criterion) {
     let mut rng = StreamKey::new("bench", "minibatch", d, 0).stream("idx");
     g.bench_function(format!("tr_lv_inner_step_mb2000_s50_d{d}"), |bn| {
         let buffer =
-            buffer.get_or_init(|| collect(&p, &ControlNet::new(d, &cfg, &ad), 10_000, &ad, false));
+            buffer.get_or_init(|| collect(&p, &ControlNet::new(d, &cfg, &ad), 10_000, &ad));
         bn.iter(|| {
             let idx = sample(&mut rng, buffer.len(), BATCH).into_vec();
             let mb = buffer.select(&idx);
-            let u = NetworkControl {
-                net: net.clone(),
-                cfg: cfg.clone(),
-                problem: &p,
-            };
+            let u = NetworkControl::taped(net.clone(), cfg.clone(), &p);
             let l = losses::log_variance(&mb, &p, &u, 1.0 / 1.5);
-            let grads = GradientsParams::from_grads(l.backward(), &net);
+            let grads = u.gradients(l.backward());
             net = optim.step(5e-4, net.clone(), grads);
         })
     });
@@ -173,12 +160,12 @@ fn kernels(c: &mut Criterion) {
     let mut g = c.benchmark_group("trust_region");
     g.sample_size(10);
     g.bench_function(format!("buffer_refresh_k{k}_s50_d{d}"), |bn| {
-        bn.iter(|| collect(&p, &net0, k, &ad, false).log_w.len())
+        bn.iter(|| collect(&p, &net0, k, &ad).log_w.len())
     });
     let w = OnceCell::new();
     g.bench_function(format!("dual_solve_k{k}"), |bn| {
         let w: &Vec<f64> = w.get_or_init(|| {
-            let b = collect(&p, &net0, 5000, &ad, false);
+            let b = collect(&p, &net0, 5000, &ad);
             (0..k).map(|i| -b.log_w[i % b.len()]).collect()
         });
         bn.iter(|| solve_dual(w, 0.1, 1e-10).lambda)

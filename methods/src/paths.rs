@@ -88,7 +88,8 @@ impl PathBatch {
     fn u_at(&self, u: &dyn Control, k: usize, t: f64) -> Tensor<B, 2> {
         match &self.tracked_u {
             Some(v) => v[k].clone(),
-            None => u.eval(self.states[k].clone(), t),
+            // Stored states are detached.
+            None => u.eval_detached(self.states[k].clone(), t),
         }
     }
 

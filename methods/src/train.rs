@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use burn::optim::adaptor::OptimizerAdaptor;
-use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
+use burn::optim::{Adam, AdamConfig, Optimizer};
 use burn::prelude::*;
 use rand::seq::index::sample;
 use rand::RngCore;
@@ -67,19 +67,19 @@ pub fn train(
 ) -> Result<History, ConfigError> {
     validate_for(cfg, method, problem)?;
     let ad = backend::autodiff(device);
-    // Parameters are drawn on the CPU whatever the device (ControlNet::new), so seed its RNG.
-    backend::seed(&backend::flex(), key.stream("init").next_u64());
+    // Parameters are drawn on the CPU whatever the device, from its RNG seeded by the key.
+    let init = key.stream("init").next_u64();
     let mut run = Run {
         problem,
         method,
         cfg,
         key,
         device: ad.clone(),
-        control: NetworkControl {
-            net: ControlNet::new(problem.dim(), &cfg.net, &ad),
-            cfg: cfg.net.clone(),
+        control: NetworkControl::taped(
+            ControlNet::seeded(problem.dim(), &cfg.net, &ad, init),
+            cfg.net.clone(),
             problem,
-        },
+        ),
         // Clipping is applied by `clip_global_norm` (global norm, App. E.1), not by burn.
         optim: AdamConfig::new().init(),
         rows: Vec::new(),
@@ -137,11 +137,11 @@ impl<'a> Run<'a> {
     /// tracked parameters would record (and keep) every activation of every step even though the
     /// paths are detached: 7 GB for a 10 000-path buffer at d = 200 (issue 6).
     fn frozen(&self) -> NetworkControl<'a> {
-        NetworkControl {
-            net: self.control.net.clone().no_grad(),
-            cfg: self.control.cfg.clone(),
-            problem: self.problem,
-        }
+        NetworkControl::new(
+            self.control.net().clone().no_grad(),
+            self.control.cfg.clone(),
+            self.problem,
+        )
     }
 
     /// Simulates `n` paths of the current control and stores them, with detached states.
@@ -195,13 +195,14 @@ impl<'a> Run<'a> {
         if !v.is_finite() || v.abs() > self.cfg.divergence_threshold {
             return Err(self.diverged(step, format!("loss = {v}")));
         }
-        let mut grads = GradientsParams::from_grads(loss.backward(), &self.control.net);
-        let norm = clip_global_norm(&self.control.net, &mut grads, self.cfg.clip);
+        let mut grads = self.control.gradients(loss.backward());
+        let norm = clip_global_norm(self.control.net(), &mut grads, self.cfg.clip);
         if !norm.is_finite() {
             return Err(self.diverged(step, format!("gradient norm = {norm}")));
         }
-        let net = self.control.net.clone();
-        self.control.net = self.optim.step(self.cfg.lr, net, grads);
+        let net = self.control.net().clone();
+        let next = self.optim.step(self.cfg.lr, net, grads);
+        self.control.set_net(next);
         Ok(v)
     }
 
@@ -300,11 +301,7 @@ impl<'a> Run<'a> {
             let mut buffer = self.collect(tr.buffer, &mut rng, false);
             // KL(P^{u_i} | P^{u_{i−1}}) actually reached by the last update, on fresh paths of u_i.
             let measured = previous.take().map(|prev| {
-                let prev_ctrl = NetworkControl {
-                    net: prev,
-                    cfg: self.control.cfg.clone(),
-                    problem: self.problem,
-                };
+                let prev_ctrl = NetworkControl::new(prev, self.control.cfg.clone(), self.problem);
                 let r = to_f64(buffer.log_rnd_v_over_u(self.problem, &prev_ctrl).detach());
                 r.iter().sum::<f64>() / r.len() as f64
             });
@@ -320,7 +317,7 @@ impl<'a> Run<'a> {
             if self.method == Method::TrSocm {
                 buffer.compute_adjoints(self.problem, beta);
             }
-            previous = Some(self.control.net.clone().no_grad());
+            previous = Some(self.control.net().clone().no_grad());
             let mut loss_v = f64::NAN;
             for _ in 0..tr.inner_steps {
                 step += 1;
