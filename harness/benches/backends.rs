@@ -55,7 +55,8 @@ fn bench(c: &mut Criterion) {
         );
         group.bench_function(format!("forward_b2000_d50/{name}"), |b| {
             b.iter(|| {
-                let u = net.forward(x.clone(), 0.5, cfg.fourier, x.clone());
+                // burn's graph on every backend (`forward` would take the host pass on flex).
+                let u = net.forward_burn(x.clone(), 0.5, cfg.fourier, x.clone());
                 u.into_data()
             })
         });
