@@ -6,7 +6,7 @@ mod common;
 
 use burn::prelude::*;
 use burn::tensor::TensorData;
-use common::device;
+use common::{device, max_diff};
 use socbench::harness::activation::{gelu, gelu_and_grad, gelu_host, on_host};
 use socbench::targets::tensor_util::to_f64;
 use socbench_targets::backend::{self, B};
@@ -78,13 +78,11 @@ fn tensor_gelu_matches_burn_in_value_and_gradient() {
         data(&xs),
         &plain,
     )));
-    let max = |a: &[f64], b: &[f64]| {
-        a.iter()
-            .zip(b)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f64::max)
-    };
-    assert!(max(&ours, &burns) < 5e-6, "value: {:e}", max(&ours, &burns));
+    assert!(
+        max_diff(&ours, &burns) < 5e-6,
+        "value: {:e}",
+        max_diff(&ours, &burns)
+    );
 
     // Gradient of Σ w ⊙ GELU(x) on the autodiff device: ours against burn's.
     let grad = |f: &dyn Fn(Tensor<B, 2>) -> Tensor<B, 2>| {
@@ -99,6 +97,10 @@ fn tensor_gelu_matches_burn_in_value_and_gradient() {
     let (v2, g2) = grad(&burn::tensor::activation::gelu);
     // Forward: exactly the host value (h − sg(h) is zero), so equal to the plain-device result.
     assert_eq!(v1, ours);
-    assert!(max(&v1, &v2) < 5e-6);
-    assert!(max(&g1, &g2) < 5e-6, "gradient: {:e}", max(&g1, &g2));
+    assert!(max_diff(&v1, &v2) < 5e-6);
+    assert!(
+        max_diff(&g1, &g2) < 5e-6,
+        "gradient: {:e}",
+        max_diff(&g1, &g2)
+    );
 }

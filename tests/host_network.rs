@@ -10,7 +10,7 @@ use std::sync::Arc;
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::{GradientsParams, Optimizer, SgdConfig};
 use burn::prelude::*;
-use common::problem;
+use common::{max_abs, max_diff, problem};
 use socbench::harness::host_net::tape;
 use socbench::harness::network::{ControlNet, NetworkControl};
 use socbench::harness::rng::{normals_f32, StreamKey};
@@ -77,11 +77,7 @@ fn assert_close(what: &str, host: &[Vec<f64>], burn: &[Vec<f64>]) {
             "{what}: parameter {i} has no gradient on one side"
         );
         assert!(!b.is_empty(), "{what}: parameter {i} has no gradient");
-        let scale = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        let diff = h
-            .iter()
-            .zip(b)
-            .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+        let (scale, diff) = (max_abs(b), max_diff(h, b));
         assert!(scale > 0.0, "{what}: parameter {i}'s gradient is zero");
         assert!(
             diff <= 1e-4 * scale,
@@ -104,11 +100,7 @@ fn a_frozen_network_on_the_host_gives_burns_values() {
     for t in [0.0, 0.37, 1.0] {
         let host = to_f64(frozen.forward(x.clone(), t, fourier, base.clone()));
         let burn = to_f64(frozen.forward_burn(x.clone(), t, fourier, base.clone()));
-        let scale = burn.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        let diff = host
-            .iter()
-            .zip(&burn)
-            .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+        let (scale, diff) = (max_abs(&burn), max_diff(&host, &burn));
         assert!(scale > 1e-3, "the network must be non-zero");
         assert!(
             diff <= 1e-5 * scale,

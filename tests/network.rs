@@ -133,10 +133,7 @@ fn a_frozen_network_is_the_same_function_and_still_differentiable_in_a_leaf_x() 
     );
     // The frozen network runs on the host (harness/src/host_net), the tracked one through
     // burn's graph: the same function up to the rounding of a different summation order.
-    let diff = a
-        .iter()
-        .zip(&b)
-        .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+    let diff = common::max_diff(&a, &b);
     assert!(
         diff <= 1e-6,
         "frozen and tracked networks must give the same values (differ by {diff:e})"

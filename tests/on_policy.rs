@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use burn::optim::{GradientsParams, Optimizer, SgdConfig};
 use burn::prelude::*;
-use common::problem;
+use common::{max_diff, problem};
 use socbench::harness::network::{ControlNet, NetworkControl};
 use socbench::harness::rng::{normals_f32, StreamKey};
 use socbench::harness::sampling::SamplingProblem;
@@ -75,13 +75,6 @@ fn probe(net: &ControlNet<B>, ad: &Device) -> Vec<f64> {
     let x = tensor2_from_f32(normals_f32(&mut rng, 16 * D), 16, D, ad);
     let out = net.forward(x.clone(), 0.3, small_net().fourier, x);
     to_f64(out.flatten::<1>(0, 1))
-}
-
-fn max_diff(a: &[f64], b: &[f64]) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f64::max)
 }
 
 #[test]

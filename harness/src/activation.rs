@@ -16,20 +16,18 @@
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use rayon::prelude::*;
-use socbench_targets::backend::{Device, B};
+use socbench_targets::backend::{self, Device, B};
 
 /// Elements per rayon task (large enough to amortise scheduling, small enough to split a
 /// 2000 × 256 activation over the cores).
 const CHUNK: usize = 16 * 1024;
 
 /// Whether `device` (or the device under its autodiff decorator) computes on the host CPU.
-#[allow(unreachable_patterns)]
 pub fn on_host(device: &Device) -> bool {
-    match device {
-        Device::Flex(_) | Device::NdArray(_) => true,
-        Device::Autodiff(inner) => on_host(inner),
-        _ => false,
-    }
+    matches!(
+        backend::without_autodiff(device),
+        Device::Flex(_) | Device::NdArray(_)
+    )
 }
 
 /// GELU(h) elementwise. With `tracked` on an autodiff device the result carries the exact

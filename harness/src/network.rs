@@ -181,8 +181,13 @@ impl ControlNet<B> {
     /// Whether `forward` takes the host pass: a frozen network on constant inputs, on a device
     /// where [`tape::enabled`].
     fn runs_on_host(&self, x: &Tensor<B, 2>, base: &Tensor<B, 2>) -> bool {
-        let tracked = self.tracked() || x.is_require_grad() || base.is_require_grad();
-        !tracked && tape::enabled(&x.device())
+        !self.needs_graph(x, base) && tape::enabled(&x.device())
+    }
+
+    /// Whether the output must carry a gradient: tracked parameters, or an input that is a leaf
+    /// requiring grad.
+    fn needs_graph(&self, x: &Tensor<B, 2>, base: &Tensor<B, 2>) -> bool {
+        self.tracked() || x.is_require_grad() || base.is_require_grad()
     }
 
     /// `forward` through burn's tensor graph, whatever the device (the reference the host pass
@@ -194,7 +199,7 @@ impl ControlNet<B> {
         fourier: usize,
         base: Tensor<B, 2>,
     ) -> Tensor<B, 2> {
-        let tracked = self.tracked() || x.is_require_grad() || base.is_require_grad();
+        let tracked = self.needs_graph(&x, &base);
         let tf = time_features(t_unit, fourier, &x.device());
         let h = first_layer(&self.f1[0], x, tf.clone());
         let f2 = run_mlp(&self.f2[1..], self.f2[0].forward(tf), tracked);
@@ -291,9 +296,8 @@ impl<'a> NetworkControl<'a> {
             None => GradientsParams::from_grads(grads, &self.net),
         }
     }
-}
 
-impl NetworkControl<'_> {
+    /// The term f2(t) multiplies: x/η² (or x), plus ∇log ρ with Langevin preconditioning.
     fn base(&self, x: &Tensor<B, 2>) -> Tensor<B, 2> {
         let mut base = x.clone().mul_scalar(self.problem.base_scale());
         if self.cfg.langevin {

@@ -34,6 +34,14 @@ pub fn autodiff(device: &Device) -> Device {
     }
 }
 
+/// The device under the autodiff decorator, or `device` itself if it has none.
+pub fn without_autodiff(device: &Device) -> &Device {
+    match device {
+        Device::Autodiff(inner) => inner,
+        _ => device,
+    }
+}
+
 /// Seeds the device's RNG (used for parameter initialisation).
 pub fn seed(device: &Device, seed: u64) {
     B::seed(device, seed)

@@ -12,6 +12,19 @@ use socbench::targets::tensor_util::to_f64;
 use socbench::targets::Target;
 use socbench_targets::backend::Device;
 
+/// The largest |a_i|.
+pub fn max_abs(a: &[f64]) -> f64 {
+    a.iter().fold(0.0, |m, v| m.max(v.abs()))
+}
+
+/// The largest |a_i − b_i|.
+pub fn max_diff(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max)
+}
+
 pub fn device() -> Device {
     socbench_targets::backend::flex()
 }

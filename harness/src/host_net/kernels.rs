@@ -107,6 +107,13 @@ unsafe fn gemm_into(m: usize, n: usize, k: usize, a: Mat, b: Mat, dst: *mut f32,
     }
 }
 
+/// y ← y + a·x (short vectors: one row of weights or a bias).
+pub fn add_scaled(y: &mut [f32], a: f32, x: &[f32]) {
+    for (y, x) in y.iter_mut().zip(x) {
+        *y += a * x;
+    }
+}
+
 /// z ← z + b on every row (the last layer's bias).
 pub fn add_bias(z: &mut [f32], b: &[f32]) {
     let n = b.len();

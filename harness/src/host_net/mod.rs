@@ -21,7 +21,7 @@ use burn::prelude::*;
 use socbench_targets::backend::B;
 
 use crate::network::ControlNet;
-use kernels::{add_bias, bias_gelu, colsum, matmul, matmul_new, mul_colsum, Mat};
+use kernels::{add_bias, add_scaled, bias_gelu, colsum, matmul, matmul_new, mul_colsum, Mat};
 
 /// One Linear layer on the host: y = x W + b, W row-major [n_in, n_out] (burn's layout).
 #[derive(Clone, Debug)]
@@ -127,10 +127,11 @@ impl HostNet {
         // φ(t) W_t + b: the time features' share of the first layer, one row for all paths.
         let mut row = first.b.clone();
         for (i, &f) in tf.iter().enumerate() {
-            let w = &first.w[(d + i) * first.n_out..(d + i + 1) * first.n_out];
-            for (r, w) in row.iter_mut().zip(w) {
-                *r += f * w;
-            }
+            add_scaled(
+                &mut row,
+                f,
+                &first.w[(d + i) * first.n_out..(d + i + 1) * first.n_out],
+            );
         }
         let w_x = &first.w[..d * first.n_out];
         let (f1, h1) = mlp_forward(w_x, &row, &self.f1[1..], &x, rows, d, keep);
@@ -172,14 +173,13 @@ impl HostNet {
         // The time features' rows of W and the bias: ∂/∂W_t = φ(t) ⊗ s, ∂/∂b = s.
         let gw = &mut gf1_first[0].w;
         for (i, &f) in acts.tf.iter().enumerate() {
-            let gw = &mut gw[(d + i) * first.n_out..(d + i + 1) * first.n_out];
-            for (g, s) in gw.iter_mut().zip(&s) {
-                *g += f * s;
-            }
+            add_scaled(
+                &mut gw[(d + i) * first.n_out..(d + i + 1) * first.n_out],
+                f,
+                &s,
+            );
         }
-        for (g, s) in gf1_first[0].b.iter_mut().zip(&s) {
-            *g += s;
-        }
+        add_scaled(&mut gf1_first[0].b, 1.0, &s);
         let (gf2_first, gf2_rest) = grads.f2.split_at_mut(1);
         let s2 = mlp_backward(
             &self.f2[1..],
@@ -191,9 +191,7 @@ impl HostNet {
             &mut gf2_first[0].w,
             gf2_rest,
         );
-        for (g, s) in gf2_first[0].b.iter_mut().zip(&s2) {
-            *g += s;
-        }
+        add_scaled(&mut gf2_first[0].b, 1.0, &s2);
     }
 }
 
@@ -235,6 +233,15 @@ fn mlp_forward(
     (z, hidden)
 }
 
+/// ∂L/∂(a layer's output) → ∂L/∂(its product before bias), through the GELU′ `dy` that followed
+/// the layer (none after the last); returns the column sums, the layer's bias gradient.
+fn through_gelu(g: &mut [f32], dy: Option<&Vec<f32>>, n: usize) -> Vec<f32> {
+    match dy {
+        Some(dy) => mul_colsum(g, dy, n),
+        None => colsum(g, n),
+    }
+}
+
 /// Backward through [`mlp_forward`] from ∂L/∂output `g`: adds the gradients of `rest` to
 /// `grads_rest` and input-part gradient of the first weight to `gw0`; returns the first layer's
 /// bias gradient (the column sums of ∂L/∂z_0), which the caller adds where it belongs.
@@ -252,15 +259,9 @@ fn mlp_backward(
     assert_eq!(hidden.y.len(), rest.len(), "activations were not kept");
     for (j, l) in rest.iter().enumerate().rev() {
         let gl = &mut grads_rest[j];
-        // g = ∂L/∂(this layer's output before bias); its column sums are the bias gradient.
-        let s = if j + 1 == rest.len() {
-            colsum(&g, l.n_out)
-        } else {
-            mul_colsum(&mut g, &hidden.dy[j + 1], l.n_out)
-        };
-        for (b, s) in gl.b.iter_mut().zip(&s) {
-            *b += s;
-        }
+        // No GELU follows the last layer: hidden.dy[j + 1] exists for the others only.
+        let s = through_gelu(&mut g, hidden.dy.get(j + 1), l.n_out);
+        add_scaled(&mut gl.b, 1.0, &s);
         let y = &hidden.y[j];
         matmul(
             l.n_in,
@@ -280,11 +281,7 @@ fn mlp_backward(
         );
     }
     let n1 = gw0.len() / n_in;
-    let s = if rest.is_empty() {
-        colsum(&g, n1)
-    } else {
-        mul_colsum(&mut g, &hidden.dy[0], n1)
-    };
+    let s = through_gelu(&mut g, hidden.dy.first(), n1);
     matmul(
         n_in,
         n1,

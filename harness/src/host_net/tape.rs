@@ -12,12 +12,13 @@
 //! [`Tape::gradients`] (which empties the tape) before the network's parameters change.
 
 use std::cell::RefCell;
+use std::sync::OnceLock;
 
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::TensorData;
-use socbench_targets::backend::{Device, B};
+use socbench_targets::backend::{self, Device, B};
 
 use super::{host_vec, Activations, HostGrads, HostNet};
 use crate::network::{time_features_host, ControlNet};
@@ -28,17 +29,11 @@ pub const ENV: &str = "SOCBENCH_NET";
 
 /// Whether network passes on `device` may run on the host: burn-flex, with or without autodiff
 /// (the ndarray device keeps burn's path, so the backend benchmark compares backends), unless
-/// `SOCBENCH_NET=burn`.
-#[allow(unreachable_patterns)]
+/// `SOCBENCH_NET=burn` (read once per process: this is asked at every evaluation).
 pub fn enabled(device: &Device) -> bool {
-    fn flex(device: &Device) -> bool {
-        match device {
-            Device::Flex(_) => true,
-            Device::Autodiff(inner) => flex(inner),
-            _ => false,
-        }
-    }
-    flex(device) && std::env::var(ENV).map_or(true, |v| v != "burn")
+    static HOST: OnceLock<bool> = OnceLock::new();
+    let allowed = *HOST.get_or_init(|| std::env::var(ENV).map_or(true, |v| v != "burn"));
+    allowed && matches!(backend::without_autodiff(device), Device::Flex(_))
 }
 
 struct Record {
