@@ -20,6 +20,8 @@ fn tiny(fixed_lambda: Option<f64>) -> TrainConfig {
         eval_samples: 100,
         sinkhorn: false,
         save_samples: 64,
+        // One row per refresh, without the step-0 row of u_0.
+        eval_at_start: false,
         tr: TrConfig {
             epsilon: 0.1,
             buffer: 100,

@@ -141,11 +141,18 @@ fn a_run_writes_history_and_manifest_and_is_never_overwritten() {
         .skip(1)
         .map(|l| l.split(',').collect())
         .collect();
-    assert_eq!(rows.len(), 2, "one row per evaluation");
+    assert_eq!(
+        rows.len(),
+        3,
+        "one row per evaluation, after the step-0 row of u = 0"
+    );
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    assert_eq!(rows[0][col("step")], "0");
     // Sinkhorn is off in the smoke profile: the cell is empty, not 0.
-    assert_eq!(rows[0][col("sinkhorn")], "");
-    assert!(rows[0][col("lambda")].parse::<f64>().is_ok());
+    assert_eq!(rows[1][col("sinkhorn")], "");
+    // u_0 has no λ; the refreshes have.
+    assert_eq!(rows[0][col("lambda")], "");
+    assert!(rows[1][col("lambda")].parse::<f64>().is_ok());
     let manifest: serde_json::Value =
         serde_json::from_str(&read(&dir.join("manifest.json"))).unwrap();
     assert_eq!(manifest["status"], "finished");
@@ -161,6 +168,17 @@ fn a_run_writes_history_and_manifest_and_is_never_overwritten() {
     ] {
         assert!(!manifest[key].is_null(), "manifest has {key}");
     }
+    // Provenance: the compiler that built the binary and the compute threads.
+    let prov = &manifest["provenance"];
+    assert!(
+        prov["rustc"].as_str().unwrap().starts_with("rustc "),
+        "{prov}"
+    );
+    assert!(prov["threads"].as_u64().unwrap() >= 1, "{prov}");
+    // The trust region's bookkeeping: one row per refresh.
+    let refreshes = read(&dir.join("refreshes.csv"));
+    assert_eq!(refreshes.lines().count(), 3, "{refreshes}");
+    assert!(refreshes.starts_with("refresh,step,lambda,beta"));
     // A second run into the same directory is refused and leaves the first run untouched.
     let before = (
         read(&dir.join("history.csv")),

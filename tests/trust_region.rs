@@ -25,6 +25,8 @@ fn tr_lv_steps_by_epsilon_and_terminates_with_lambda_zero() {
         evals: 100,
         eval_samples: 1000,
         sinkhorn: false,
+        // One row per TR iteration, without the step-0 row of u_0.
+        eval_at_start: false,
         tr: TrConfig {
             epsilon: EPS,
             buffer: 2000,

@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use socbench_harness::benchmark::{self, Benchmark};
 use socbench_harness::rng::StreamKey;
-use socbench_methods::record::{config_hash, git_commit, write_run, Manifest, RecordError};
+use socbench_methods::record::{
+    config_hash, git_commit, write_run, Manifest, Provenance, RecordError,
+};
 use socbench_methods::{
     train, validate_for, ConfigError, History, Method, Progress, Status, TrainConfig,
 };
@@ -40,9 +42,10 @@ pub enum CellError {
 }
 
 impl CellSpec {
-    /// The random-stream key (experiment, method or variant, d, seed).
+    /// The random-stream key (experiment, method or variant, d, seed; the target keys the
+    /// streams common to every method).
     pub fn key(&self) -> StreamKey {
-        StreamKey::new(&self.experiment, &self.arm, self.dim, self.seed)
+        StreamKey::new(&self.experiment, &self.arm, self.dim, self.seed).with_target(&self.target)
     }
 }
 
@@ -107,6 +110,7 @@ pub fn run_prepared(
         target_evals: history.last().map_or(0, |r| r.target_evals),
         evaluations: history.rows.len(),
         socbench_version: env!("CARGO_PKG_VERSION").to_string(),
+        provenance: Some(Provenance::current()),
     };
     write_run(dir, &history, &manifest)?;
     Ok((history, manifest))

@@ -59,6 +59,9 @@ pub struct Experiment {
     pub variants: BTreeMap<String, Variant>,
     #[serde(default)]
     pub profiles: BTreeMap<String, ProfileSpec>,
+    /// The paper's claims this experiment tests, judged in every report of it.
+    #[serde(default)]
+    pub claims: Vec<socbench_reports::verdicts::Claim>,
 }
 
 /// A method with config overrides, under its own name (e.g. `fixed-lambda-1`).

@@ -27,3 +27,8 @@ pub mod schedule;
 pub mod simulate;
 
 pub use socbench_targets as targets;
+
+/// Threads of the pool that runs the host kernels, Sinkhorn and burn-flex's parallel ops.
+pub fn compute_threads() -> usize {
+    rayon::current_num_threads()
+}

@@ -102,8 +102,9 @@ pub struct TrainConfig {
     pub divergence_threshold: f64,
     /// Samples of the final control written to `samples.csv` (0: none), for scatter plots.
     pub save_samples: usize,
-    /// Also evaluate the initial control u_0 = 0 (a row at step 0, target evaluations 0), e.g. to
-    /// tell whether a method improves on its initialisation (App. G.3). Left out of the serialised
+    /// Also evaluate the initial control u_0 = 0 (a row at step 0, target evaluations 0): the
+    /// baseline every report prints as its first row, to tell whether a method improves on its
+    /// initialisation (App. G.3). On by default in every profile. Left out of the serialised
     /// config when false, so the config hash of runs made before this field existed is unchanged.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub eval_at_start: bool,
@@ -126,7 +127,7 @@ impl Default for TrainConfig {
             sinkhorn_samples: 0,
             divergence_threshold: 1e12,
             save_samples: 0,
-            eval_at_start: false,
+            eval_at_start: true,
             tr: TrConfig::default(),
         }
     }

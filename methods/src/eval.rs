@@ -1,35 +1,120 @@
 //! Evaluation of a control during training (App. E.2 protocol), not counted as training cost.
+//!
+//! Every method at the same (experiment, target, d, seed) is evaluated on common random numbers:
+//! the k-th evaluation of a run draws its paths (initial states and noise) from the common stream
+//! `eval-k`, and the Sinkhorn reference samples come from the common stream `eval-target`, so two
+//! methods holding the same control get the same metrics.
 
+use rand::Rng;
 use rand_chacha::ChaCha20Rng;
 use socbench_harness::benchmark::Benchmark;
 use socbench_harness::control::Control;
 use socbench_harness::metrics::{
     control_l2, mode_tvd, sinkhorn_divergence, LogWeightStats, SinkhornConfig,
 };
+use socbench_harness::rng::StreamKey;
 use socbench_harness::simulate::{simulate, SimOptions};
 use socbench_targets::backend::Device;
 use socbench_targets::tensor_util::to_f64;
 
+use crate::config::TrainConfig;
 use crate::history::EvalRow;
+
+/// Bootstrap resamples of the evaluation paths for the log Z interval.
+pub const BOOTSTRAP_RESAMPLES: usize = 200;
+
+/// The evaluations of one run: the k-th call of [`Evaluator::evaluate`] uses the common stream
+/// `eval-k` of the key, whatever the method.
+pub struct Evaluator {
+    key: StreamKey,
+    index: usize,
+    samples: usize,
+    target_samples: Option<Vec<f64>>,
+}
+
+impl Evaluator {
+    /// `cfg.eval_samples` paths per evaluation; reference samples for Sinkhorn if `cfg.sinkhorn`.
+    pub fn new(problem: &dyn Benchmark, cfg: &TrainConfig, key: &StreamKey) -> Self {
+        let target_samples = cfg
+            .sinkhorn
+            .then(|| {
+                let m = match cfg.sinkhorn_samples {
+                    0 => cfg.eval_samples,
+                    k => k.min(cfg.eval_samples),
+                };
+                problem.target_samples(m, &mut key.common("eval-target"))
+            })
+            .flatten();
+        Self {
+            key: key.clone(),
+            index: 0,
+            samples: cfg.eval_samples,
+            target_samples,
+        }
+    }
+
+    /// The next evaluation of `u` (frozen), on the common paths of this evaluation index.
+    pub fn evaluate(
+        &mut self,
+        problem: &dyn Benchmark,
+        u: &dyn Control,
+        device: &Device,
+    ) -> EvalRow {
+        let mut rng = self.key.common(&format!("eval-{}", self.index));
+        let mut boot = self.key.common(&format!("eval-{}-bootstrap", self.index));
+        self.index += 1;
+        evaluate(
+            problem,
+            u,
+            self.samples,
+            self.target_samples.as_deref(),
+            &mut rng,
+            &mut boot,
+            device,
+        )
+    }
+}
+
+/// The 2.5% and 97.5% quantiles of log Ẑ over `BOOTSTRAP_RESAMPLES` resamples (with
+/// replacement) of the paths' log weights: the spread of the estimator that the evaluation's
+/// finite number of paths leaves.
+pub fn bootstrap_log_z(lw: &[f64], rng: &mut ChaCha20Rng) -> (f64, f64) {
+    let n = lw.len();
+    let mut est: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
+        .map(|_| {
+            let r: Vec<f64> = (0..n).map(|_| lw[rng.random_range(0..n)]).collect();
+            LogWeightStats::from_log_weights(&r).log_z
+        })
+        .collect();
+    est.sort_by(f64::total_cmp);
+    let q = |p: f64| est[((p * (est.len() - 1) as f64).round() as usize).min(est.len() - 1)];
+    (q(0.025), q(0.975))
+}
 
 /// Fills the metric fields of an [`EvalRow`] from `n` fresh paths of `u`: the metrics whose
 /// ground truth the problem has (u* → control L2, target samples → Sinkhorn, modes → TVD,
-/// optimal value → cost functional).
+/// optimal value → cost functional). `boot` draws the bootstrap resamples of log Ẑ.
 pub fn evaluate(
     problem: &dyn Benchmark,
     u: &dyn Control,
     n: usize,
     target_samples: Option<&[f64]>,
     rng: &mut ChaCha20Rng,
+    boot: &mut ChaCha20Rng,
     device: &Device,
 ) -> EvalRow {
     let traj = simulate(problem, u, n, rng, device, SimOptions::default());
-    let stats = LogWeightStats::from_log_weights(&to_f64(traj.log_weights()));
+    let lw = to_f64(traj.log_weights());
+    let stats = LogWeightStats::from_log_weights(&lw);
+    let (lo, hi) = bootstrap_log_z(&lw, boot);
     let d = problem.dim();
     let xs = to_f64(traj.final_state());
     let mut row = EvalRow {
         abs_dlogz: stats.abs_dlogz(problem.reference_log_z()),
         log_z: stats.log_z,
+        log_z_lo: Some(lo),
+        log_z_hi: Some(hi),
+        log_z_ref: Some(problem.reference_log_z()),
         elbo: stats.elbo,
         ess: stats.ess,
         ..Default::default()

@@ -11,6 +11,11 @@ pub struct EvalRow {
     pub control_l2: Option<f64>,
     pub abs_dlogz: f64,
     pub log_z: f64,
+    /// 95% bootstrap interval of log Ẑ over the evaluation's paths (`eval::bootstrap_log_z`).
+    pub log_z_lo: Option<f64>,
+    pub log_z_hi: Option<f64>,
+    /// The reference log Z the estimate is compared with (ground truth, or the oracle's).
+    pub log_z_ref: Option<f64>,
     pub elbo: f64,
     pub ess: f64,
     pub sinkhorn: Option<f64>,
@@ -26,6 +31,33 @@ pub struct EvalRow {
     pub measured_step_kl: Option<f64>,
     pub step_ess: Option<f64>,
 }
+
+/// The bookkeeping of one trust-region refresh (Algorithm 2), recorded at every refresh whether or
+/// not an evaluation follows it (`refreshes.csv`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RefreshRow {
+    /// Refresh index i (0-based).
+    pub refresh: usize,
+    /// Gradient steps taken before this refresh.
+    pub step: usize,
+    /// λ_i from the dual (or the fixed λ of the ablation).
+    pub lambda: f64,
+    /// β_{i+1} = 1 − Π_{j≤i} λ_j/(1+λ_j).
+    pub beta: f64,
+    /// Predicted step KL: KL(ŵ_λ ‖ uniform) of the tilted buffer weights (= ε when λ > 0).
+    pub step_kl: f64,
+    /// ESS of the tilted weights (≈ 1/(1+2ε) by construction).
+    pub step_ess: f64,
+    /// KL(P^{u_i} | P^{u_{i−1}}) that the previous refresh's updates actually reached, estimated
+    /// on this refresh's fresh paths of u_i (none at the first refresh).
+    pub measured_step_kl: Option<f64>,
+    /// Normalised ESS of dP^{u_{i−1}}/dP^{u_i} on those paths: how well the old control's path
+    /// measure covers the new one's.
+    pub measured_step_ess: Option<f64>,
+}
+
+pub const REFRESH_CSV_HEADER: &str =
+    "refresh,step,lambda,beta,step_kl,step_ess,measured_step_kl,measured_step_ess";
 
 /// How a run ended.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,9 +85,11 @@ pub struct History {
     pub status: Status,
     /// `config.save_samples` samples X_T of the final control, row-major n × d (empty if none).
     pub samples: Vec<f64>,
+    /// One row per trust-region refresh (empty for on-policy methods).
+    pub refreshes: Vec<RefreshRow>,
 }
 
-pub const CSV_HEADER: &str = "step,target_evals,wall_s,loss,control_l2,abs_dlogz,log_z,elbo,ess,sinkhorn,tvd,lambda,beta,step_kl,measured_step_kl,step_ess,cost,optimal_cost";
+pub const CSV_HEADER: &str = "step,target_evals,wall_s,loss,control_l2,abs_dlogz,log_z,elbo,ess,sinkhorn,tvd,lambda,beta,step_kl,measured_step_kl,step_ess,cost,optimal_cost,log_z_lo,log_z_hi,log_z_ref";
 
 impl History {
     /// The history as CSV (empty cells where a metric does not apply).
@@ -65,7 +99,7 @@ impl History {
         s.push('\n');
         for r in &self.rows {
             s.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
                 r.step,
                 r.target_evals,
                 r.wall_s,
@@ -83,7 +117,31 @@ impl History {
                 o(r.measured_step_kl),
                 o(r.step_ess),
                 o(r.cost),
-                o(r.optimal_cost)
+                o(r.optimal_cost),
+                o(r.log_z_lo),
+                o(r.log_z_hi),
+                o(r.log_z_ref)
+            ));
+        }
+        s
+    }
+
+    /// `refreshes` as CSV (empty cells where a value does not apply).
+    pub fn refreshes_csv(&self) -> String {
+        let o = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+        let mut s = String::from(REFRESH_CSV_HEADER);
+        s.push('\n');
+        for r in &self.refreshes {
+            s.push_str(&format!(
+                "{},{},{},{},{},{},{},{}\n",
+                r.refresh,
+                r.step,
+                r.lambda,
+                r.beta,
+                r.step_kl,
+                r.step_ess,
+                o(r.measured_step_kl),
+                o(r.measured_step_ess)
             ));
         }
         s

@@ -37,6 +37,35 @@ pub struct Manifest {
     pub target_evals: u64,
     pub evaluations: usize,
     pub socbench_version: String,
+    /// The compiler, threads and environment switches the run was made with (absent in manifests
+    /// written before they were recorded).
+    #[serde(default)]
+    pub provenance: Option<Provenance>,
+}
+
+/// What besides the commit decides a run's numbers and speed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// `rustc --version` of the compiler that built this binary.
+    pub rustc: String,
+    /// Threads of the compute pool (rayon).
+    pub threads: usize,
+    /// `SOCBENCH_NET` (host network or burn's graph) as set, if set.
+    pub socbench_net: Option<String>,
+    /// `SOCBENCH_MALLOC` as set, if set.
+    pub socbench_malloc: Option<String>,
+}
+
+impl Provenance {
+    /// This process's.
+    pub fn current() -> Self {
+        Self {
+            rustc: env!("SOCBENCH_RUSTC").to_string(),
+            threads: socbench_harness::compute_threads(),
+            socbench_net: std::env::var("SOCBENCH_NET").ok(),
+            socbench_malloc: std::env::var("SOCBENCH_MALLOC").ok(),
+        }
+    }
 }
 
 /// FNV-1a of the config's JSON, as 16 hex digits.
@@ -128,6 +157,9 @@ pub fn write_run(dir: &Path, history: &History, manifest: &Manifest) -> Result<(
         fs::rename(&tmp, &dst).map_err(io(&dst))
     };
     put("history.csv", &history.to_csv())?;
+    if !history.refreshes.is_empty() {
+        put("refreshes.csv", &history.refreshes_csv())?;
+    }
     if !history.samples.is_empty() {
         put("samples.csv", &history.samples_csv(manifest.dim))?;
     }

@@ -10,6 +10,7 @@ use rand::seq::index::sample;
 use rand::RngCore;
 use socbench_harness::benchmark::Benchmark;
 use socbench_harness::control::Control;
+use socbench_harness::metrics::LogWeightStats;
 use socbench_harness::network::{ControlNet, NetworkControl};
 use socbench_harness::rng::StreamKey;
 use socbench_harness::simulate::{simulate, SimOptions};
@@ -19,8 +20,8 @@ use socbench_targets::tensor_util::to_f64;
 use crate::clip::clip_global_norm;
 use crate::config::{ConfigError, TrainConfig};
 use crate::dual::{solve_dual, DualSolution};
-use crate::eval::evaluate;
-use crate::history::{EvalRow, History, Status};
+use crate::eval::Evaluator;
+use crate::history::{EvalRow, History, RefreshRow, Status};
 use crate::losses;
 use crate::method::Method;
 use crate::paths::PathBatch;
@@ -67,8 +68,10 @@ pub fn train(
 ) -> Result<History, ConfigError> {
     validate_for(cfg, method, problem)?;
     let ad = backend::autodiff(device);
-    // Parameters are drawn on the CPU whatever the device, from its RNG seeded by the key.
-    let init = key.stream("init").next_u64();
+    // Parameters are drawn on the CPU whatever the device, from its RNG seeded by the common
+    // stream: every method at the same (experiment, target, d, seed) starts from the same
+    // parameters where the architectures agree.
+    let init = key.common("init").next_u64();
     let mut run = Run {
         problem,
         method,
@@ -83,19 +86,11 @@ pub fn train(
         // Clipping is applied by `clip_global_norm` (global norm, App. E.1), not by burn.
         optim: AdamConfig::new().init(),
         rows: Vec::new(),
+        refreshes: Vec::new(),
         clock: Instant::now(),
-        eval_evals: 0,
-        eval_rng: key.stream("eval"),
-        target_samples: cfg
-            .sinkhorn
-            .then(|| {
-                let m = match cfg.sinkhorn_samples {
-                    0 => cfg.eval_samples,
-                    k => k.min(cfg.eval_samples),
-                };
-                problem.target_samples(m, &mut key.stream("eval-target"))
-            })
-            .flatten(),
+        // A problem may have served earlier runs: count from its counter's value now.
+        eval_evals: problem.evals().target_evals(),
+        evaluator: Evaluator::new(problem, cfg, key),
     };
     if cfg.eval_at_start {
         run.record(0, f64::NAN, EvalRow::default());
@@ -113,6 +108,7 @@ pub fn train(
         rows: run.rows,
         status,
         samples,
+        refreshes: run.refreshes,
     })
 }
 
@@ -125,11 +121,13 @@ struct Run<'a> {
     control: NetworkControl<'a>,
     optim: OptimizerAdaptor<Adam, ControlNet<B>, B>,
     rows: Vec<EvalRow>,
+    refreshes: Vec<RefreshRow>,
     clock: Instant,
-    /// Target evaluations spent by evaluation (subtracted from the training count).
+    /// Target evaluations spent by evaluation and before this run started (subtracted from the
+    /// problem's counter to give the training count).
     eval_evals: u64,
-    eval_rng: rand_chacha::ChaCha20Rng,
-    target_samples: Option<Vec<f64>>,
+    /// Evaluations on common random numbers (shared by every method at this seed).
+    evaluator: Evaluator,
 }
 
 impl<'a> Run<'a> {
@@ -166,7 +164,7 @@ impl<'a> Run<'a> {
             self.problem,
             &self.frozen(),
             n,
-            &mut self.key.stream("samples"),
+            &mut self.key.common("samples"),
             &self.device,
             SimOptions {
                 track_grad: false,
@@ -209,14 +207,7 @@ impl<'a> Run<'a> {
     fn record(&mut self, step: usize, loss: f64, mut extra: EvalRow) {
         let before = self.problem.evals().target_evals();
         let frozen = self.frozen();
-        let mut row = evaluate(
-            self.problem,
-            &frozen,
-            self.cfg.eval_samples,
-            self.target_samples.as_deref(),
-            &mut self.eval_rng,
-            &self.device,
-        );
+        let mut row = self.evaluator.evaluate(self.problem, &frozen, &self.device);
         self.eval_evals += self.problem.evals().target_evals() - before;
         row.step = step;
         row.loss = loss;
@@ -300,10 +291,16 @@ impl<'a> Run<'a> {
         for it in 0..tr.refreshes {
             let mut buffer = self.collect(tr.buffer, &mut rng, false);
             // KL(P^{u_i} | P^{u_{i−1}}) actually reached by the last update, on fresh paths of u_i.
-            let measured = previous.take().map(|prev| {
+            // r = log dP^{u_i}/dP^{u_{i−1}} on u_i's paths: KL = E[r], and e^{−r} are the weights
+            // of the old control's measure against the new one's.
+            let r = previous.take().map(|prev| {
                 let prev_ctrl = NetworkControl::new(prev, self.control.cfg.clone(), self.problem);
-                let r = to_f64(buffer.log_rnd_v_over_u(self.problem, &prev_ctrl).detach());
-                r.iter().sum::<f64>() / r.len() as f64
+                to_f64(buffer.log_rnd_v_over_u(self.problem, &prev_ctrl).detach())
+            });
+            let measured = r.as_ref().map(|r| r.iter().sum::<f64>() / r.len() as f64);
+            let measured_ess = r.as_ref().map(|r| {
+                let neg: Vec<f64> = r.iter().map(|x| -x).collect();
+                LogWeightStats::from_log_weights(&neg).ess
             });
             let w: Vec<f64> = buffer.log_w.iter().map(|l| -l).collect();
             let sol = match tr.fixed_lambda {
@@ -314,6 +311,16 @@ impl<'a> Run<'a> {
             prod *= lambda / (1.0 + lambda);
             let beta = 1.0 - prod;
             let tau = 1.0 / (1.0 + lambda);
+            self.refreshes.push(RefreshRow {
+                refresh: it,
+                step,
+                lambda,
+                beta,
+                step_kl: sol.kl,
+                step_ess: sol.ess,
+                measured_step_kl: measured,
+                measured_step_ess: measured_ess,
+            });
             if self.method == Method::TrSocm {
                 buffer.compute_adjoints(self.problem, beta);
             }

@@ -226,6 +226,7 @@ mod tests {
             show_epsilon: false,
             results_dir: String::new(),
             ground_truth: &gt,
+            claims: &[],
         };
         lqr_claims(&ctx, runs).0
     }

@@ -5,9 +5,13 @@
 pub mod aggregate;
 pub mod claims;
 pub mod load;
+pub mod logz;
 pub mod markdown;
 pub mod paper;
 pub mod plot;
 pub mod protocol;
+pub mod provenance;
 pub mod sections;
 pub mod svg;
+pub mod trust_region;
+pub mod verdicts;

@@ -12,6 +12,8 @@ pub struct Run {
     pub columns: BTreeMap<String, Vec<f64>>,
     /// `samples.csv` of the final control (row-major n × d), if the run saved one.
     pub samples: Option<Vec<f64>>,
+    /// `refreshes.csv` (trust-region bookkeeping per refresh), column → series; empty if none.
+    pub refreshes: BTreeMap<String, Vec<f64>>,
 }
 
 impl Run {
@@ -24,6 +26,10 @@ impl Run {
     }
     pub fn series(&self, metric: &str) -> &[f64] {
         self.columns.get(metric).map_or(&[], Vec::as_slice)
+    }
+    /// A column of `refreshes.csv` (empty if the run has none).
+    pub fn refresh_series(&self, col: &str) -> &[f64] {
+        self.refreshes.get(col).map_or(&[], Vec::as_slice)
     }
     pub fn diverged(&self) -> bool {
         self.manifest.status == "diverged"
@@ -96,10 +102,15 @@ pub fn load_runs(dir: &Path) -> Result<Vec<Run>, String> {
             serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
         let columns = read_history(&p.join("history.csv"))?;
         let samples = read_samples(&p.join("samples.csv"))?;
+        let refreshes = match p.join("refreshes.csv") {
+            f if f.exists() => read_history(&f)?,
+            _ => BTreeMap::new(),
+        };
         runs.push(Run {
             manifest,
             columns,
             samples,
+            refreshes,
         });
     }
     Ok(runs)
@@ -133,6 +144,7 @@ pub(crate) fn test_run(
         target_evals: 0,
         evaluations: columns.first().map_or(0, |c| c.1.len()),
         socbench_version: String::new(),
+        provenance: None,
     };
     Run {
         manifest,
@@ -141,5 +153,6 @@ pub(crate) fn test_run(
             .map(|(k, v)| (k.to_string(), v.to_vec()))
             .collect(),
         samples: None,
+        refreshes: BTreeMap::new(),
     }
 }

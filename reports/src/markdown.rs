@@ -38,28 +38,72 @@ pub struct Context<'a> {
     /// Where the runs were read from.
     pub results_dir: String,
     pub ground_truth: GroundTruth<'a>,
+    /// The paper's claims that the experiment states, judged in the report.
+    pub claims: &'a [crate::verdicts::Claim],
 }
 
 /// A written figure: file name and SVG text.
 pub type Figure = (String, String);
 
-fn fmt_value(s: &Summary) -> String {
-    match (s.value, s.diverged) {
-        (_, d) if d == s.seeds => "diverged".into(),
-        (Some((m, sd)), d) => {
-            let base = if s.seeds - d > 1 {
-                format!("{m:.3} ± {sd:.3}")
-            } else {
-                format!("{m:.3}")
-            };
-            if d > 0 {
-                format!("{base} ({d}/{} diverged)", s.seeds)
-            } else {
-                base
-            }
-        }
-        (None, _) => "–".into(),
+/// "m ± s" (or "m" for one seed), `scale` times the values (2 for TVD in eq. 63's convention).
+fn mean_pm(v: (f64, f64), n: usize, scale: f64) -> String {
+    if n > 1 {
+        format!("{:.3} ± {:.3}", scale * v.0, scale * v.1)
+    } else {
+        format!("{:.3}", scale * v.0)
     }
+}
+
+/// A table cell: best of run or last value (`last`), with the diverged count and the flags.
+fn fmt_value(s: &Summary, metric: &str, last: bool) -> String {
+    let ok = s.seeds - s.diverged;
+    if ok == 0 {
+        return "diverged".into();
+    }
+    let v = if last { s.last } else { s.value };
+    let Some(v) = v else { return "–".into() };
+    let mut c = mean_pm(v, ok, 1.0);
+    if metric == "tvd" {
+        let _ = write!(c, " (eq. 63: {})", mean_pm(v, ok, 2.0));
+    }
+    let low = if last { s.low_ess_last } else { s.low_ess_best };
+    if metric == "abs_dlogz" && low > 0 {
+        let _ = write!(c, " †{low}/{ok}");
+    }
+    if !last && s.best_at_first > 0 {
+        let _ = write!(c, " ⚑{}/{ok}", s.best_at_first);
+    }
+    if s.diverged > 0 {
+        let _ = write!(c, " ({}/{} diverged)", s.diverged, s.seeds);
+    }
+    c
+}
+
+/// What the table cells' marks mean.
+fn footnotes(metric: &str) -> String {
+    let mut f = String::from(
+        "best = the protocol's best smoothed value of the run (App. E.1); last = the smoothed \
+         value at the last evaluation; both mean ± std over seeds. The first row is the \
+         step-0 evaluation of u = 0 (every method starts there). ⚑k/n: in k of n seeds the \
+         best of run is the first evaluation of the trained control, i.e. training never \
+         improved on it.",
+    );
+    if metric == "abs_dlogz" {
+        let _ = write!(
+            f,
+            " †k/n: in k of n seeds the evaluation ESS at that point is below {} — the log Z \
+             estimate rests on a handful of paths and is unreliable (best of run then picks the \
+             luckiest of the noisy evaluations).",
+            crate::aggregate::LOW_ESS
+        );
+    }
+    if metric == "tvd" {
+        f.push_str(
+            " TVD = ½ Σ_k |π_k − π̂_k| ∈ [0, 1]; in brackets the paper's eq. 63, which omits the \
+             ½ (twice the value).",
+        );
+    }
+    f
 }
 
 /// Legend label of a (method or variant, ε) line.
@@ -86,9 +130,19 @@ pub fn report(ctx: &Context, runs: &[Run], paper: &[PaperValue]) -> (String, Vec
     );
     let _ = writeln!(
         md,
-        "- hardware: {}\n- git commit: `{}`\n- protocol (App. E.1): running mean over 5 \
-         evaluations, best of run, mean ± std over seeds; \"diverged\" as in the paper's tables",
-        ctx.hardware, ctx.commit
+        "- hardware: {}\n- report written at commit `{}`\n{}- protocol (App. E.1): running mean \
+         over 5 evaluations, best of run, mean ± std over seeds; \"diverged\" as in the paper's \
+         tables; {}",
+        ctx.hardware,
+        ctx.commit,
+        crate::provenance::lines(runs),
+        if runs.iter().all(|r| r.manifest.provenance.is_some()) {
+            "methods at the same seed share initial parameters, evaluation paths and reference \
+             samples (common random numbers)"
+        } else {
+            "**some runs predate common random numbers**: their methods were initialised and \
+             evaluated on streams of their own"
+        }
     );
     if !ctx.deviations.is_empty() {
         let _ = writeln!(
@@ -123,8 +177,39 @@ pub fn report(ctx: &Context, runs: &[Run], paper: &[PaperValue]) -> (String, Vec
         let _ = writeln!(md, "## {metric}\n");
         let mut b = Builder::default();
         let mut head = vec!["method".to_string()];
-        head.extend(dims.iter().map(|d| format!("d = {d}")));
+        for d in &dims {
+            head.push(format!("d = {d}: best"));
+            head.push(format!("d = {d}: last"));
+        }
         b.push_record(head);
+        // The u = 0 rows: the step-0 evaluations, equal for every method at a seed (common
+        // random numbers); the first line's runs of each target stand for all.
+        for target in &targets {
+            let mut zero = vec![if targets.len() > 1 {
+                format!("u = 0 (step 0) ({target})")
+            } else {
+                "u = 0 (step 0)".to_string()
+            }];
+            let mut any = false;
+            for d in &dims {
+                let init = sums
+                    .iter()
+                    .filter(|(k, _)| k.dim == *d && k.target == *target)
+                    .find_map(|(_, s)| s.initial.map(|v| (v, s.seeds)));
+                any |= init.is_some();
+                zero.push(init.map_or("–".into(), |(v, n)| {
+                    let mut c = mean_pm(v, n, 1.0);
+                    if metric == "tvd" {
+                        let _ = write!(c, " (eq. 63: {})", mean_pm(v, n, 2.0));
+                    }
+                    c
+                }));
+                zero.push(String::new());
+            }
+            if any {
+                b.push_record(zero);
+            }
+        }
         let mut lines = Vec::new();
         for ((target, method, eps), by_dim) in &rows {
             let line = if targets.len() > 1 {
@@ -134,31 +219,35 @@ pub fn report(ctx: &Context, runs: &[Run], paper: &[PaperValue]) -> (String, Vec
             };
             let mut rec = vec![line.clone()];
             let mut pts = Vec::new();
+            let mut band = Vec::new();
             for d in &dims {
-                let cell = match by_dim.get(d) {
+                match by_dim.get(d) {
                     Some((k, s)) => {
-                        let mut c = fmt_value(s);
+                        let mut c = fmt_value(s, metric, false);
                         if let Some(p) =
                             lookup(paper, ctx.paper_table, &k.target, *d, method, metric)
                         {
                             let _ = write!(c, " (paper {})", p.display());
                         }
-                        if let Some((m, _)) = s.value {
+                        if let Some((m, sd)) = s.value {
                             pts.push((*d as f64, m));
+                            band.push((*d as f64, m - sd, m + sd));
                         }
-                        c
+                        rec.push(c);
+                        rec.push(fmt_value(s, metric, true));
                     }
-                    None => String::new(),
-                };
-                rec.push(cell);
+                    None => rec.extend([String::new(), String::new()]),
+                }
             }
             b.push_record(rec);
             lines.push(Line {
                 label: line,
                 points: pts,
+                band,
             });
         }
         let _ = writeln!(md, "{}\n", b.build().with(Style::markdown()));
+        let _ = writeln!(md, "{}\n", footnotes(metric));
         svg_panels.push((metric.clone(), lines));
     }
     if ctx.plots.iter().any(|p| p == "vs_dim") {
@@ -170,9 +259,20 @@ pub fn report(ctx: &Context, runs: &[Run], paper: &[PaperValue]) -> (String, Vec
         );
         figures.push((name, panels(&svg_panels, "d")));
     }
+    md.push_str(&crate::logz::section(ctx, runs));
+    // Whole curves in every report (the tables' best of run can hide a rising error).
+    let curves = sections::convergence(ctx, runs);
+    md.push_str(&curves.0);
+    figures.extend(curves.1);
+    for section in [
+        crate::trust_region::section(ctx, runs),
+        crate::verdicts::section(ctx, runs),
+    ] {
+        md.push_str(&section.0);
+        figures.extend(section.1);
+    }
     for plot in ctx.plots {
         let section = match plot.as_str() {
-            "convergence" => sections::convergence(ctx, runs),
             "scatter" => sections::scatter(ctx, runs),
             "step_ess" => sections::step_ess(ctx, runs),
             "lqr_claims" => crate::claims::lqr_claims(ctx, runs),

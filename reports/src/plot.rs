@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::svg::{esc, legend, line_entries, Line, COLORS};
+use crate::svg::{band_polygon, esc, legend, line_entries, Line, COLORS};
 
 /// A point cloud of one panel: label, colour, (x, y) points.
 pub struct Cloud {
@@ -138,11 +138,25 @@ fn open(n: usize) -> String {
 pub fn curves(panels: &[(String, Vec<Line>)], x_label: &str, log_x: bool, log_y: bool) -> String {
     let mut s = open(panels.len());
     for (i, (title, lines)) in panels.iter().enumerate() {
-        let all: Vec<(f64, f64)> = lines.iter().flat_map(|l| l.points.clone()).collect();
+        let all: Vec<(f64, f64)> = lines
+            .iter()
+            .flat_map(|l| {
+                l.points
+                    .iter()
+                    .copied()
+                    .chain(l.band.iter().flat_map(|b| [(b.0, b.1), (b.0, b.2)]))
+            })
+            .collect();
         let ax = Axes::new(i as f64 * PW, &all, log_x, log_y);
         ax.frame(&mut s, title, x_label);
         for (li, l) in lines.iter().enumerate() {
             let c = COLORS[li % COLORS.len()];
+            let band: Vec<(f64, f64, f64)> = l
+                .band
+                .iter()
+                .filter_map(|&(x, lo, hi)| Some((ax.px(x)?, ax.py(lo)?, ax.py(hi)?)))
+                .collect();
+            band_polygon(&mut s, &band, c);
             let pts: Vec<String> = l
                 .points
                 .iter()

@@ -29,6 +29,58 @@ pub fn best_smoothed(x: &[f64], metric: &str) -> Option<f64> {
     }
 }
 
+/// Where the protocol's summaries of one run's series come from: the evaluations of the trained
+/// control (the step-0 row of u_0 = 0, written by `eval_at_start`, is the baseline, not part of
+/// the run), each smoothed by the running mean over 5.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RunSummary {
+    /// Best smoothed value (App. E.1).
+    pub best: f64,
+    /// Row of `history.csv` where the best smoothed value is reached.
+    pub best_row: usize,
+    /// Whether that row is the first evaluation of the trained control.
+    pub best_at_first: bool,
+    /// Smoothed value at the last evaluation.
+    pub last: f64,
+    /// Row of the last evaluation.
+    pub last_row: usize,
+}
+
+/// Summary of `x` (a `history.csv` column) given its `step` column; `None` without a finite value.
+pub fn summarise_run(steps: &[f64], x: &[f64], metric: &str) -> Option<RunSummary> {
+    let skip = usize::from(steps.first() == Some(&0.0) && x.len() > 1);
+    let rows: Vec<(usize, f64)> = x
+        .iter()
+        .copied()
+        .enumerate()
+        .skip(skip)
+        .filter(|(_, v)| v.is_finite())
+        .collect();
+    let vals: Vec<f64> = rows.iter().map(|r| r.1).collect();
+    let s = running_mean(&vals, 5);
+    let better = |a: f64, b: f64| {
+        if higher_is_better(metric) {
+            a > b
+        } else {
+            a < b
+        }
+    };
+    let mut bi = 0;
+    for (i, v) in s.iter().enumerate() {
+        if better(*v, s[bi]) {
+            bi = i;
+        }
+    }
+    let last = s.len().checked_sub(1)?;
+    Some(RunSummary {
+        best: s[bi],
+        best_row: rows[bi].0,
+        best_at_first: bi == 0,
+        last: s[last],
+        last_row: rows[last].0,
+    })
+}
+
 /// Mean and sample standard deviation (0 for one value).
 pub fn mean_std(x: &[f64]) -> Option<(f64, f64)> {
     if x.is_empty() {
@@ -57,5 +109,21 @@ mod tests {
         assert_eq!(best_smoothed(&[0.2, 0.9], "ess"), Some(0.55));
         let (m, s) = mean_std(&[1.0, 3.0]).unwrap();
         assert_eq!((m, s), (2.0, 2f64.sqrt()));
+    }
+
+    #[test]
+    fn run_summary_skips_the_step_zero_baseline_and_flags_a_first_evaluation_best() {
+        let steps = [0.0, 10.0, 20.0, 30.0];
+        // u = 0 scores 0.5 at step 0: not part of the run, so the best is 1.0 at the first
+        // evaluation of the trained control (row 1), and the error then rises.
+        let s = summarise_run(&steps, &[0.5, 1.0, 3.0, 5.0], "control_l2").unwrap();
+        assert_eq!((s.best, s.best_row, s.best_at_first), (1.0, 1, true));
+        assert_eq!((s.last, s.last_row), (3.0, 3));
+        // A falling error: best = last, not at the first evaluation.
+        let s = summarise_run(&steps, &[9.0, 4.0, 2.0, 0.0], "control_l2").unwrap();
+        assert_eq!((s.best, s.best_row, s.best_at_first), (2.0, 3, false));
+        // Without a step-0 row every row counts; NaN rows are skipped.
+        let s = summarise_run(&[5.0, 10.0], &[f64::NAN, 0.2], "ess").unwrap();
+        assert_eq!((s.best, s.best_row, s.last), (0.2, 1, 0.2));
     }
 }

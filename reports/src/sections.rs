@@ -46,8 +46,11 @@ pub(crate) fn panel_name(runs: &[Run], target: &str, dim: usize) -> String {
     }
 }
 
-/// Mean over runs, at each evaluation index, of (target evaluations, running mean of `metric`).
-pub(crate) fn mean_curve(runs: &[&Run], metric: &str) -> Vec<(f64, f64)> {
+/// At each evaluation index: the mean over non-diverged runs of (target evaluations, running mean
+/// of `metric`), and the band (x, min, max) of the running means over those runs.
+pub(crate) type Curve = (Vec<(f64, f64)>, Vec<(f64, f64, f64)>);
+
+pub(crate) fn mean_curve(runs: &[&Run], metric: &str) -> Curve {
     let series: Vec<(Vec<f64>, Vec<f64>)> = runs
         .iter()
         .filter(|r| !r.diverged())
@@ -59,42 +62,70 @@ pub(crate) fn mean_curve(runs: &[&Run], metric: &str) -> Vec<(f64, f64)> {
         })
         .collect();
     let n = series.iter().map(|s| s.1.len()).min().unwrap_or(0);
-    (0..n)
-        .filter_map(|i| {
-            let x = mean_std(&series.iter().map(|s| s.0[i]).collect::<Vec<_>>())?.0;
-            let y = mean_std(&series.iter().map(|s| s.1[i]).collect::<Vec<_>>())?.0;
-            (x.is_finite() && y.is_finite()).then_some((x, y))
-        })
-        .collect()
+    let (mut mean, mut band) = (Vec::new(), Vec::new());
+    for i in 0..n {
+        let Some((x, _)) = mean_std(&series.iter().map(|s| s.0[i]).collect::<Vec<_>>()) else {
+            continue;
+        };
+        let ys: Vec<f64> = series.iter().map(|s| s.1[i]).collect();
+        let Some((y, _)) = mean_std(&ys) else {
+            continue;
+        };
+        if !(x.is_finite() && y.is_finite()) {
+            continue;
+        }
+        mean.push((x, y));
+        let lo = ys.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = ys.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        band.push((x, lo, hi));
+    }
+    (mean, band)
 }
 
-/// The first metric against target evaluations (log–log), one panel per d, one line per method.
+/// Metrics whose curves are drawn (the optimal cost is a constant, shown in the tables).
+fn curve_metrics<'a>(ctx: &'a Context) -> impl Iterator<Item = &'a str> {
+    ctx.metrics
+        .iter()
+        .map(String::as_str)
+        .filter(|m| *m != "optimal_cost")
+}
+
+/// Every reported metric against target evaluations (log x), one figure per metric, one panel per
+/// d, one line per method: the mean over seeds of the running mean with a min–max band. Whole
+/// curves, so that a rising error or a best-of-run taken at the first evaluation shows.
 pub fn convergence(ctx: &Context, runs: &[Run]) -> Section {
-    let metric = ctx.metrics.first().map_or("control_l2", String::as_str);
-    let mut panels = Vec::new();
-    for ((target, dim), lines) in by_panel_and_line(runs) {
-        let lines: Vec<Line> = lines
-            .iter()
-            .map(|((m, e), rs)| Line {
-                label: label(ctx, m, e),
-                points: mean_curve(rs, metric),
-            })
-            .collect();
-        panels.push((
-            format!("{metric}, {}", panel_name(runs, &target, dim)),
-            lines,
-        ));
-    }
-    let name = format!("{}-convergence.svg", ctx.svg_stem);
-    let md = format!(
-        "## plot: {metric} against target evaluations\n\nMean over seeds of the running mean \
-         (window 5) at each evaluation; x = target evaluations spent on training.\n\n\
-         ![{metric} against target evaluations]({name})\n\n"
+    let mut md = String::from(
+        "## plots: whole training curves\n\nMean over seeds of the running mean (window 5) at \
+         each evaluation, shaded from the lowest to the highest seed; x = target evaluations spent \
+         on training (log scale, so the step-0 evaluation of u = 0 is not drawn).\n\n",
     );
-    (
-        md,
-        vec![(name, curves(&panels, "target evaluations", true, true))],
-    )
+    let mut figures = Vec::new();
+    for metric in curve_metrics(ctx) {
+        let mut panels = Vec::new();
+        let mut positive = true;
+        for ((target, dim), lines) in by_panel_and_line(runs) {
+            let lines: Vec<Line> = lines
+                .iter()
+                .map(|((m, e), rs)| {
+                    let (points, band) = mean_curve(rs, metric);
+                    positive &= points.iter().all(|p| p.1 > 0.0);
+                    Line {
+                        label: label(ctx, m, e),
+                        points,
+                        band,
+                    }
+                })
+                .collect();
+            panels.push((
+                format!("{metric}, {}", panel_name(runs, &target, dim)),
+                lines,
+            ));
+        }
+        let name = format!("{}-curves-{metric}.svg", ctx.svg_stem);
+        let _ = writeln!(md, "![{metric} against target evaluations]({name})\n");
+        figures.push((name, curves(&panels, "target evaluations", true, positive)));
+    }
+    (md, figures)
 }
 
 /// Pairs (x0, x1) of the saved samples of seed 0 at the largest d, one panel per method, over
@@ -214,14 +245,8 @@ pub fn step_ess(ctx: &Context, runs: &[Run]) -> Section {
         panels.push((
             format!("step ESS, {panel}"),
             vec![
-                Line {
-                    label: "measured".into(),
-                    points: measured,
-                },
-                Line {
-                    label: "1/(1+2ε)".into(),
-                    points: approx,
-                },
+                Line::new("measured".into(), measured),
+                Line::new("1/(1+2ε)".into(), approx),
             ],
         ));
     }
@@ -255,8 +280,12 @@ mod tests {
         let a = run(&[4.0, 2.0, 0.0], &[10.0, 20.0, 30.0], "finished");
         let b = run(&[2.0, 2.0, 2.0], &[30.0, 40.0, 50.0], "finished");
         let c = run(&[f64::NAN; 3], &[1.0, 2.0, 3.0], "diverged");
-        let curve = mean_curve(&[&a, &b, &c], "control_l2");
+        let (curve, band) = mean_curve(&[&a, &b, &c], "control_l2");
         // Running means: a → 4, 3, 2; b → 2, 2, 2.
         assert_eq!(curve, vec![(20.0, 3.0), (30.0, 2.5), (40.0, 2.0)]);
+        assert_eq!(
+            band,
+            vec![(20.0, 2.0, 4.0), (30.0, 2.0, 3.0), (40.0, 2.0, 2.0)]
+        );
     }
 }

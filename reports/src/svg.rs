@@ -3,10 +3,23 @@
 
 use std::fmt::Write;
 
-/// One line of a panel: label and (x, y) points (non-finite or non-positive y skipped).
+/// One line of a panel: label and (x, y) points (non-finite or non-positive y skipped), with an
+/// optional band (x, low, high) drawn shaded around it (the spread over seeds).
 pub struct Line {
     pub label: String,
     pub points: Vec<(f64, f64)>,
+    pub band: Vec<(f64, f64, f64)>,
+}
+
+impl Line {
+    /// A line without a band.
+    pub fn new(label: String, points: Vec<(f64, f64)>) -> Self {
+        Self {
+            label,
+            points,
+            band: Vec::new(),
+        }
+    }
 }
 
 pub const COLORS: [&str; 8] = [
@@ -34,7 +47,12 @@ pub fn panels(panels: &[(String, Vec<Line>)], x_label: &str) -> String {
         xs.dedup();
         let ys: Vec<f64> = lines
             .iter()
-            .flat_map(|l| l.points.iter().map(|p| p.1))
+            .flat_map(|l| {
+                l.points
+                    .iter()
+                    .map(|p| p.1)
+                    .chain(l.band.iter().flat_map(|b| [b.1, b.2]))
+            })
             .filter(|y| y.is_finite() && *y > 0.0)
             .map(f64::log10)
             .collect();
@@ -92,10 +110,18 @@ pub fn panels(panels: &[(String, Vec<Line>)], x_label: &str) -> String {
         );
         for (li, l) in lines.iter().enumerate() {
             let c = COLORS[li % COLORS.len()];
+            let pos = |y: f64| y.is_finite() && y > 0.0;
+            let band: Vec<(f64, f64, f64)> = l
+                .band
+                .iter()
+                .filter(|b| pos(b.1) && pos(b.2))
+                .map(|&(x, lo, hi)| (px(x), py(lo), py(hi)))
+                .collect();
+            band_polygon(&mut s, &band, c);
             let pts: Vec<String> = l
                 .points
                 .iter()
-                .filter(|p| p.1.is_finite() && p.1 > 0.0)
+                .filter(|p| pos(p.1))
                 .map(|&(x, y)| format!("{:.1},{:.1}", px(x), py(y)))
                 .collect();
             let _ = write!(
@@ -118,6 +144,21 @@ pub fn panels(panels: &[(String, Vec<Line>)], x_label: &str) -> String {
     }
     s.push_str("</svg>\n");
     s
+}
+
+/// A shaded band through pixel points (x, y_low, y_high), in the line's colour.
+pub fn band_polygon(s: &mut String, band: &[(f64, f64, f64)], color: &str) {
+    if band.len() < 2 {
+        return;
+    }
+    let upper = band.iter().map(|b| format!("{:.1},{:.1}", b.0, b.2));
+    let lower = band.iter().rev().map(|b| format!("{:.1},{:.1}", b.0, b.1));
+    let pts: Vec<String> = upper.chain(lower).collect();
+    let _ = write!(
+        s,
+        r#"<polygon points="{}" fill="{color}" fill-opacity="0.15" stroke="none"/>"#,
+        pts.join(" ")
+    );
 }
 
 /// Legend entries of lines, in the colours the panels draw them with.

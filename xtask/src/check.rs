@@ -10,7 +10,7 @@ use clap::Args;
 use socbench_experiments::run_cell;
 use socbench_experiments::sweep::{cell_dir, cells};
 use socbench_reports::load::read_history;
-use socbench_reports::protocol::best_smoothed;
+use socbench_reports::protocol::summarise_run;
 use socbench_targets::backend;
 
 const BASELINE: &str = "experiments/baselines/check.csv";
@@ -58,9 +58,11 @@ fn measure() -> Result<BTreeMap<(String, String), f64>, String> {
                 let v = if m.status == "diverged" {
                     f64::NAN
                 } else {
+                    // The protocol's best of run (the step-0 row of u = 0 is not part of it).
+                    let steps = cols.get("step").map_or(&[][..], Vec::as_slice);
                     cols.get(metric)
-                        .and_then(|s| best_smoothed(s, metric))
-                        .unwrap_or(f64::NAN)
+                        .and_then(|s| summarise_run(steps, s, metric))
+                        .map_or(f64::NAN, |s| s.best)
                 };
                 out.insert((format!("{name}/{label}"), metric.to_string()), v);
             }

@@ -18,7 +18,7 @@ use socbench_targets::backend;
 pub struct ReplicateArgs {
     /// Experiment: fig2, fig3, fig3-lp, fig3-ablation, fig7, fig8, fig9, fig10, fig11.
     pub experiment: String,
-    /// paper, cpu or smoke. Default: paper with `--device cuda`, cpu otherwise.
+    /// A profile of the experiment (paper, cpu, smoke, and cpu-long where defined). Default: paper with `--device cuda`, cpu otherwise.
     #[arg(long)]
     pub profile: Option<String>,
     /// Cells run in parallel. Default: the number of cores (each cell is mostly single-threaded).

@@ -91,6 +91,7 @@ pub fn write(sweep: &Sweep, results: &Path, reports: &Path) -> Result<(), String
         show_epsilon: data.epsilons.len() > 1,
         results_dir: format!("{}/", dir.display()),
         ground_truth: &ground_truth,
+        claims: &exp.claims,
     };
     let (md, figures) = report(&ctx, &runs, &paper_values);
     std::fs::create_dir_all(reports).map_err(|e| e.to_string())?;

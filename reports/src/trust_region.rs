@@ -1,0 +1,186 @@
+//! The trust region's bookkeeping per refresh (`refreshes.csv`): λ_i, β_{i+1}, the step KL the
+//! dual predicted and the one the update actually reached on fresh paths, with every refresh whose
+//! measured step KL exceeds 3ε flagged.
+
+use std::fmt::Write;
+
+use tabled::builder::Builder;
+use tabled::settings::Style;
+
+use crate::load::Run;
+use crate::markdown::{label, Context, Figure};
+use crate::plot::curves;
+use crate::protocol::mean_std;
+use crate::sections::{by_panel_and_line, panel_name};
+use crate::svg::Line;
+
+/// A refresh's measured step KL above this multiple of ε is flagged.
+pub const OVERSHOOT: f64 = 3.0;
+
+/// Mean over runs, per refresh index, of a `refreshes.csv` column, with a min–max band.
+fn per_refresh(runs: &[&Run], col: &str) -> (Vec<(f64, f64)>, Vec<(f64, f64, f64)>) {
+    let n = runs
+        .iter()
+        .map(|r| r.refresh_series(col).len())
+        .max()
+        .unwrap_or(0);
+    let (mut mean, mut band) = (Vec::new(), Vec::new());
+    for i in 0..n {
+        let v: Vec<f64> = runs
+            .iter()
+            .filter_map(|r| r.refresh_series(col).get(i).copied())
+            .filter(|v| v.is_finite())
+            .collect();
+        let Some((m, _)) = mean_std(&v) else { continue };
+        let x = (i + 1) as f64;
+        mean.push((x, m));
+        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        band.push((x, lo, hi));
+    }
+    (mean, band)
+}
+
+fn fmt(v: Option<(f64, f64)>, n: usize) -> String {
+    match v {
+        Some((m, s)) if n > 1 => format!("{m:.3} ± {s:.3}"),
+        Some((m, _)) => format!("{m:.3}"),
+        None => "–".into(),
+    }
+}
+
+/// The section; empty when no run has refreshes.
+pub fn section(ctx: &Context, runs: &[Run]) -> (String, Vec<Figure>) {
+    if runs.iter().all(|r| r.refreshes.is_empty()) {
+        return (String::new(), vec![]);
+    }
+    let mut b = Builder::default();
+    b.push_record([
+        "panel",
+        "line",
+        "refreshes",
+        "final β",
+        "λ first → last",
+        "measured step KL: median / max",
+        "refreshes over 3ε",
+        "min measured step ESS",
+    ]);
+    let quantities = [
+        ("lambda", "λ_i", true),
+        ("beta", "β_{i+1}", false),
+        ("measured_step_kl", "measured step KL", true),
+    ];
+    let mut panels: Vec<Vec<(String, Vec<Line>)>> =
+        (0..quantities.len()).map(|_| Vec::new()).collect();
+    let mut flagged_total = 0;
+    for ((target, dim), lines) in by_panel_and_line(runs) {
+        let panel = panel_name(runs, &target, dim);
+        let mut qlines: Vec<Vec<Line>> = (0..quantities.len()).map(|_| Vec::new()).collect();
+        for ((m, e), rs) in &lines {
+            let rs: Vec<&Run> = rs
+                .iter()
+                .copied()
+                .filter(|r| !r.refreshes.is_empty())
+                .collect();
+            let Some(first) = rs.first() else { continue };
+            let eps = first.manifest.config.tr.epsilon;
+            let n = rs.len();
+            let last_of = |col: &str| {
+                mean_std(
+                    &rs.iter()
+                        .filter_map(|r| r.refresh_series(col).last().copied())
+                        .collect::<Vec<_>>(),
+                )
+            };
+            let first_of = |col: &str| {
+                mean_std(
+                    &rs.iter()
+                        .filter_map(|r| r.refresh_series(col).first().copied())
+                        .collect::<Vec<_>>(),
+                )
+            };
+            let mut kl: Vec<f64> = rs
+                .iter()
+                .flat_map(|r| r.refresh_series("measured_step_kl").iter().copied())
+                .filter(|v| v.is_finite())
+                .collect();
+            kl.sort_by(f64::total_cmp);
+            let over = kl.iter().filter(|v| **v > OVERSHOOT * eps).count();
+            flagged_total += over;
+            let min_ess = rs
+                .iter()
+                .flat_map(|r| r.refresh_series("measured_step_ess").iter().copied())
+                .filter(|v| v.is_finite())
+                .fold(f64::INFINITY, f64::min);
+            let refreshes = mean_std(
+                &rs.iter()
+                    .map(|r| r.refresh_series("refresh").len() as f64)
+                    .collect::<Vec<_>>(),
+            );
+            b.push_record([
+                panel.clone(),
+                label(ctx, m, e),
+                refreshes.map_or("–".into(), |r| format!("{:.0}", r.0)),
+                fmt(last_of("beta"), n),
+                format!(
+                    "{} → {}",
+                    fmt(first_of("lambda"), n),
+                    fmt(last_of("lambda"), n)
+                ),
+                match kl.len() {
+                    0 => "–".into(),
+                    k => format!("{:.3} / {:.3}", kl[k / 2], kl[k - 1]),
+                },
+                if over > 0 {
+                    format!("**{over} of {}** ⚠", kl.len())
+                } else {
+                    format!("0 of {}", kl.len())
+                },
+                if min_ess.is_finite() {
+                    format!("{min_ess:.3}")
+                } else {
+                    "–".into()
+                },
+            ]);
+            for (q, (col, _, _)) in quantities.iter().enumerate() {
+                let (points, band) = per_refresh(&rs, col);
+                qlines[q].push(Line {
+                    label: label(ctx, m, e),
+                    points,
+                    band,
+                });
+            }
+        }
+        for (q, lines) in qlines.into_iter().enumerate() {
+            if !lines.is_empty() {
+                panels[q].push((format!("{}, {panel}", quantities[q].1), lines));
+            }
+        }
+    }
+    let mut md = String::from(
+        "## trust region: λ, β and the step KL per refresh\n\nFrom every refresh \
+         (`refreshes.csv`), all seeds: β_{i+1} = 1 − Π λ_j/(1+λ_j) (Algorithm 2) reaches 1 only \
+         when the annealing is done; the measured step KL is KL(P^{u_i} | P^{u_{i−1}}) reached by \
+         the previous refresh's updates, estimated on fresh paths of u_i, against the bound ε \
+         that the dual imposes on the buffer's tilted weights; the measured step ESS is that of \
+         dP^{u_{i−1}}/dP^{u_i} on the same paths.\n\n",
+    );
+    let _ = writeln!(md, "{}\n", b.build().with(Style::markdown()));
+    if flagged_total > 0 {
+        let _ = writeln!(
+            md,
+            "⚠ {flagged_total} refresh(es) reached a measured step KL above {OVERSHOOT}ε: the \
+             update left the trust region that the dual set on the buffer.\n"
+        );
+    }
+    let mut figures = Vec::new();
+    for (q, (col, title, log)) in quantities.iter().enumerate() {
+        if panels[q].is_empty() {
+            continue;
+        }
+        let name = format!("{}-tr-{col}.svg", ctx.svg_stem);
+        let _ = writeln!(md, "![{title} per refresh]({name})\n");
+        figures.push((name, curves(&panels[q], "refresh", false, *log)));
+    }
+    (md, figures)
+}
