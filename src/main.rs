@@ -29,6 +29,8 @@ enum Command {
 
 fn main() -> ExitCode {
     socbench_harness::malloc::tune();
+    // Runs record the commit this process started from (edits made while it runs don't count).
+    socbench_methods::record::pin_commit();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train(args) => cli::train::run(args),

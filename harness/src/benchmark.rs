@@ -36,6 +36,11 @@ pub trait Benchmark: SocProblem {
     fn modes(&self) -> Option<&dyn ModeStructure>;
     /// The optimal value of the cost functional (eq. 1) over the initial law, if known.
     fn optimal_cost(&self) -> Option<f64>;
+    /// The optimal value of the simulated (discretised) chain's cost, if known: no control of the
+    /// chain can cost less in expectation, whereas `optimal_cost` can be beaten by O(Δt).
+    fn discrete_optimal_cost(&self) -> Option<f64> {
+        None
+    }
 }
 
 impl Benchmark for SamplingProblem {
@@ -101,6 +106,9 @@ impl Benchmark for QuadraticOu {
     }
     fn optimal_cost(&self) -> Option<f64> {
         Some(QuadraticOu::optimal_cost(self))
+    }
+    fn discrete_optimal_cost(&self) -> Option<f64> {
+        Some(QuadraticOu::discrete_optimal_cost(self))
     }
 }
 

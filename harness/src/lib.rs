@@ -11,6 +11,7 @@ pub mod activation;
 pub mod benchmark;
 pub mod control;
 pub mod counter;
+pub mod discrete_riccati;
 pub mod host_net;
 pub mod integrator;
 pub mod malloc;

@@ -60,6 +60,8 @@ pub struct QuadraticOu {
     q_sym: Vec<f32>,
     integrator: EulerMaruyama,
     counter: EvalCounter,
+    /// [`QuadraticOu::discrete_optimal_cost`], computed on first use.
+    discrete_optimum: std::sync::OnceLock<f64>,
 }
 
 fn row_major_f32(m: &DMatrix<f64>) -> Vec<f32> {
@@ -98,6 +100,7 @@ impl QuadraticOu {
             init,
             sigma0,
             counter: EvalCounter::default(),
+            discrete_optimum: std::sync::OnceLock::new(),
         }
     }
 
@@ -148,6 +151,18 @@ impl QuadraticOu {
             InitLaw::PerPath { std } => self.riccati.mean_value_gaussian(*std),
             InitLaw::Shared { x0 } => self.riccati.value(x0, 0.0),
         }
+    }
+
+    /// The exact optimal value of the simulated Euler–Maruyama chain over the initial law (discrete
+    /// Riccati recursion, [`crate::discrete_riccati`]): the floor of every estimated J(u).
+    pub fn discrete_optimal_cost(&self) -> f64 {
+        *self.discrete_optimum.get_or_init(|| {
+            let sol = self.lqr.solve_discrete(self.integrator.num_steps());
+            match &self.init {
+                InitLaw::PerPath { std } => sol.mean_value_gaussian(*std),
+                InitLaw::Shared { x0 } => sol.value(x0),
+            }
+        })
     }
 
     /// The exact log Z = log E[e^{−W(X, 0)}] of the continuous-time problem over the initial law.

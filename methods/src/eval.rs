@@ -124,6 +124,7 @@ pub fn evaluate(
         let j = to_f64(traj.work() + traj.control_cost.clone());
         row.cost = Some(j.iter().sum::<f64>() / j.len() as f64);
         row.optimal_cost = Some(opt);
+        row.discrete_optimal_cost = problem.discrete_optimal_cost();
     }
     if let Some(us) = problem.optimal_control() {
         row.control_l2 = Some(control_l2(problem, us.as_ref(), u, n, rng, device));

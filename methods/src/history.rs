@@ -23,6 +23,8 @@ pub struct EvalRow {
     /// Cost functional J(u) of eq. 1 (discrete) and the problem's optimal value V, where known (LQR).
     pub cost: Option<f64>,
     pub optimal_cost: Option<f64>,
+    /// The exact optimum of the simulated Euler–Maruyama chain (discrete Riccati), where known.
+    pub discrete_optimal_cost: Option<f64>,
     /// Trust region: λ_i, β_{i+1}, predicted step KL (tilted weights), measured KL of the
     /// previous step on fresh paths, and the tilted weights' ESS.
     pub lambda: Option<f64>,
@@ -89,7 +91,7 @@ pub struct History {
     pub refreshes: Vec<RefreshRow>,
 }
 
-pub const CSV_HEADER: &str = "step,target_evals,wall_s,loss,control_l2,abs_dlogz,log_z,elbo,ess,sinkhorn,tvd,lambda,beta,step_kl,measured_step_kl,step_ess,cost,optimal_cost,log_z_lo,log_z_hi,log_z_ref";
+pub const CSV_HEADER: &str = "step,target_evals,wall_s,loss,control_l2,abs_dlogz,log_z,elbo,ess,sinkhorn,tvd,lambda,beta,step_kl,measured_step_kl,step_ess,cost,optimal_cost,log_z_lo,log_z_hi,log_z_ref,discrete_optimal_cost";
 
 impl History {
     /// The history as CSV (empty cells where a metric does not apply).
@@ -99,7 +101,7 @@ impl History {
         s.push('\n');
         for r in &self.rows {
             s.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
                 r.step,
                 r.target_evals,
                 r.wall_s,
@@ -120,7 +122,8 @@ impl History {
                 o(r.optimal_cost),
                 o(r.log_z_lo),
                 o(r.log_z_hi),
-                o(r.log_z_ref)
+                o(r.log_z_ref),
+                o(r.discrete_optimal_cost)
             ));
         }
         s

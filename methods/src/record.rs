@@ -79,8 +79,23 @@ pub fn config_hash(cfg: &TrainConfig) -> String {
     format!("{h:016x}")
 }
 
-/// `git rev-parse HEAD` of the working directory (with `-dirty` if it has changes), or `unknown`.
+/// The commit of the working directory when this process first asked ([`pin_commit`] at start-up):
+/// a sweep's runs record the tree its binary was started from, not edits made while it runs.
+static COMMIT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Reads the working directory's commit now, for every later [`git_commit`] of this process.
+/// Call it first thing in `main`.
+pub fn pin_commit() {
+    COMMIT.get_or_init(read_commit);
+}
+
+/// `git rev-parse HEAD` of the working directory (with `-dirty` if it has changes), or `unknown`,
+/// as read at [`pin_commit`] (or at the first call).
 pub fn git_commit() -> String {
+    COMMIT.get_or_init(read_commit).clone()
+}
+
+fn read_commit() -> String {
     let run = |args: &[&str]| {
         Command::new("git")
             .args(args)

@@ -184,3 +184,53 @@ pub fn section(ctx: &Context, runs: &[Run]) -> (String, Vec<Figure>) {
     }
     (md, figures)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::test_run;
+
+    #[test]
+    fn refreshes_whose_measured_step_kl_exceeds_three_epsilon_are_flagged() {
+        let mut r = test_run("manywell", 50, "tr-socm", "finished", &[]);
+        // ε = 0.1 (the default config): 0.31 > 3ε is flagged, 0.29 is not; the first refresh has
+        // no measured KL.
+        let cols: [(&str, Vec<f64>); 4] = [
+            ("refresh", vec![0.0, 1.0, 2.0, 3.0]),
+            ("lambda", vec![30.0, 29.0, 25.0, 20.0]),
+            ("beta", vec![0.03, 0.07, 0.1, 0.14]),
+            ("measured_step_kl", vec![f64::NAN, 0.05, 0.29, 0.31]),
+        ];
+        r.refreshes = cols.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let labels = |m: &str| m.to_uppercase();
+        let gt = |_: &str, _: usize, _: usize| None;
+        let ctx = Context {
+            experiment: "t",
+            title: "t",
+            profile: "t",
+            paper_table: "",
+            metrics: &[],
+            deviations: &[],
+            hardware: String::new(),
+            commit: String::new(),
+            svg_stem: "t".into(),
+            plots: &[],
+            labels: &labels,
+            show_epsilon: false,
+            results_dir: String::new(),
+            ground_truth: &gt,
+            claims: &[],
+        };
+        let (md, figures) = section(&ctx, &[r]);
+        assert!(md.contains("**1 of 3** ⚠"), "{md}");
+        assert!(
+            md.contains("⚠ 1 refresh(es) reached a measured step KL above 3ε"),
+            "{md}"
+        );
+        assert!(md.contains("| 4         | 0.140"), "{md}");
+        assert_eq!(figures.len(), 3);
+        // Without refreshes the section is empty.
+        let plain = test_run("gmm", 2, "lv", "finished", &[]);
+        assert!(section(&ctx, &[plain]).0.is_empty());
+    }
+}

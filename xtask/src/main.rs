@@ -39,6 +39,8 @@ enum Command {
 fn main() {
     // Training runs in this process (`replicate`, `check`): see harness/src/malloc.rs.
     socbench_harness::malloc::tune();
+    // Runs record the commit this process started from (edits made while it runs don't count).
+    socbench_methods::record::pin_commit();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Replicate(a) => replicate::run(a),

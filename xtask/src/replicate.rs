@@ -55,13 +55,30 @@ pub fn default_profile(device: &str) -> &'static str {
 
 /// Rough seconds per cell before any cell has finished: measured here (2 cores, two jobs) for
 /// the cpu profile of fig2 (about 3 minutes a cell at d ≤ 50) and the smoke profiles (10–30 s).
-fn guess_seconds(profile: &str, dim: usize) -> f64 {
-    let base = match profile {
-        "smoke" => 20.0,
-        "cpu" => 180.0,
-        _ => 3600.0,
+/// A cell's wall time on one core pair of this development machine (2 cores, flex), from a cost
+/// model of its work: network passes per path and time step, scaled by the network's multiply
+/// count relative to the `cpu` profile's 3 × 64 network at d = 50. Per path-step costs measured
+/// there (Session 8): an on-policy step (simulate + loss + backward) 3.6 µs, a trust-region
+/// inner step on stored paths 2.2 µs, a frozen simulation (buffer, evaluation) 1.0 µs. An upper
+/// bound for trust-region runs, which may stop before their last refresh.
+fn guess_seconds(c: &CellSpec) -> f64 {
+    let cfg = &c.config;
+    let n = &cfg.net;
+    let macs = |d: usize, w: usize, depth: usize, tw: usize| {
+        (w * w * depth.saturating_sub(1) + w * (d + tw) + w * d) as f64
     };
-    base * (1.0 + dim as f64 / 100.0)
+    let scale = macs(c.dim, n.width, n.depth, n.time_width) / macs(50, 64, 3, 32);
+    let t = cfg.time_steps as f64;
+    let work = if c.method.is_trust_region() {
+        let tr = &cfg.tr;
+        let r = tr.refreshes as f64;
+        r * t * (tr.inner_steps as f64 * tr.minibatch as f64 * 2.2e-6 + tr.buffer as f64 * 1.0e-6)
+    } else {
+        cfg.steps as f64 * cfg.batch as f64 * t * 3.6e-6
+    };
+    // Each evaluation simulates its paths twice (metrics, then the control L2 error).
+    let evals = (cfg.evals + 1) as f64 * cfg.eval_samples as f64 * t * 2.0e-6;
+    scale * (work + evals)
 }
 
 /// An experiment, the experiment whose sweep produces its runs (its `source`, or itself), and
@@ -132,11 +149,7 @@ pub fn run(a: ReplicateArgs) -> Result<(), String> {
             }
         }
     }
-    let est: f64 = todo
-        .iter()
-        .map(|(c, _)| guess_seconds(&r.profile, c.dim))
-        .sum::<f64>()
-        / jobs as f64;
+    let est: f64 = todo.iter().map(|(c, _)| guess_seconds(c)).sum::<f64>() / jobs as f64;
     eprintln!(
         "replicate {}: profile `{}`, device {}, {} cells ({} done, {} to run), {} jobs, \
          estimated {:.0} min",
