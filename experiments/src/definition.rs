@@ -228,7 +228,7 @@ mod tests {
             assert_eq!(e.name, name);
             let data = e.data().unwrap();
             assert!(data.source.is_none(), "{name}: a view of a view");
-            for p in ["paper", "cpu", "smoke"] {
+            for p in data.profile_names() {
                 let r = data
                     .resolve(p)
                     .unwrap_or_else(|err| panic!("{name}/{p}: {err}"));

@@ -32,6 +32,25 @@ fn check(
     }
 }
 
+/// How SOCM normalises its importance weights w = e^{log w} (issue 20, point 9).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SocmWeights {
+    /// Self-normalised within each batch: ŵ_k = w_k / Σ_j w_j (our default).
+    #[default]
+    Batch,
+    /// SOC-matching's code: w_k / N, N an exponential moving average (coefficient 0.002 per
+    /// step, started at the first batch's mean) of the batch mean weight, so that a batch whose
+    /// weights are all small contributes a small gradient.
+    Ema,
+}
+
+impl SocmWeights {
+    fn is_batch(&self) -> bool {
+        *self == SocmWeights::Batch
+    }
+}
+
 /// Trust-region settings (Algorithm 2).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -108,6 +127,10 @@ pub struct TrainConfig {
     /// config when false, so the config hash of runs made before this field existed is unchanged.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub eval_at_start: bool,
+    /// SOCM's weight normaliser. Left out of the serialised config at its default, so the config
+    /// hash of earlier runs is unchanged.
+    #[serde(skip_serializing_if = "SocmWeights::is_batch")]
+    pub socm_weights: SocmWeights,
     pub tr: TrConfig,
 }
 
@@ -128,6 +151,7 @@ impl Default for TrainConfig {
             divergence_threshold: 1e12,
             save_samples: 0,
             eval_at_start: true,
+            socm_weights: SocmWeights::Batch,
             tr: TrConfig::default(),
         }
     }

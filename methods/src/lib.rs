@@ -8,12 +8,13 @@ pub mod eval;
 pub mod history;
 pub mod losses;
 pub mod method;
+pub mod normaliser;
 pub mod paths;
 pub mod profile;
 pub mod record;
 pub mod train;
 
-pub use config::{ConfigError, TrConfig, TrainConfig};
+pub use config::{ConfigError, SocmWeights, TrConfig, TrainConfig};
 pub use history::{EvalRow, History, Status};
 pub use method::Method;
 pub use train::{train, validate_for, Progress};

@@ -72,3 +72,18 @@ pub fn adjoint_matching(
         Some(tau) => (tilted_weights(&batch.log_w, tau, &batch.states[0].device()) * r).sum(),
     }
 }
+
+/// SOCM with externally normalised weights (SOC-matching's EMA normaliser,
+/// [`crate::normaliser::EmaNormaliser`]): (1/K) Σ_k w_k r_k, with r_k the adjoint-matching residual.
+pub fn adjoint_matching_weighted(
+    batch: &PathBatch,
+    problem: &dyn SocProblem,
+    u: &dyn Control,
+    weights: &[f64],
+) -> Tensor<B, 1> {
+    let r = batch.adjoint_residual(problem, u);
+    let device = batch.states[0].device();
+    let w: Vec<f32> = weights.iter().map(|v| *v as f32).collect();
+    let w = Tensor::<B, 1>::from_data(TensorData::new(w, [weights.len()]), &device);
+    (w * r).mean()
+}

@@ -18,12 +18,13 @@ use socbench_targets::backend::{self, Device, B};
 use socbench_targets::tensor_util::to_f64;
 
 use crate::clip::clip_global_norm;
-use crate::config::{ConfigError, TrainConfig};
+use crate::config::{ConfigError, SocmWeights, TrainConfig};
 use crate::dual::{solve_dual, DualSolution};
 use crate::eval::Evaluator;
 use crate::history::{EvalRow, History, RefreshRow, Status};
 use crate::losses;
 use crate::method::Method;
+use crate::normaliser::EmaNormaliser;
 use crate::paths::PathBatch;
 
 /// What a progress display gets after every gradient step.
@@ -91,6 +92,7 @@ pub fn train(
         // A problem may have served earlier runs: count from its counter's value now.
         eval_evals: problem.evals().target_evals(),
         evaluator: Evaluator::new(problem, cfg, key),
+        ema: EmaNormaliser::default(),
     };
     if cfg.eval_at_start {
         run.record(0, f64::NAN, EvalRow::default());
@@ -128,6 +130,8 @@ struct Run<'a> {
     eval_evals: u64,
     /// Evaluations on common random numbers (shared by every method at this seed).
     evaluator: Evaluator,
+    /// SOCM's running mean weight (`socm_weights = "ema"`).
+    ema: EmaNormaliser,
 }
 
 impl<'a> Run<'a> {
@@ -256,8 +260,16 @@ impl<'a> Run<'a> {
                 Method::Am | Method::Socm => {
                     let mut b = self.collect(self.cfg.batch, &mut rng, true);
                     b.compute_adjoints(self.problem, 1.0);
-                    let w = (self.method == Method::Socm).then_some(1.0);
-                    losses::adjoint_matching(&b, self.problem, &self.control, w)
+                    match (self.method, self.cfg.socm_weights) {
+                        (Method::Socm, SocmWeights::Ema) => {
+                            let w = self.ema.weights(&b.log_w);
+                            losses::adjoint_matching_weighted(&b, self.problem, &self.control, &w)
+                        }
+                        (Method::Socm, SocmWeights::Batch) => {
+                            losses::adjoint_matching(&b, self.problem, &self.control, Some(1.0))
+                        }
+                        _ => losses::adjoint_matching(&b, self.problem, &self.control, None),
+                    }
                 }
                 _ => unreachable!("trust-region methods use trust_region()"),
             };
