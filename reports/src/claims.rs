@@ -209,25 +209,7 @@ mod tests {
     use crate::load::test_run;
 
     fn ctx_report(runs: &[Run]) -> String {
-        let labels = |m: &str| m.to_uppercase();
-        let gt = |_: &str, _: usize, _: usize| None;
-        let ctx = Context {
-            experiment: "fig11",
-            title: "t",
-            profile: "smoke",
-            paper_table: "",
-            metrics: &[],
-            deviations: &[],
-            hardware: String::new(),
-            commit: String::new(),
-            svg_stem: "t".into(),
-            plots: &[],
-            labels: &labels,
-            show_epsilon: false,
-            results_dir: String::new(),
-            ground_truth: &gt,
-            claims: &[],
-        };
+        let ctx = crate::markdown::test_context(&[]);
         lqr_claims(&ctx, runs).0
     }
 

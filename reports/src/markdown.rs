@@ -42,6 +42,34 @@ pub struct Context<'a> {
     pub claims: &'a [crate::verdicts::Claim],
 }
 
+/// A context for the report crate's unit tests: upper-case labels, no ground truth, `claims`.
+#[cfg(test)]
+pub(crate) fn test_context(claims: &[crate::verdicts::Claim]) -> Context<'_> {
+    fn upper(m: &str) -> String {
+        m.to_uppercase()
+    }
+    fn no_truth(_: &str, _: usize, _: usize) -> Option<Vec<f64>> {
+        None
+    }
+    Context {
+        experiment: "t",
+        title: "t",
+        profile: "t",
+        paper_table: "",
+        metrics: &[],
+        deviations: &[],
+        hardware: String::new(),
+        commit: String::new(),
+        svg_stem: "t".into(),
+        plots: &[],
+        labels: &upper,
+        show_epsilon: false,
+        results_dir: String::new(),
+        ground_truth: &no_truth,
+        claims,
+    }
+}
+
 /// A written figure: file name and SVG text.
 pub type Figure = (String, String);
 

@@ -202,25 +202,7 @@ mod tests {
             ("measured_step_kl", vec![f64::NAN, 0.05, 0.29, 0.31]),
         ];
         r.refreshes = cols.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-        let labels = |m: &str| m.to_uppercase();
-        let gt = |_: &str, _: usize, _: usize| None;
-        let ctx = Context {
-            experiment: "t",
-            title: "t",
-            profile: "t",
-            paper_table: "",
-            metrics: &[],
-            deviations: &[],
-            hardware: String::new(),
-            commit: String::new(),
-            svg_stem: "t".into(),
-            plots: &[],
-            labels: &labels,
-            show_epsilon: false,
-            results_dir: String::new(),
-            ground_truth: &gt,
-            claims: &[],
-        };
+        let ctx = crate::markdown::test_context(&[]);
         let (md, figures) = section(&ctx, &[r]);
         assert!(md.contains("**1 of 3** ⚠"), "{md}");
         assert!(

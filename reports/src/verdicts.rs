@@ -245,26 +245,8 @@ mod tests {
     }
 
     fn judge(runs: &[Run], claim: Claim) -> String {
-        let labels = |m: &str| m.to_uppercase();
-        let gt = |_: &str, _: usize, _: usize| None;
         let claims = [claim];
-        let ctx = Context {
-            experiment: "t",
-            title: "t",
-            profile: "t",
-            paper_table: "",
-            metrics: &[],
-            deviations: &[],
-            hardware: String::new(),
-            commit: String::new(),
-            svg_stem: "t".into(),
-            plots: &[],
-            labels: &labels,
-            show_epsilon: false,
-            results_dir: String::new(),
-            ground_truth: &gt,
-            claims: &claims,
-        };
+        let ctx = crate::markdown::test_context(&claims);
         section(&ctx, runs).0
     }
 
