@@ -39,7 +39,7 @@ fn sym(m: DMatrix<f64>) -> DMatrix<f64> {
 }
 
 impl Lqr {
-    /// The chain's matrices (M, B, σ√Δt) for `steps` steps on [0, T].
+    /// The chain's Δt, M and B for `steps` steps on [0, T].
     fn chain(&self, steps: usize) -> (f64, DMatrix<f64>, DMatrix<f64>) {
         let d = self.a.nrows();
         let dt = self.horizon / steps as f64;
@@ -47,12 +47,16 @@ impl Lqr {
         (dt, m, &self.sigma * dt)
     }
 
+    /// E[ξᵀ(σ√Δt)ᵀ S (σ√Δt)ξ] = Δt tr(σᵀSσ): what one step's noise adds to c_k.
+    fn noise(&self, dt: f64, s: &DMatrix<f64>) -> f64 {
+        dt * (self.sigma.transpose() * s * &self.sigma).trace()
+    }
+
     /// Backward dynamic programming of the Euler–Maruyama chain with `steps` steps (≥ 1).
     pub fn solve_discrete(&self, steps: usize) -> DiscreteSolution {
         let n = steps.max(1);
         let d = self.a.nrows();
         let (dt, m, b) = self.chain(n);
-        let noise = |s: &DMatrix<f64>| dt * (self.sigma.transpose() * s * &self.sigma).trace();
         let mut s = vec![DMatrix::zeros(d, d); n + 1];
         let mut c = vec![0.0; n + 1];
         let mut gains = vec![DMatrix::zeros(d, d); n];
@@ -64,7 +68,7 @@ impl Lqr {
             let kk = -r.lu().solve(&rhs).expect("R is positive definite");
             s[k] =
                 sym(&self.p * dt + m.transpose() * &next * &m + m.transpose() * &next * &b * &kk);
-            c[k] = c[k + 1] + noise(&next);
+            c[k] = c[k + 1] + self.noise(dt, &next);
             gains[k] = kk;
         }
         DiscreteSolution { s, c, gains }
@@ -76,7 +80,6 @@ impl Lqr {
         let n = gains.len().max(1);
         let d = self.a.nrows();
         let (dt, m, b) = self.chain(n);
-        let noise = |s: &DMatrix<f64>| dt * (self.sigma.transpose() * s * &self.sigma).trace();
         let mut s = vec![DMatrix::zeros(d, d); n + 1];
         let mut c = vec![0.0; n + 1];
         s[n] = self.q.clone();
@@ -86,7 +89,7 @@ impl Lqr {
             s[k] = sym(&self.p * dt
                 + g.transpose() * g * (0.5 * dt)
                 + closed.transpose() * &s[k + 1] * &closed);
-            c[k] = c[k + 1] + noise(&s[k + 1]);
+            c[k] = c[k + 1] + self.noise(dt, &s[k + 1]);
         }
         DiscreteSolution {
             s,

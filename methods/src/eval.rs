@@ -109,12 +109,13 @@ pub fn evaluate(
     let (lo, hi) = bootstrap_log_z(&lw, boot);
     let d = problem.dim();
     let xs = to_f64(traj.final_state());
+    let log_z_ref = problem.reference_log_z();
     let mut row = EvalRow {
-        abs_dlogz: stats.abs_dlogz(problem.reference_log_z()),
+        abs_dlogz: stats.abs_dlogz(log_z_ref),
         log_z: stats.log_z,
         log_z_lo: Some(lo),
         log_z_hi: Some(hi),
-        log_z_ref: Some(problem.reference_log_z()),
+        log_z_ref: Some(log_z_ref),
         elbo: stats.elbo,
         ess: stats.ess,
         ..Default::default()

@@ -93,10 +93,14 @@ pub struct History {
 
 pub const CSV_HEADER: &str = "step,target_evals,wall_s,loss,control_l2,abs_dlogz,log_z,elbo,ess,sinkhorn,tvd,lambda,beta,step_kl,measured_step_kl,step_ess,cost,optimal_cost,log_z_lo,log_z_hi,log_z_ref,discrete_optimal_cost";
 
+/// A CSV cell: the value, or empty where it does not apply.
+fn o(v: Option<f64>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
 impl History {
     /// The history as CSV (empty cells where a metric does not apply).
     pub fn to_csv(&self) -> String {
-        let o = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
         let mut s = String::from(CSV_HEADER);
         s.push('\n');
         for r in &self.rows {
@@ -131,7 +135,6 @@ impl History {
 
     /// `refreshes` as CSV (empty cells where a value does not apply).
     pub fn refreshes_csv(&self) -> String {
-        let o = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
         let mut s = String::from(REFRESH_CSV_HEADER);
         s.push('\n');
         for r in &self.refreshes {

@@ -7,6 +7,7 @@ use socbench_harness::control::Control;
 use socbench_harness::problem::SocProblem;
 use socbench_harness::simulate::Trajectories;
 use socbench_targets::backend::{Device, B};
+use socbench_targets::tensor_util::tensor1_from_f64;
 
 use crate::paths::PathBatch;
 
@@ -82,8 +83,5 @@ pub fn adjoint_matching_weighted(
     weights: &[f64],
 ) -> Tensor<B, 1> {
     let r = batch.adjoint_residual(problem, u);
-    let device = batch.states[0].device();
-    let w: Vec<f32> = weights.iter().map(|v| *v as f32).collect();
-    let w = Tensor::<B, 1>::from_data(TensorData::new(w, [weights.len()]), &device);
-    (w * r).mean()
+    (tensor1_from_f64(weights, &batch.states[0].device()) * r).mean()
 }

@@ -9,8 +9,7 @@ use tabled::settings::Style;
 
 use crate::aggregate::LOW_ESS;
 use crate::load::Run;
-use crate::markdown::label;
-use crate::markdown::Context;
+use crate::markdown::{label, Context};
 use crate::sections::by_panel_and_line;
 
 /// The section; empty unless the experiment reports |ΔlogZ| and the runs record the interval.

@@ -73,12 +73,19 @@ pub(crate) fn test_context(claims: &[crate::verdicts::Claim]) -> Context<'_> {
 /// A written figure: file name and SVG text.
 pub type Figure = (String, String);
 
-/// "m ± s" (or "m" for one seed), `scale` times the values (2 for TVD in eq. 63's convention).
-fn mean_pm(v: (f64, f64), n: usize, scale: f64) -> String {
-    if n > 1 {
-        format!("{:.3} ± {:.3}", scale * v.0, scale * v.1)
+/// "m ± s" (or "m" for one seed); for TVD also in the paper's eq. 63 convention (twice ours).
+fn mean_pm(v: (f64, f64), n: usize, metric: &str) -> String {
+    let f = |scale: f64| {
+        if n > 1 {
+            format!("{:.3} ± {:.3}", scale * v.0, scale * v.1)
+        } else {
+            format!("{:.3}", scale * v.0)
+        }
+    };
+    if metric == "tvd" {
+        format!("{} (eq. 63: {})", f(1.0), f(2.0))
     } else {
-        format!("{:.3}", scale * v.0)
+        f(1.0)
     }
 }
 
@@ -90,10 +97,7 @@ fn fmt_value(s: &Summary, metric: &str, last: bool) -> String {
     }
     let v = if last { s.last } else { s.value };
     let Some(v) = v else { return "–".into() };
-    let mut c = mean_pm(v, ok, 1.0);
-    if metric == "tvd" {
-        let _ = write!(c, " (eq. 63: {})", mean_pm(v, ok, 2.0));
-    }
+    let mut c = mean_pm(v, ok, metric);
     let low = if last { s.low_ess_last } else { s.low_ess_best };
     if metric == "abs_dlogz" && low > 0 {
         let _ = write!(c, " †{low}/{ok}");
@@ -225,13 +229,7 @@ pub fn report(ctx: &Context, runs: &[Run], paper: &[PaperValue]) -> (String, Vec
                     .filter(|(k, _)| k.dim == *d && k.target == *target)
                     .find_map(|(_, s)| s.initial.map(|v| (v, s.seeds)));
                 any |= init.is_some();
-                zero.push(init.map_or("–".into(), |(v, n)| {
-                    let mut c = mean_pm(v, n, 1.0);
-                    if metric == "tvd" {
-                        let _ = write!(c, " (eq. 63: {})", mean_pm(v, n, 2.0));
-                    }
-                    c
-                }));
+                zero.push(init.map_or("–".into(), |(v, n)| mean_pm(v, n, metric)));
                 zero.push(String::new());
             }
             if any {

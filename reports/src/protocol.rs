@@ -81,6 +81,14 @@ pub fn summarise_run(steps: &[f64], x: &[f64], metric: &str) -> Option<RunSummar
     })
 }
 
+/// Mean, minimum and maximum of the values (a curve's point and its band over seeds).
+pub fn mean_min_max(x: &[f64]) -> Option<(f64, f64, f64)> {
+    let (m, _) = mean_std(x)?;
+    let lo = x.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    Some((m, lo, hi))
+}
+
 /// Mean and sample standard deviation (0 for one value).
 pub fn mean_std(x: &[f64]) -> Option<(f64, f64)> {
     if x.is_empty() {

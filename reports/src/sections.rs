@@ -12,7 +12,7 @@ use crate::aggregate::key;
 use crate::load::Run;
 use crate::markdown::{label, Context, Figure};
 use crate::plot::{curves, scatter as scatter_svg, Cloud};
-use crate::protocol::{mean_std, running_mean};
+use crate::protocol::{mean_min_max, mean_std, running_mean};
 use crate::svg::Line;
 
 type Section = (String, Vec<Figure>);
@@ -68,15 +68,13 @@ pub(crate) fn mean_curve(runs: &[&Run], metric: &str) -> Curve {
             continue;
         };
         let ys: Vec<f64> = series.iter().map(|s| s.1[i]).collect();
-        let Some((y, _)) = mean_std(&ys) else {
+        let Some((y, lo, hi)) = mean_min_max(&ys) else {
             continue;
         };
         if !(x.is_finite() && y.is_finite()) {
             continue;
         }
         mean.push((x, y));
-        let lo = ys.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = ys.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         band.push((x, lo, hi));
     }
     (mean, band)

@@ -10,15 +10,15 @@ use tabled::settings::Style;
 use crate::load::Run;
 use crate::markdown::{label, Context, Figure};
 use crate::plot::curves;
-use crate::protocol::mean_std;
-use crate::sections::{by_panel_and_line, panel_name};
+use crate::protocol::{mean_min_max, mean_std};
+use crate::sections::{by_panel_and_line, panel_name, Curve};
 use crate::svg::Line;
 
 /// A refresh's measured step KL above this multiple of ε is flagged.
 pub const OVERSHOOT: f64 = 3.0;
 
 /// Mean over runs, per refresh index, of a `refreshes.csv` column, with a min–max band.
-fn per_refresh(runs: &[&Run], col: &str) -> (Vec<(f64, f64)>, Vec<(f64, f64, f64)>) {
+fn per_refresh(runs: &[&Run], col: &str) -> Curve {
     let n = runs
         .iter()
         .map(|r| r.refresh_series(col).len())
@@ -31,11 +31,11 @@ fn per_refresh(runs: &[&Run], col: &str) -> (Vec<(f64, f64)>, Vec<(f64, f64, f64
             .filter_map(|r| r.refresh_series(col).get(i).copied())
             .filter(|v| v.is_finite())
             .collect();
-        let Some((m, _)) = mean_std(&v) else { continue };
+        let Some((m, lo, hi)) = mean_min_max(&v) else {
+            continue;
+        };
         let x = (i + 1) as f64;
         mean.push((x, m));
-        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         band.push((x, lo, hi));
     }
     (mean, band)
