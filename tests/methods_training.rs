@@ -36,6 +36,7 @@ fn config() -> TrainConfig {
             delta: 1e-6,
             fixed_lambda: None,
             run_all_refreshes: false,
+            socm_weights: Default::default(),
         },
         ..TrainConfig::default()
     }

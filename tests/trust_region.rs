@@ -36,6 +36,7 @@ fn tr_lv_steps_by_epsilon_and_terminates_with_lambda_zero() {
             delta: 1e-6,
             fixed_lambda: None,
             run_all_refreshes: false,
+            socm_weights: Default::default(),
         },
         ..TrainConfig::default()
     };
@@ -93,4 +94,51 @@ fn tr_lv_steps_by_epsilon_and_terminates_with_lambda_zero() {
             );
         }
     }
+}
+
+/// On the LQR problem u*_β is known (discrete Riccati with βP, βQ), which checks the dual
+/// against a closed form: u_0 = 0 is u*_0 exactly, so the first refresh's tilted measure is the
+/// β_1-annealed one, and the schedule's step KL(P^{u*_{β_1}} | P^{u*_0}) must be about the ε the
+/// dual imposed on the empirical weights. The first update of TR-SOCM then lands near u*_{β_1}.
+/// A sampling problem has no u*_β: the columns stay empty.
+#[test]
+fn lqr_schedule_steps_by_epsilon_and_the_first_update_tracks_it() {
+    use socbench::harness::quadratic::QuadraticOu;
+    let cfg = TrainConfig {
+        lr: 3e-3,
+        time_steps: 20,
+        net: small_net(),
+        evals: 1,
+        eval_samples: 200,
+        sinkhorn: false,
+        eval_at_start: false,
+        tr: TrConfig {
+            epsilon: EPS,
+            buffer: 4000,
+            refreshes: 2,
+            inner_steps: 50,
+            minibatch: 500,
+            run_all_refreshes: true,
+            ..TrConfig::default()
+        },
+        ..TrainConfig::default()
+    };
+    let p = QuadraticOu::named("ou-hard", 4, cfg.time_steps).unwrap();
+    let key = StreamKey::new("tests-trust-region", "tr-socm", 4, 0);
+    let h = train(&p, Method::TrSocm, &cfg, &key, &device(), &mut |_| {}).unwrap();
+    let r = &h.refreshes;
+    eprintln!("{:?}", r);
+    assert_eq!(r[0].tracking_kl, Some(0.0), "u_0 = 0 = u*_0");
+    let schedule = r[0].schedule_kl.unwrap();
+    assert!(
+        (schedule - EPS).abs() < 0.3 * EPS,
+        "schedule step {schedule} vs ε = {EPS}"
+    );
+    let tracking = r[1].tracking_kl.unwrap();
+    assert!(tracking < 0.5 * EPS, "KL(P^u_1 | P^u*_β1) = {tracking}");
+
+    let gmm = problem(Arc::new(GaussianMixture::paper_gmm(2)), cfg.time_steps);
+    let key = StreamKey::new("tests-trust-region", "tr-lv", 2, 0);
+    let h = train(&gmm, Method::TrLv, &cfg, &key, &device(), &mut |_| {}).unwrap();
+    assert!(h.refreshes.iter().all(|r| r.tracking_kl.is_none()));
 }

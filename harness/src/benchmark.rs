@@ -41,6 +41,13 @@ pub trait Benchmark: SocProblem {
     fn discrete_optimal_cost(&self) -> Option<f64> {
         None
     }
+    /// The exact optimal control u*_β of the cost βW, if known for every β ∈ [0, 1] (LQR): the
+    /// control that refresh i of Algorithm 2 reaches at β_{i+1} when every update is exact
+    /// (Prop. 2.2), used to tell a trust-region update that does not track its schedule from a
+    /// schedule whose steps exceed ε ([`crate::annealed`]).
+    fn annealed_optimal_control(&self, _beta: f64) -> Option<Box<dyn Control + '_>> {
+        None
+    }
 }
 
 impl Benchmark for SamplingProblem {
@@ -109,6 +116,9 @@ impl Benchmark for QuadraticOu {
     }
     fn discrete_optimal_cost(&self) -> Option<f64> {
         Some(QuadraticOu::discrete_optimal_cost(self))
+    }
+    fn annealed_optimal_control(&self, beta: f64) -> Option<Box<dyn Control + '_>> {
+        Some(Box::new(self.annealed_optimal(beta)))
     }
 }
 

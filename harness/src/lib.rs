@@ -8,6 +8,7 @@
 //! evaluation criteria of App. E.2, and [`oracle`] the discretisation floor of each target.
 
 pub mod activation;
+pub mod annealed;
 pub mod benchmark;
 pub mod control;
 pub mod counter;

@@ -51,6 +51,26 @@ impl SocmWeights {
     }
 }
 
+/// Which importance weights TR-SOCM's regression (eq. 19/131) uses (issue 20, point 7).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrSocmWeights {
+    /// The dual's tilted buffer weights w^{1/(1+λ_i)}, self-normalised (Algorithm 2; our default).
+    /// They equal dP^{u*_{β_{i+1}}}/dP^{u_i} only when u_i = u*_{β_i}.
+    #[default]
+    Dual,
+    /// The weights that eq. 131 states, dP^{u*_{β_{i+1}}}/dP^{u_i} ∝ e^{−β_{i+1}W} dP/dP^{u_i}
+    /// = w e^{(1−β_{i+1})W}, self-normalised: consistent with the β_{i+1}-scaled adjoint target
+    /// wherever u_i is.
+    Annealed,
+}
+
+impl TrSocmWeights {
+    fn is_dual(&self) -> bool {
+        *self == TrSocmWeights::Dual
+    }
+}
+
 /// Trust-region settings (Algorithm 2).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -77,6 +97,10 @@ pub struct TrConfig {
     /// when false (config hashes of earlier runs unchanged).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub run_all_refreshes: bool,
+    /// TR-SOCM's regression weights ([`TrSocmWeights`]). Omitted from the serialised config when
+    /// `dual` (config hashes of earlier runs unchanged).
+    #[serde(skip_serializing_if = "TrSocmWeights::is_dual")]
+    pub socm_weights: TrSocmWeights,
 }
 
 impl Default for TrConfig {
@@ -91,6 +115,7 @@ impl Default for TrConfig {
             delta: 1e-6,
             fixed_lambda: None,
             run_all_refreshes: false,
+            socm_weights: TrSocmWeights::Dual,
         }
     }
 }
@@ -173,6 +198,12 @@ impl TrainConfig {
             "eval_samples",
             self.eval_samples,
             ">= 2",
+        )?;
+        check(
+            self.tr.socm_weights.is_dual() || method == Method::TrSocm,
+            "tr.socm_weights",
+            "\"annealed\"",
+            "\"dual\" for every method but tr-socm",
         )?;
         if method.is_trust_region() {
             let tr = &self.tr;

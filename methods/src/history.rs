@@ -56,10 +56,18 @@ pub struct RefreshRow {
     /// Normalised ESS of dP^{u_{i−1}}/dP^{u_i} on those paths: how well the old control's path
     /// measure covers the new one's.
     pub measured_step_ess: Option<f64>,
+    /// Where u*_β is known ([`crate::annealed_kl`]): KL(P^{u_i} | P^{u*_{β_i}}), how far u_i is
+    /// from the control the schedule says it should be.
+    pub tracking_kl: Option<f64>,
+    /// KL(P^{u*_{β_{i+1}}} | P^{u*_{β_i}}): the step of the schedule itself.
+    pub schedule_kl: Option<f64>,
+    /// KL(P^{u*_{β_{i+1}}} | P^{u_i}): how far this refresh's exact solution is from u_i.
+    pub target_kl: Option<f64>,
 }
 
 pub const REFRESH_CSV_HEADER: &str =
-    "refresh,step,lambda,beta,step_kl,step_ess,measured_step_kl,measured_step_ess";
+    "refresh,step,lambda,beta,step_kl,step_ess,measured_step_kl,measured_step_ess,tracking_kl,\
+     schedule_kl,target_kl";
 
 /// How a run ended.
 #[derive(Clone, Debug, PartialEq)]
@@ -139,7 +147,7 @@ impl History {
         s.push('\n');
         for r in &self.refreshes {
             s.push_str(&format!(
-                "{},{},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{},{},{}\n",
                 r.refresh,
                 r.step,
                 r.lambda,
@@ -147,7 +155,10 @@ impl History {
                 r.step_kl,
                 r.step_ess,
                 o(r.measured_step_kl),
-                o(r.measured_step_ess)
+                o(r.measured_step_ess),
+                o(r.tracking_kl),
+                o(r.schedule_kl),
+                o(r.target_kl)
             ));
         }
         s

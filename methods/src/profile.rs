@@ -47,6 +47,7 @@ impl Profile {
                     delta: 1e-6,
                     fixed_lambda: None,
                     run_all_refreshes: false,
+                    socm_weights: Default::default(),
                 },
                 ..TrainConfig::default()
             },
@@ -68,6 +69,7 @@ impl Profile {
                     delta: 1e-6,
                     fixed_lambda: None,
                     run_all_refreshes: false,
+                    socm_weights: Default::default(),
                 },
                 ..TrainConfig::default()
             },

@@ -17,8 +17,9 @@ use socbench_harness::simulate::{simulate, SimOptions};
 use socbench_targets::backend::{self, Device, B};
 use socbench_targets::tensor_util::to_f64;
 
+use crate::annealed_kl::annealed_kl;
 use crate::clip::clip_global_norm;
-use crate::config::{ConfigError, SocmWeights, TrainConfig};
+use crate::config::{ConfigError, SocmWeights, TrSocmWeights, TrainConfig};
 use crate::dual::{solve_dual, DualSolution};
 use crate::eval::Evaluator;
 use crate::history::{EvalRow, History, RefreshRow, Status};
@@ -300,6 +301,7 @@ impl<'a> Run<'a> {
         let mut prod = 1.0;
         let mut step = 0;
         let mut previous: Option<ControlNet<B>> = None;
+        let mut annealed_rng = self.key.common("annealed-optimal");
         for it in 0..tr.refreshes {
             let mut buffer = self.collect(tr.buffer, &mut rng, false);
             // KL(P^{u_i} | P^{u_{i−1}}) actually reached by the last update, on fresh paths of u_i.
@@ -320,9 +322,22 @@ impl<'a> Run<'a> {
                 None => solve_dual(&w, tr.epsilon, 1e-10),
             };
             let lambda = sol.lambda;
+            let beta_i = 1.0 - prod;
             prod *= lambda / (1.0 + lambda);
             let beta = 1.0 - prod;
             let tau = 1.0 / (1.0 + lambda);
+            let before = self.problem.evals().target_evals();
+            let annealed = annealed_kl(
+                self.problem,
+                &self.frozen(),
+                &buffer,
+                (beta_i, beta),
+                tr.buffer,
+                &mut annealed_rng,
+                &self.device,
+            );
+            // Diagnostic paths are not training: count them with the evaluations.
+            self.eval_evals += self.problem.evals().target_evals() - before;
             self.refreshes.push(RefreshRow {
                 refresh: it,
                 step,
@@ -332,9 +347,20 @@ impl<'a> Run<'a> {
                 step_ess: sol.ess,
                 measured_step_kl: measured,
                 measured_step_ess: measured_ess,
+                tracking_kl: annealed.map(|a| a.tracking),
+                schedule_kl: annealed.map(|a| a.schedule),
+                target_kl: annealed.map(|a| a.target),
             });
+            // The weights of the regression: τ-tilted dual weights, or those of eq. 131.
+            let mut socm_tau = tau;
             if self.method == Method::TrSocm {
                 buffer.compute_adjoints(self.problem, beta);
+                if tr.socm_weights == TrSocmWeights::Annealed {
+                    for (lw, w) in buffer.log_w.iter_mut().zip(&buffer.work) {
+                        *lw += (1.0 - beta) * w;
+                    }
+                    socm_tau = 1.0;
+                }
             }
             previous = Some(self.control.net().clone().no_grad());
             let mut loss_v = f64::NAN;
@@ -346,7 +372,7 @@ impl<'a> Run<'a> {
                     Method::TrLv => losses::log_variance(&mb, self.problem, &self.control, tau),
                     Method::TrCe => losses::cross_entropy(&mb, self.problem, &self.control, tau),
                     Method::TrSocm => {
-                        losses::adjoint_matching(&mb, self.problem, &self.control, Some(tau))
+                        losses::adjoint_matching(&mb, self.problem, &self.control, Some(socm_tau))
                     }
                     _ => unreachable!("on-policy methods use on_policy()"),
                 };

@@ -65,11 +65,23 @@ pub fn section(ctx: &Context, runs: &[Run]) -> (String, Vec<Figure>) {
         "refreshes over 3ε",
         "min measured step ESS",
     ]);
-    let quantities = [
+    let mut quantities = vec![
         ("lambda", "λ_i", true),
         ("beta", "β_{i+1}", false),
         ("measured_step_kl", "measured step KL", true),
     ];
+    // Where the problem knows u*_β (quadratic OU): how far u_i is from u*_{β_i}, and the
+    // schedule's own step (methods/src/annealed_kl.rs).
+    let annealed = [
+        ("tracking_kl", "KL(P^{u_i} | P^{u*_{β_i}})", true),
+        ("schedule_kl", "KL(P^{u*_{β_{i+1}}} | P^{u*_{β_i}})", true),
+        ("target_kl", "KL(P^{u*_{β_{i+1}}} | P^{u_i})", true),
+    ];
+    let has = |col: &str| {
+        runs.iter()
+            .any(|r| r.refresh_series(col).iter().any(|v| v.is_finite()))
+    };
+    quantities.extend(annealed.into_iter().filter(|(col, _, _)| has(col)));
     let mut panels: Vec<Vec<(String, Vec<Line>)>> =
         (0..quantities.len()).map(|_| Vec::new()).collect();
     let mut flagged_total = 0;
@@ -166,6 +178,15 @@ pub fn section(ctx: &Context, runs: &[Run]) -> (String, Vec<Figure>) {
          dP^{u_{i−1}}/dP^{u_i} on the same paths.\n\n",
     );
     let _ = writeln!(md, "{}\n", b.build().with(Style::markdown()));
+    if quantities.len() > 3 {
+        md.push_str(
+            "u*_β is known here (discrete Riccati with βP, βQ), so three more KLs per refresh \
+             locate an overshoot: KL(P^{u_i} | P^{u*_{β_i}}) (does the update track the \
+             schedule?), KL(P^{u*_{β_{i+1}}} | P^{u*_{β_i}}) (is the schedule's step about ε?) \
+             and KL(P^{u*_{β_{i+1}}} | P^{u_i}) (how far the refresh's exact solution is from \
+             u_i).\n\n",
+        );
+    }
     if flagged_total > 0 {
         let _ = writeln!(
             md,
