@@ -1,0 +1,65 @@
+//! Mode weights along the trust region's annealing path for a 2-d Gaussian-mixture target.
+//!
+//! Algorithm 2's refresh i reaches (at best) the path measure ∝ e^{−β_{i+1}W} dP (Prop. 2.2). For
+//! the DDS problems W = log(p_prior/ρ)(X_T) + const, so its terminal law is the geometric mixture
+//! p_β ∝ p_prior^{1−β} ρ^β of the prior N(0, η²I) and the target. This computes, by quadrature on a
+//! grid, the mass p_β puts in each of the target's modes (nearest-component assignment, as the TVD
+//! metric does) and the TVD ½ Σ_k |π_k − π_k(β)| against the target's weights.
+//!
+//! `cargo run --release -p socbench-targets --example annealed_modes [gmm40|gmm] [half-width] [h]`
+
+use socbench_targets::gmm::GaussianMixture;
+use socbench_targets::tensor_util::logsumexp;
+use socbench_targets::{ModeStructure, Target};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let name = args.get(1).map_or("gmm40", String::as_str);
+    let half: f64 = args.get(2).map_or(70.0, |s| s.parse().expect("half-width"));
+    let h: f64 = args.get(3).map_or(0.1, |s| s.parse().expect("grid step"));
+    let target = match name {
+        "gmm40" => GaussianMixture::gmm40(2),
+        "gmm" => GaussianMixture::paper_gmm(2),
+        other => {
+            eprintln!("unknown target `{other}`: allowed gmm40, gmm (d = 2)");
+            std::process::exit(2);
+        }
+    };
+    let eta = target.prior_std();
+    let n = (2.0 * half / h).round() as usize;
+    let mut pts = Vec::with_capacity(n * n * 2);
+    for i in 0..n {
+        for j in 0..n {
+            pts.push(-half + (i as f64 + 0.5) * h);
+            pts.push(-half + (j as f64 + 0.5) * h);
+        }
+    }
+    let m = n * n;
+    let log_rho: Vec<f64> = pts
+        .chunks(2)
+        .map(|x| target.log_marginal_f64(x, 1.0, 0.0))
+        .collect();
+    let log_prior: Vec<f64> = pts
+        .chunks(2)
+        .map(|x| -(x[0] * x[0] + x[1] * x[1]) / (2.0 * eta * eta))
+        .collect();
+    let modes = target.assign(&pts, m);
+    let pi = target.weights().to_vec();
+    let k = pi.len();
+    println!("{name} (d = 2), prior η = {eta}, grid [−{half}, {half}]² step {h}");
+    println!("β\tTVD ½Σ|π−π(β)|\tmodes with ≥ 1% of the target's weight kept\tlargest mode weight");
+    for beta in [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.96, 0.99, 0.999, 1.0] {
+        let lp: Vec<f64> = (0..m)
+            .map(|i| (1.0 - beta) * log_prior[i] + beta * log_rho[i])
+            .collect();
+        let z = logsumexp(&lp);
+        let mut w = vec![0.0; k];
+        for i in 0..m {
+            w[modes[i]] += (lp[i] - z).exp();
+        }
+        let tvd = 0.5 * w.iter().zip(&pi).map(|(a, b)| (a - b).abs()).sum::<f64>();
+        let kept = w.iter().zip(&pi).filter(|(a, b)| **a >= 0.01 * **b).count();
+        let top = w.iter().copied().fold(0.0, f64::max);
+        println!("{beta}\t{tvd:.3}\t{kept} of {k}\t{top:.3}");
+    }
+}
