@@ -2,7 +2,6 @@
 //! τ = 1/(1+λ) tilts the buffer's weights (eq. 12); τ = 1 gives the plain methods.
 
 use burn::prelude::*;
-use burn::tensor::TensorData;
 use socbench_harness::control::Control;
 use socbench_harness::problem::SocProblem;
 use socbench_harness::simulate::Trajectories;
@@ -15,11 +14,11 @@ use crate::paths::PathBatch;
 pub fn tilted_weights(log_w: &[f64], tau: f64, device: &Device) -> Tensor<B, 1> {
     // log_w = −W, and τ = 1/(1+λ): the dual's tilted weights at λ = 1/τ − 1.
     let w: Vec<f64> = log_w.iter().map(|l| -l).collect();
-    let v: Vec<f32> = crate::dual::tilted_log_weights(&w, 1.0 / tau - 1.0)
+    let v: Vec<f64> = crate::dual::tilted_log_weights(&w, 1.0 / tau - 1.0)
         .into_iter()
-        .map(|l| l.exp() as f32)
+        .map(f64::exp)
         .collect();
-    Tensor::from_data(TensorData::new(v, [log_w.len()]), device)
+    tensor1_from_f64(&v, device)
 }
 
 fn variance(x: Tensor<B, 1>) -> Tensor<B, 1> {
@@ -42,8 +41,8 @@ pub fn log_variance(
     tau: f64,
 ) -> Tensor<B, 1> {
     let device = batch.states[0].device();
-    let lw: Vec<f32> = batch.log_w.iter().map(|l| (tau * l) as f32).collect();
-    let lw = Tensor::<B, 1>::from_data(TensorData::new(lw, [batch.len()]), &device);
+    let lw: Vec<f64> = batch.log_w.iter().map(|l| tau * l).collect();
+    let lw = tensor1_from_f64(&lw, &device);
     variance(lw + batch.log_rnd_v_over_u(problem, u))
 }
 
