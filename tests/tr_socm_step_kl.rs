@@ -10,23 +10,14 @@ mod common;
 
 use socbench::harness::benchmark;
 use socbench::harness::rng::StreamKey;
-use socbench::methods::profile::small_net;
-use socbench::methods::{train, Method, Status, TrConfig, TrainConfig};
+use socbench::methods::{train, Method, Status, TrConfig};
 
 const EPS: f64 = 0.1;
 
 fn measured_step_kls(method: Method) -> Vec<f64> {
-    let cfg = TrainConfig {
-        steps: 1,
-        batch: 250,
-        lr: 3e-3,
-        time_steps: 25,
-        net: small_net(),
-        evals: 1,
-        eval_samples: 200,
-        sinkhorn: false,
-        eval_at_start: false,
-        tr: TrConfig {
+    let cfg = common::small_tr_config(
+        25,
+        TrConfig {
             epsilon: EPS,
             buffer: 1000,
             refreshes: 8,
@@ -34,8 +25,7 @@ fn measured_step_kls(method: Method) -> Vec<f64> {
             minibatch: 250,
             ..TrConfig::default()
         },
-        ..TrainConfig::default()
-    };
+    );
     let p = benchmark::build("manywell", 10, cfg.time_steps).expect("manywell");
     let key = StreamKey::new("tests-tr-step-kl", method.name(), 10, 0).with_target("manywell");
     let h = train(

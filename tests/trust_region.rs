@@ -104,15 +104,9 @@ fn tr_lv_steps_by_epsilon_and_terminates_with_lambda_zero() {
 #[test]
 fn lqr_schedule_steps_by_epsilon_and_the_first_update_tracks_it() {
     use socbench::harness::quadratic::QuadraticOu;
-    let cfg = TrainConfig {
-        lr: 3e-3,
-        time_steps: 20,
-        net: small_net(),
-        evals: 1,
-        eval_samples: 200,
-        sinkhorn: false,
-        eval_at_start: false,
-        tr: TrConfig {
+    let cfg = common::small_tr_config(
+        20,
+        TrConfig {
             epsilon: EPS,
             buffer: 4000,
             refreshes: 2,
@@ -121,8 +115,7 @@ fn lqr_schedule_steps_by_epsilon_and_the_first_update_tracks_it() {
             run_all_refreshes: true,
             ..TrConfig::default()
         },
-        ..TrainConfig::default()
-    };
+    );
     let p = QuadraticOu::named("ou-hard", 4, cfg.time_steps).unwrap();
     let key = StreamKey::new("tests-trust-region", "tr-socm", 4, 0);
     let h = train(&p, Method::TrSocm, &cfg, &key, &device(), &mut |_| {}).unwrap();

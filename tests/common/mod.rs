@@ -52,3 +52,22 @@ pub fn weight_stats(
     let lw = to_f64(traj.log_weights());
     (LogWeightStats::from_log_weights(&lw), lw)
 }
+
+/// A small trust-region run with `tr`: the `cpu` network at lr 3e-3, `time_steps` steps, one
+/// evaluation of 200 paths at the end and none at step 0, no Sinkhorn.
+pub fn small_tr_config(
+    time_steps: usize,
+    tr: socbench::methods::TrConfig,
+) -> socbench::methods::TrainConfig {
+    socbench::methods::TrainConfig {
+        lr: 3e-3,
+        time_steps,
+        net: socbench::methods::profile::small_net(),
+        evals: 1,
+        eval_samples: 200,
+        sinkhorn: false,
+        eval_at_start: false,
+        tr,
+        ..socbench::methods::TrainConfig::default()
+    }
+}
