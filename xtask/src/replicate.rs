@@ -38,6 +38,10 @@ pub struct ReplicateArgs {
     /// Run only the first N seeds of the sweep.
     #[arg(long)]
     pub seeds: Option<u64>,
+    /// Run only these methods or variants of the sweep (comma-separated names as in the
+    /// experiment's file, e.g. `lv,tr-lv`); the report still covers every finished cell.
+    #[arg(long, value_delimiter = ',')]
+    pub methods: Vec<String>,
     #[arg(long, default_value = "results")]
     pub results: PathBuf,
     /// Where reports go.
@@ -116,8 +120,22 @@ pub fn run(a: ReplicateArgs) -> Result<(), String> {
             exp.name, data.name, data.name
         );
     }
-    let all: Vec<CellSpec> = cells(data, r)
+    let every = cells(data, r);
+    let mut arms: Vec<&str> = every.iter().map(|c| c.arm.as_str()).collect();
+    arms.sort_unstable();
+    arms.dedup();
+    if let Some(bad) = a.methods.iter().find(|m| !arms.contains(&m.as_str())) {
+        return Err(format!(
+            "invalid `--methods` entry `{bad}`: allowed the methods and variants of {} (profile \
+             `{}`): {}",
+            data.name,
+            r.profile,
+            arms.join(", ")
+        ));
+    }
+    let all: Vec<CellSpec> = every
         .into_iter()
+        .filter(|c| a.methods.is_empty() || a.methods.contains(&c.arm))
         .filter(|c| a.dims.is_empty() || a.dims.contains(&c.dim))
         .filter(|c| a.seeds.is_none_or(|n| c.seed < n))
         .collect();
