@@ -18,7 +18,7 @@ use nalgebra::DMatrix;
 use socbench_targets::backend::B;
 
 use crate::control::Control;
-use crate::quadratic::QuadraticOu;
+use crate::quadratic::{row_major_f32, QuadraticOu};
 use crate::riccati::Lqr;
 
 /// A linear feedback u_k = K_k X_k on a uniform grid of step Δt, evaluated at t = kΔt.
@@ -34,13 +34,7 @@ impl GainControl {
         let d = gains.first().map_or(0, DMatrix::nrows);
         let gains_t = gains
             .iter()
-            .map(|k| {
-                let kt = k.transpose();
-                (0..d)
-                    .flat_map(|i| (0..d).map(move |j| (i, j)))
-                    .map(|(i, j)| kt[(i, j)] as f32)
-                    .collect()
-            })
+            .map(|k| row_major_f32(&k.transpose()))
             .collect();
         Self { d, dt, gains_t }
     }

@@ -64,7 +64,8 @@ pub struct QuadraticOu {
     discrete_optimum: std::sync::OnceLock<f64>,
 }
 
-fn row_major_f32(m: &DMatrix<f64>) -> Vec<f32> {
+/// A matrix as row-major f32.
+pub(crate) fn row_major_f32(m: &DMatrix<f64>) -> Vec<f32> {
     let (r, c) = m.shape();
     (0..r)
         .flat_map(|i| (0..c).map(move |j| (i, j)))

@@ -22,8 +22,9 @@ pub struct PathBatch {
     pub controls: Vec<Tensor<B, 2>>,
     /// log w per path, f64 on the host.
     pub log_w: Vec<f64>,
-    /// W(X, 0) per path, f64 on the host (eq. 3).
-    pub work: Vec<f64>,
+    /// W(X, 0) per path, f64 on the host (eq. 3), for stored (off-policy) batches only: an
+    /// on-policy batch serves one gradient step and is never reweighted.
+    pub work: Option<Vec<f64>>,
     /// Lean adjoints a_{k+1} for k = 0..N−1 (scaled by β), if computed.
     pub adjoints: Option<Vec<Tensor<B, 2>>>,
     /// u_k = u(X_k, t_k) with the autodiff graph of the control that simulated these paths,
@@ -56,13 +57,17 @@ impl PathBatch {
         if on_policy {
             Self::on_policy(t, lw)
         } else {
-            Self::from_trajectories(t, lw)
+            let work = to_f64(t.work());
+            Self {
+                work: Some(work),
+                ..Self::from_trajectories(t, lw)
+            }
         }
     }
 
     pub fn from_trajectories(t: Trajectories, log_w: Vec<f64>) -> Self {
         Self {
-            work: to_f64(t.work()),
+            work: None,
             states: t.states,
             noise: t.noise,
             controls: t.controls,
@@ -118,7 +123,10 @@ impl PathBatch {
             noise: pick(&self.noise),
             controls: pick(&self.controls),
             log_w: idx.iter().map(|&i| self.log_w[i]).collect(),
-            work: idx.iter().map(|&i| self.work[i]).collect(),
+            work: self
+                .work
+                .as_ref()
+                .map(|w| idx.iter().map(|&i| w[i]).collect()),
             adjoints: self.adjoints.as_ref().map(pick),
             // Minibatches are drawn for later (off-policy) steps: u is evaluated afresh.
             tracked_u: None,

@@ -209,11 +209,20 @@ impl<'a> Run<'a> {
         Ok(v)
     }
 
-    fn record(&mut self, step: usize, loss: f64, mut extra: EvalRow) {
+    /// Runs `f` with the target evaluations it spends counted with the evaluations, not with
+    /// training (evaluation paths, diagnostics).
+    fn not_training<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
         let before = self.problem.evals().target_evals();
-        let frozen = self.frozen();
-        let mut row = self.evaluator.evaluate(self.problem, &frozen, &self.device);
+        let out = f(self);
         self.eval_evals += self.problem.evals().target_evals() - before;
+        out
+    }
+
+    fn record(&mut self, step: usize, loss: f64, mut extra: EvalRow) {
+        let mut row = self.not_training(|run| {
+            let frozen = run.frozen();
+            run.evaluator.evaluate(run.problem, &frozen, &run.device)
+        });
         row.step = step;
         row.loss = loss;
         row.target_evals = self.problem.evals().target_evals() - self.eval_evals;
@@ -326,18 +335,17 @@ impl<'a> Run<'a> {
             prod *= lambda / (1.0 + lambda);
             let beta = 1.0 - prod;
             let tau = 1.0 / (1.0 + lambda);
-            let before = self.problem.evals().target_evals();
-            let annealed = annealed_kl(
-                self.problem,
-                &self.frozen(),
-                &buffer,
-                (beta_i, beta),
-                tr.buffer,
-                &mut annealed_rng,
-                &self.device,
-            );
-            // Diagnostic paths are not training: count them with the evaluations.
-            self.eval_evals += self.problem.evals().target_evals() - before;
+            let annealed = self.not_training(|run| {
+                annealed_kl(
+                    run.problem,
+                    &run.frozen(),
+                    &buffer,
+                    (beta_i, beta),
+                    tr.buffer,
+                    &mut annealed_rng,
+                    &run.device,
+                )
+            });
             self.refreshes.push(RefreshRow {
                 refresh: it,
                 step,
@@ -356,7 +364,8 @@ impl<'a> Run<'a> {
             if self.method == Method::TrSocm {
                 buffer.compute_adjoints(self.problem, beta);
                 if tr.socm_weights == TrSocmWeights::Annealed {
-                    for (lw, w) in buffer.log_w.iter_mut().zip(&buffer.work) {
+                    let work = buffer.work.as_deref().expect("a stored buffer keeps W");
+                    for (lw, w) in buffer.log_w.iter_mut().zip(work) {
                         *lw += (1.0 - beta) * w;
                     }
                     socm_tau = 1.0;

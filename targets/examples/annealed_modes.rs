@@ -20,6 +20,18 @@ use socbench_targets::gmm::GaussianMixture;
 use socbench_targets::tensor_util::logsumexp;
 use socbench_targets::{ModeStructure, Target};
 
+const HEADER: &str =
+    "β\tTVD ½Σ|π−π(β)|\tmodes with ≥ 1% of the target's weight kept\tlargest mode weight";
+
+/// One line of the table: the TVD of the mode weights `w` of p_β against the target's `pi`, how
+/// many modes keep ≥ 1% of their weight, and the largest mode weight.
+fn print_row(beta: f64, w: &[f64], pi: &[f64]) {
+    let tvd = 0.5 * w.iter().zip(pi).map(|(a, b)| (a - b).abs()).sum::<f64>();
+    let kept = w.iter().zip(pi).filter(|(a, b)| **a >= 0.01 * **b).count();
+    let top = w.iter().copied().fold(0.0, f64::max);
+    println!("{beta}\t{tvd:.3}\t{kept} of {}\t{top:.3}", pi.len());
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let name = args.get(1).map_or("gmm40", String::as_str);
@@ -68,7 +80,7 @@ fn main() {
     let pi = target.weights().to_vec();
     let k = pi.len();
     println!("{name} (d = 2), prior η = {eta}, grid [−{half}, {half}]² step {h}");
-    println!("β\tTVD ½Σ|π−π(β)|\tmodes with ≥ 1% of the target's weight kept\tlargest mode weight");
+    println!("{HEADER}");
     for beta in [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.96, 0.99, 0.999, 1.0] {
         let lp: Vec<f64> = (0..m)
             .map(|i| (1.0 - beta) * log_prior[i] + beta * log_rho[i])
@@ -78,10 +90,7 @@ fn main() {
         for i in 0..m {
             w[modes[i]] += (lp[i] - z).exp();
         }
-        let tvd = 0.5 * w.iter().zip(&pi).map(|(a, b)| (a - b).abs()).sum::<f64>();
-        let kept = w.iter().zip(&pi).filter(|(a, b)| **a >= 0.01 * **b).count();
-        let top = w.iter().copied().fold(0.0, f64::max);
-        println!("{beta}\t{tvd:.3}\t{kept} of {k}\t{top:.3}");
+        print_row(beta, &w, &pi);
     }
 }
 
@@ -126,16 +135,13 @@ fn closed_form(target: &GaussianMixture) {
     let d = target.dim();
     let name = target.name();
     println!("{name} (d = {d}), prior η = {eta}, closed form per component (see the module doc)");
-    println!("β\tTVD ½Σ|π−π(β)|\tmodes with ≥ 1% of the target's weight kept\tlargest mode weight");
+    println!("{HEADER}");
     for beta in [0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.96, 0.99, 0.999, 1.0] {
         let lc: Vec<f64> = (0..k)
             .map(|j| log_tilt(eta, pi[j], target.mean(j), &target.covariance(j), beta))
             .collect();
         let z = logsumexp(&lc);
         let w: Vec<f64> = lc.iter().map(|l| (l - z).exp()).collect();
-        let tvd = 0.5 * w.iter().zip(&pi).map(|(a, b)| (a - b).abs()).sum::<f64>();
-        let kept = w.iter().zip(&pi).filter(|(a, b)| **a >= 0.01 * **b).count();
-        let top = w.iter().copied().fold(0.0, f64::max);
-        println!("{beta}\t{tvd:.3}\t{kept} of {k}\t{top:.3}");
+        print_row(beta, &w, &pi);
     }
 }
