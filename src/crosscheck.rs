@@ -131,7 +131,8 @@ fn tr_lv_rows(device: &Device) -> Result<Vec<[f64; 5]>, String> {
         ..TrainConfig::default()
     };
     let key = StreamKey::new("crosscheck", "tr-lv", D, 0);
-    let h = train(p, Method::TrLv, &cfg, &key, device, &mut |_| {}).map_err(|e| e.to_string())?;
+    let h = train(p, Method::named("tr-lv"), &cfg, &key, device, &mut |_| {})
+        .map_err(|e| e.to_string())?;
     if h.status != Status::Finished {
         return Err(format!("TR-LV run ended {}", h.status.as_str()));
     }

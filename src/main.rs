@@ -25,6 +25,8 @@ enum Command {
     /// Run small fixed-seed problems on a device and on a reference device and check they agree
     /// within float32 tolerance (GMM u*, log weights, log Z, the dual, a short TR-LV run).
     Crosscheck(cli::crosscheck::CrosscheckArgs),
+    /// List the registered methods: name, trainer, and what the loss is.
+    Methods,
 }
 
 fn main() -> ExitCode {
@@ -35,6 +37,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train(args) => cli::train::run(args),
         Command::Crosscheck(args) => cli::crosscheck::run(args),
+        Command::Methods => {
+            cli::methods::print();
+            Ok(ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,

@@ -43,7 +43,7 @@ fn fixed_lambda_replaces_the_dual_and_runs_every_refresh() {
     for fixed in [0.0, 3.0] {
         let h = train(
             &p,
-            Method::TrLv,
+            Method::named("tr-lv"),
             &tiny(Some(fixed)),
             &key,
             &device(),
@@ -66,14 +66,24 @@ fn fixed_lambda_replaces_the_dual_and_runs_every_refresh() {
         assert!(h.samples.iter().all(|v| v.is_finite()));
     }
     // The dual's λ differs from a fixed one: the weights of a fresh network are not uniform.
-    let h = train(&p, Method::TrLv, &tiny(None), &key, &device(), &mut |_| {}).unwrap();
+    let h = train(
+        &p,
+        Method::named("tr-lv"),
+        &tiny(None),
+        &key,
+        &device(),
+        &mut |_| {},
+    )
+    .unwrap();
     assert!(h.rows[0].lambda.unwrap() > 0.0);
     assert!(h.rows[0].lambda != Some(3.0));
 }
 
 #[test]
 fn negative_fixed_lambda_is_rejected_with_the_field_named() {
-    let err = tiny(Some(-1.0)).validate(Method::TrLv).unwrap_err();
+    let err = tiny(Some(-1.0))
+        .validate(Method::named("tr-lv"))
+        .unwrap_err();
     assert_eq!(err.field, "tr.fixed_lambda");
 }
 
@@ -87,8 +97,17 @@ fn run_all_refreshes_keeps_training_after_the_dual_reaches_zero() {
     cfg.tr.epsilon = 0.5;
     cfg.save_samples = 0;
     cfg.eval_at_start = true;
-    let run =
-        |cfg: &TrainConfig| train(&p, Method::TrSocm, cfg, &key, &device(), &mut |_| {}).unwrap();
+    let run = |cfg: &TrainConfig| {
+        train(
+            &p,
+            Method::named("tr-socm"),
+            cfg,
+            &key,
+            &device(),
+            &mut |_| {},
+        )
+        .unwrap()
+    };
     let h = run(&cfg);
     // The start row (step 0, no target evaluations), then one refresh with λ = 0.
     assert_eq!(h.rows.len(), 2, "{:?}", h.rows);

@@ -92,7 +92,11 @@ fn every_method_is_scored_on_the_same_paths() {
         }
         rows
     };
-    let (lv, ce, tr) = (run(Method::Lv), run(Method::Ce), run(Method::TrLv));
+    let (lv, ce, tr) = (
+        run(Method::named("lv")),
+        run(Method::named("ce")),
+        run(Method::named("tr-lv")),
+    );
     // Step 0: u_0 of the shared initial parameters (u_0 = 0), evaluated on the same paths, and
     // no target evaluation counted for training yet although the problem served earlier runs.
     assert_eq!(tr[0].target_evals, 0);

@@ -183,7 +183,7 @@ fn host_training_is_reproducible() {
         },
         ..TrainConfig::default()
     };
-    for method in [Method::Lv, Method::TrLv] {
+    for method in [Method::named("lv"), Method::named("tr-lv")] {
         let run = || {
             // A fresh problem: its evaluation counter starts at zero.
             let p = problem(Arc::new(GaussianMixture::paper_gmm(D)), 20);
@@ -209,3 +209,4 @@ fn host_training_is_reproducible() {
         );
     }
 }
+

@@ -105,17 +105,20 @@ fn adjoint_matching_target_regresses_onto_the_optimal_control() {
 fn invalid_configs_are_rejected_with_the_field_named() {
     let mut cfg = TrainConfig::default();
     cfg.tr.epsilon = 0.0;
-    let e = cfg.validate(Method::TrLv).unwrap_err();
+    let e = cfg.validate(Method::named("tr-lv")).unwrap_err();
     assert_eq!(e.field, "tr.epsilon");
     assert!(
         e.to_string().contains("`tr.epsilon` = 0") && e.to_string().contains("> 0"),
         "{e}"
     );
-    assert!(cfg.validate(Method::Lv).is_ok(), "ε is not used by LV");
+    assert!(
+        cfg.validate(Method::named("lv")).is_ok(),
+        "ε is not used by LV"
+    );
     let mut cfg = TrainConfig::default();
     cfg.tr.buffer = 100;
     cfg.tr.minibatch = 200;
-    let e = cfg.validate(Method::TrSocm).unwrap_err();
+    let e = cfg.validate(Method::named("tr-socm")).unwrap_err();
     assert_eq!(e.field, "tr.buffer");
     assert!(e.to_string().contains(">= tr.minibatch (200)"), "{e}");
     let e = "tr-foo".parse::<Method>().unwrap_err();
@@ -127,5 +130,5 @@ fn invalid_configs_are_rejected_with_the_field_named() {
     for m in Method::all() {
         assert_eq!(m.name().parse::<Method>().unwrap(), m);
     }
-    assert_eq!("TR_LV".parse::<Method>().unwrap(), Method::TrLv);
+    assert_eq!("TR_LV".parse::<Method>().unwrap(), Method::named("tr-lv"));
 }

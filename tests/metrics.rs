@@ -60,7 +60,7 @@ fn tvd_of_exact_samples_is_small_and_of_a_collapsed_sample_is_known() {
     // samples (a floor of ≈ 0.06 that the oracle reports); at d = 10 they are well separated.
     let gmm = GaussianMixture::paper_gmm(10);
     let n = 20_000;
-    let xs = gmm.sample(n, &mut stream(&["tests", "tvd"]));
+    let xs = gmm.sample(n, &mut stream(&["tests", "tvd"])).unwrap();
     let tvd = mode_tvd(&gmm, &xs, n);
     assert!(tvd < 0.02, "TVD of exact samples {tvd}");
     // all mass on component 3 (placed at its mean): TVD = 1 − π_3
@@ -73,7 +73,9 @@ fn tvd_of_exact_samples_is_small_and_of_a_collapsed_sample_is_known() {
     );
     // ManyWell: mode = sign pattern of the wells
     let mw = ManyWell::paper(5);
-    let xs = mw.sample(20_000, &mut stream(&["tests", "tvd-mw"]));
+    let xs = mw
+        .sample(20_000, &mut stream(&["tests", "tvd-mw"]))
+        .unwrap();
     assert!(mode_tvd(&mw, &xs, 20_000) < 0.06);
     assert_eq!(mw.weights().len(), 32);
 }

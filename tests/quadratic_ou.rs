@@ -232,7 +232,7 @@ fn initial_laws_and_names() {
     // Langevin preconditioning needs a target density: refused on an LQR problem, by name.
     let mut cfg = socbench::methods::TrainConfig::default();
     cfg.net.langevin = true;
-    let lv = socbench::methods::Method::Lv;
+    let lv = socbench::methods::Method::named("lv");
     let err = socbench::methods::validate_for(&cfg, lv, p.as_ref()).unwrap_err();
     assert!(err.to_string().contains("`net.langevin`") && err.to_string().contains("ou-easy"));
     cfg.net.langevin = false;

@@ -42,7 +42,15 @@ fn tr_lv_steps_by_epsilon_and_terminates_with_lambda_zero() {
     };
     let p = problem(Arc::new(GaussianMixture::paper_gmm(2)), cfg.time_steps);
     let key = StreamKey::new("tests-trust-region", "tr-lv", 2, 0);
-    let h = train(&p, Method::TrLv, &cfg, &key, &device(), &mut |_| {}).unwrap();
+    let h = train(
+        &p,
+        Method::named("tr-lv"),
+        &cfg,
+        &key,
+        &device(),
+        &mut |_| {},
+    )
+    .unwrap();
     assert_eq!(h.status, Status::Finished);
     for r in &h.rows {
         eprintln!(
@@ -118,7 +126,15 @@ fn lqr_schedule_steps_by_epsilon_and_the_first_update_tracks_it() {
     );
     let p = QuadraticOu::named("ou-hard", 4, cfg.time_steps).unwrap();
     let key = StreamKey::new("tests-trust-region", "tr-socm", 4, 0);
-    let h = train(&p, Method::TrSocm, &cfg, &key, &device(), &mut |_| {}).unwrap();
+    let h = train(
+        &p,
+        Method::named("tr-socm"),
+        &cfg,
+        &key,
+        &device(),
+        &mut |_| {},
+    )
+    .unwrap();
     let r = &h.refreshes;
     eprintln!("{:?}", r);
     assert_eq!(r[0].tracking_kl, Some(0.0), "u_0 = 0 = u*_0");
@@ -132,6 +148,14 @@ fn lqr_schedule_steps_by_epsilon_and_the_first_update_tracks_it() {
 
     let gmm = problem(Arc::new(GaussianMixture::paper_gmm(2)), cfg.time_steps);
     let key = StreamKey::new("tests-trust-region", "tr-lv", 2, 0);
-    let h = train(&gmm, Method::TrLv, &cfg, &key, &device(), &mut |_| {}).unwrap();
+    let h = train(
+        &gmm,
+        Method::named("tr-lv"),
+        &cfg,
+        &key,
+        &device(),
+        &mut |_| {},
+    )
+    .unwrap();
     assert!(h.refreshes.iter().all(|r| r.tracking_kl.is_none()));
 }

@@ -13,7 +13,7 @@ use socbench_methods::{Method, TrainConfig};
 use crate::overlay::overlay_table;
 
 /// Built-in definitions: (name, TOML text).
-pub const DEFINITIONS: [(&str, &str); 9] = [
+pub const DEFINITIONS: &[(&str, &str)] = &[
     ("fig2", include_str!("../defs/fig2.toml")),
     ("fig3", include_str!("../defs/fig3.toml")),
     ("fig3-lp", include_str!("../defs/fig3-lp.toml")),
@@ -62,6 +62,10 @@ pub struct Experiment {
     /// The paper's claims this experiment tests, judged in every report of it.
     #[serde(default)]
     pub claims: Vec<socbench_reports::verdicts::Claim>,
+    /// Where the definition came from (`experiments/defs/<name>.toml` or the user's file), for
+    /// error messages.
+    #[serde(skip)]
+    pub origin: String,
 }
 
 /// A method with config overrides, under its own name (e.g. `fixed-lambda-1`).
@@ -116,16 +120,44 @@ pub fn load(name: &str) -> Result<Experiment, String> {
         .find(|(n, _)| *n == name)
         .ok_or_else(|| {
             format!(
-                "invalid `experiment` = {name}: allowed one of {}",
+                "invalid `experiment` = {name}: allowed one of {} (or `--def <file>`)",
                 names().join(", ")
             )
         })?;
-    let e: Experiment =
-        toml::from_str(text).map_err(|e| format!("experiments/defs/{name}.toml: {e}"))?;
+    parse(text, &format!("experiments/defs/{name}.toml"))
+}
+
+/// Loads a user's experiment file (`cargo xtask replicate --def <file>`), with the checks and
+/// error messages of the built-in ones. Its `name` (the results directory) must not be a
+/// built-in experiment's.
+pub fn load_file(path: &std::path::Path) -> Result<Experiment, String> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{origin}: {e}"))?;
+    let e = parse(&text, &origin)?;
+    if names().contains(&e.name.as_str()) {
+        return Err(format!(
+            "{origin}: invalid `name` = {}: allowed any name but the built-in experiments' ({})",
+            e.name,
+            names().join(", ")
+        ));
+    }
+    Ok(e)
+}
+
+/// Parses and checks an experiment definition; `origin` names it in errors.
+fn parse(text: &str, origin: &str) -> Result<Experiment, String> {
+    let mut e: Experiment = toml::from_str(text).map_err(|e| format!("{origin}: {e}"))?;
+    e.origin = origin.to_string();
     if let Some(p) = e.plots.iter().find(|p| !PLOTS.contains(&p.as_str())) {
         return Err(format!(
-            "experiments/defs/{name}.toml: invalid `plots` entry {p}: allowed {}",
+            "{origin}: invalid `plots` entry {p}: allowed {}",
             PLOTS.join(", ")
+        ));
+    }
+    if e.name.is_empty() || e.name.contains(['/', '\\']) || e.name.starts_with('.') {
+        return Err(format!(
+            "{origin}: invalid `name` = {:?}: allowed a non-empty directory name",
+            e.name
         ));
     }
     Ok(e)
@@ -164,10 +196,7 @@ impl Experiment {
         let config = overlay_table(
             &base.config(),
             &spec.config,
-            &format!(
-                "experiments/defs/{}.toml [profiles.{profile}.config]",
-                self.name
-            ),
+            &format!("{} [profiles.{profile}.config]", self.origin),
         )?;
         let arms = spec
             .methods
@@ -189,8 +218,8 @@ impl Experiment {
         let Some(v) = self.variants.get(name) else {
             let method = name.parse::<Method>().map_err(|e| {
                 format!(
-                    "{e} (or a variant of experiments/defs/{}.toml: {})",
-                    self.name,
+                    "{e} (or a variant of {}: {})",
+                    self.origin,
                     self.variants.keys().cloned().collect::<Vec<_>>().join(", ")
                 )
             })?;
@@ -208,10 +237,7 @@ impl Experiment {
             config: overlay_table(
                 config,
                 &v.config,
-                &format!(
-                    "experiments/defs/{}.toml [variants.{name}.config]",
-                    self.name
-                ),
+                &format!("{} [variants.{name}.config]", self.origin),
             )?,
         })
     }
@@ -247,9 +273,9 @@ mod tests {
     fn variants_carry_their_method_and_overrides() {
         let r = load("fig3-ablation").unwrap().resolve("cpu").unwrap();
         let arm = |n: &str| r.arms.iter().find(|a| a.name == n).unwrap().clone();
-        assert_eq!(arm("lv").method, Method::Lv);
+        assert_eq!(arm("lv").method, Method::named("lv"));
         assert_eq!(arm("lv").config.tr.fixed_lambda, None);
-        assert_eq!(arm("lv-buffer").method, Method::TrLv);
+        assert_eq!(arm("lv-buffer").method, Method::named("tr-lv"));
         assert_eq!(arm("lv-buffer").config.tr.fixed_lambda, Some(0.0));
         assert_eq!(arm("fixed-lambda-10").config.tr.fixed_lambda, Some(10.0));
         // The profile's overrides stay under the variant's.

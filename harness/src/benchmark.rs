@@ -8,7 +8,7 @@ use std::sync::Arc;
 use burn::prelude::*;
 use rand_chacha::ChaCha20Rng;
 use socbench_targets::backend::B;
-use socbench_targets::{ModeStructure, TargetError, TargetSpec, TARGET_NAMES};
+use socbench_targets::{ModeStructure, TargetError, TargetSpec};
 
 use crate::control::{Control, OptimalGmmControl};
 use crate::problem::SocProblem;
@@ -28,8 +28,8 @@ pub trait Benchmark: SocProblem {
     fn has_score(&self) -> bool;
     /// The exact optimal control u*, if known (GMM family, LQR).
     fn optimal_control(&self) -> Option<Box<dyn Control + '_>>;
-    /// Reference log Z = log E_P[e^{−W}] (f64).
-    fn reference_log_z(&self) -> f64;
+    /// Reference log Z = log E_P[e^{−W}] (f64), if known (|ΔlogZ|; left empty otherwise).
+    fn reference_log_z(&self) -> Option<f64>;
     /// `n` exact samples of the target (row-major n × d), for the Sinkhorn distance.
     fn target_samples(&self, n: usize, rng: &mut ChaCha20Rng) -> Option<Vec<f64>>;
     /// Mode structure for the TVD metric.
@@ -69,11 +69,11 @@ impl Benchmark for SamplingProblem {
     fn optimal_control(&self) -> Option<Box<dyn Control + '_>> {
         OptimalGmmControl::new(self).map(|c| Box::new(c) as Box<dyn Control>)
     }
-    fn reference_log_z(&self) -> f64 {
+    fn reference_log_z(&self) -> Option<f64> {
         self.target.log_z()
     }
     fn target_samples(&self, n: usize, rng: &mut ChaCha20Rng) -> Option<Vec<f64>> {
-        Some(self.target.sample(n, rng))
+        self.target.sample(n, rng)
     }
     fn modes(&self) -> Option<&dyn ModeStructure> {
         self.target.modes()
@@ -102,8 +102,8 @@ impl Benchmark for QuadraticOu {
     fn optimal_control(&self) -> Option<Box<dyn Control + '_>> {
         Some(Box::new(RiccatiControl { problem: self }))
     }
-    fn reference_log_z(&self) -> f64 {
-        self.log_z()
+    fn reference_log_z(&self) -> Option<f64> {
+        Some(self.log_z())
     }
     fn target_samples(&self, _n: usize, _rng: &mut ChaCha20Rng) -> Option<Vec<f64>> {
         None
@@ -124,10 +124,9 @@ impl Benchmark for QuadraticOu {
 
 /// Every problem name [`build`] accepts.
 pub fn names() -> Vec<&'static str> {
-    TARGET_NAMES
-        .iter()
-        .chain(OU_NAMES.iter())
-        .copied()
+    socbench_targets::names()
+        .into_iter()
+        .chain(OU_NAMES.iter().copied())
         .collect()
 }
 

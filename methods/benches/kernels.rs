@@ -177,8 +177,8 @@ fn kernels(c: &mut Criterion) {
     let target = GaussianMixture::paper_gmm(d);
     g.bench_function(format!("sinkhorn_2000x2000_d{d}"), |bn| {
         let mut rng = StreamKey::new("bench", "sinkhorn", d, 0).stream("y");
-        let x = target.sample(2000, &mut rng);
-        let y = target.sample(2000, &mut rng);
+        let x = target.sample(2000, &mut rng).expect("GMM samples");
+        let y = target.sample(2000, &mut rng).expect("GMM samples");
         bn.iter(|| {
             sinkhorn_divergence(&x, 2000, &y, 2000, d, &SinkhornConfig::default()).divergence
         })

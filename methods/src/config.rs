@@ -199,11 +199,25 @@ impl TrainConfig {
             self.eval_samples,
             ">= 2",
         )?;
+        let only_for = |field: &str| {
+            let readers: Vec<&str> = Method::all()
+                .into_iter()
+                .filter(|m| m.reads(field))
+                .map(Method::name)
+                .collect();
+            format!("the default for every method but {}", readers.join(", "))
+        };
         check(
-            self.tr.socm_weights.is_dual() || method == Method::TrSocm,
+            self.socm_weights.is_batch() || method.reads("socm_weights"),
+            "socm_weights",
+            "\"ema\"",
+            &only_for("socm_weights"),
+        )?;
+        check(
+            self.tr.socm_weights.is_dual() || method.reads("tr.socm_weights"),
             "tr.socm_weights",
             "\"annealed\"",
-            "\"dual\" for every method but tr-socm",
+            &only_for("tr.socm_weights"),
         )?;
         if method.is_trust_region() {
             let tr = &self.tr;

@@ -111,11 +111,11 @@ pub fn evaluate(
     let xs = to_f64(traj.final_state());
     let log_z_ref = problem.reference_log_z();
     let mut row = EvalRow {
-        abs_dlogz: stats.abs_dlogz(log_z_ref),
+        abs_dlogz: log_z_ref.map(|z| stats.abs_dlogz(z)),
         log_z: stats.log_z,
         log_z_lo: Some(lo),
         log_z_hi: Some(hi),
-        log_z_ref: Some(log_z_ref),
+        log_z_ref,
         elbo: stats.elbo,
         ess: stats.ess,
         ..Default::default()

@@ -9,7 +9,8 @@ pub struct EvalRow {
     pub wall_s: f64,
     pub loss: f64,
     pub control_l2: Option<f64>,
-    pub abs_dlogz: f64,
+    /// |log Ẑ − log Z|, where the problem knows log Z.
+    pub abs_dlogz: Option<f64>,
     pub log_z: f64,
     /// 95% bootstrap interval of log Ẑ over the evaluation's paths (`eval::bootstrap_log_z`).
     pub log_z_lo: Option<f64>,
@@ -119,7 +120,7 @@ impl History {
                 r.wall_s,
                 r.loss,
                 o(r.control_l2),
-                r.abs_dlogz,
+                o(r.abs_dlogz),
                 r.log_z,
                 r.elbo,
                 r.ess,

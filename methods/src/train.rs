@@ -1,5 +1,5 @@
-//! `train(problem, method, config) -> history`: the on-policy loops (RE, CE, LV, AM, SOCM) and the
-//! trust-region loop of Algorithm 2 (TR-LV, TR-SOCM, TR-CE).
+//! `train(problem, method, config) -> history`: the on-policy loop and the trust-region loop of
+//! Algorithm 2, each driving the method's [`Loss`].
 
 use std::time::Instant;
 
@@ -19,13 +19,12 @@ use socbench_targets::tensor_util::to_f64;
 
 use crate::annealed_kl::annealed_kl;
 use crate::clip::clip_global_norm;
-use crate::config::{ConfigError, SocmWeights, TrSocmWeights, TrainConfig};
+use crate::config::{ConfigError, TrainConfig};
 use crate::dual::{solve_dual, DualSolution};
 use crate::eval::Evaluator;
 use crate::history::{EvalRow, History, RefreshRow, Status};
-use crate::losses;
+use crate::loss::{Batch, Loss, Simulation, Tilt};
 use crate::method::Method;
-use crate::normaliser::EmaNormaliser;
 use crate::paths::PathBatch;
 
 /// What a progress display gets after every gradient step.
@@ -68,23 +67,50 @@ pub fn train(
     device: &Device,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<History, ConfigError> {
+    train_with(
+        problem,
+        method,
+        method.build_loss(cfg),
+        cfg,
+        key,
+        device,
+        progress,
+    )
+}
+
+/// [`train`] with the given loss in place of the one `method` builds (a wrapped loss in tests,
+/// a loss under development before it is registered). `method` chooses the trainer and names
+/// the run in messages.
+pub fn train_with(
+    problem: &dyn Benchmark,
+    method: Method,
+    loss: Box<dyn Loss>,
+    cfg: &TrainConfig,
+    key: &StreamKey,
+    device: &Device,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<History, ConfigError> {
     validate_for(cfg, method, problem)?;
     let ad = backend::autodiff(device);
     // Parameters are drawn on the CPU whatever the device, from its RNG seeded by the common
     // stream: every method at the same (experiment, target, d, seed) starts from the same
     // parameters where the architectures agree.
     let init = key.common("init").next_u64();
+    let net = ControlNet::seeded(problem.dim(), &cfg.net, &ad, init);
+    // The host network serves the loss's passes unless the loss needs what it lacks.
+    let control = if loss.needs().host_network {
+        NetworkControl::taped(net, cfg.net.clone(), problem)
+    } else {
+        NetworkControl::new(net, cfg.net.clone(), problem)
+    };
     let mut run = Run {
         problem,
         method,
         cfg,
         key,
         device: ad.clone(),
-        control: NetworkControl::taped(
-            ControlNet::seeded(problem.dim(), &cfg.net, &ad, init),
-            cfg.net.clone(),
-            problem,
-        ),
+        control,
+        loss,
         // Clipping is applied by `clip_global_norm` (global norm, App. E.1), not by burn.
         optim: AdamConfig::new().init(),
         rows: Vec::new(),
@@ -93,7 +119,6 @@ pub fn train(
         // A problem may have served earlier runs: count from its counter's value now.
         eval_evals: problem.evals().target_evals(),
         evaluator: Evaluator::new(problem, cfg, key),
-        ema: EmaNormaliser::default(),
     };
     if cfg.eval_at_start {
         run.record(0, f64::NAN, EvalRow::default());
@@ -122,6 +147,8 @@ struct Run<'a> {
     key: &'a StreamKey,
     device: Device,
     control: NetworkControl<'a>,
+    /// The method's loss (one per run: it may keep state between steps).
+    loss: Box<dyn Loss>,
     optim: OptimizerAdaptor<Adam, ControlNet<B>, B>,
     rows: Vec<EvalRow>,
     refreshes: Vec<RefreshRow>,
@@ -131,8 +158,6 @@ struct Run<'a> {
     eval_evals: u64,
     /// Evaluations on common random numbers (shared by every method at this seed).
     evaluator: Evaluator,
-    /// SOCM's running mean weight (`socm_weights = "ema"`).
-    ema: EmaNormaliser,
 }
 
 impl<'a> Run<'a> {
@@ -192,13 +217,20 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// One optimiser step; `Err` if the loss or the gradient is not finite, or the loss explodes.
-    fn step(&mut self, loss: Tensor<B, 1>, step: usize) -> Result<f64, Status> {
+    /// One optimiser step on the loss of `batch`; `Err` if the loss cannot be computed, if it or
+    /// the gradient is not finite, or if the loss explodes.
+    fn step(&mut self, batch: Batch<'_>, tilt: Tilt, step: usize) -> Result<f64, Status> {
+        let loss = self
+            .loss
+            .loss(batch, self.problem, &self.control, tilt)
+            .map_err(|e| self.diverged(step, e))?;
         let v = loss.clone().into_scalar().to_f64();
         if !v.is_finite() || v.abs() > self.cfg.divergence_threshold {
             return Err(self.diverged(step, format!("loss = {v}")));
         }
-        let mut grads = self.control.gradients(loss.backward());
+        let mut backward = loss.backward();
+        self.loss.step_own_params(&mut backward, self.cfg.lr);
+        let mut grads = self.control.gradients(backward);
         let norm = clip_global_norm(self.control.net(), &mut grads, self.cfg.clip);
         if !norm.is_finite() {
             return Err(self.diverged(step, format!("gradient norm = {norm}")));
@@ -239,8 +271,8 @@ impl<'a> Run<'a> {
         let mut rng = self.key.stream("train");
         let every = (self.cfg.steps / self.cfg.evals).max(1);
         for step in 1..=self.cfg.steps {
-            let loss = match self.method {
-                Method::Re => {
+            let result = match self.loss.needs().simulation {
+                Simulation::Differentiable => {
                     let traj = simulate(
                         self.problem,
                         &self.control,
@@ -253,37 +285,16 @@ impl<'a> Run<'a> {
                             tracked_controls: false,
                         },
                     );
-                    losses::relative_entropy(&traj)
+                    self.step(Batch::Differentiable(&traj), Tilt::ON_POLICY, step)
                 }
-                Method::Lv => losses::log_variance(
-                    &self.collect(self.cfg.batch, &mut rng, true),
-                    self.problem,
-                    &self.control,
-                    1.0,
-                ),
-                Method::Ce => losses::cross_entropy(
-                    &self.collect(self.cfg.batch, &mut rng, true),
-                    self.problem,
-                    &self.control,
-                    1.0,
-                ),
-                Method::Am | Method::Socm => {
+                Simulation::Detached => {
                     let mut b = self.collect(self.cfg.batch, &mut rng, true);
-                    b.compute_adjoints(self.problem, 1.0);
-                    match (self.method, self.cfg.socm_weights) {
-                        (Method::Socm, SocmWeights::Ema) => {
-                            let w = self.ema.weights(&b.log_w);
-                            losses::adjoint_matching_weighted(&b, self.problem, &self.control, &w)
-                        }
-                        (Method::Socm, SocmWeights::Batch) => {
-                            losses::adjoint_matching(&b, self.problem, &self.control, Some(1.0))
-                        }
-                        _ => losses::adjoint_matching(&b, self.problem, &self.control, None),
-                    }
+                    let mut tilt = Tilt::ON_POLICY;
+                    self.loss.prepare(&mut b, self.problem, &mut tilt);
+                    self.step(Batch::Paths(&b), tilt, step)
                 }
-                _ => unreachable!("trust-region methods use trust_region()"),
             };
-            let v = match self.step(loss, step) {
+            let v = match result {
                 Ok(v) => v,
                 Err(s) => return s,
             };
@@ -359,33 +370,16 @@ impl<'a> Run<'a> {
                 schedule_kl: annealed.map(|a| a.schedule),
                 target_kl: annealed.map(|a| a.target),
             });
-            // The weights of the regression: τ-tilted dual weights, or those of eq. 131.
-            let mut socm_tau = tau;
-            if self.method == Method::TrSocm {
-                buffer.compute_adjoints(self.problem, beta);
-                if tr.socm_weights == TrSocmWeights::Annealed {
-                    let work = buffer.work.as_deref().expect("a stored buffer keeps W");
-                    for (lw, w) in buffer.log_w.iter_mut().zip(work) {
-                        *lw += (1.0 - beta) * w;
-                    }
-                    socm_tau = 1.0;
-                }
-            }
+            // The loss's per-buffer preparation (TR-SOCM: adjoints at β_{i+1}, its weights).
+            let mut tilt = Tilt { tau, beta };
+            self.loss.prepare(&mut buffer, self.problem, &mut tilt);
             previous = Some(self.control.net().clone().no_grad());
             let mut loss_v = f64::NAN;
             for _ in 0..tr.inner_steps {
                 step += 1;
                 let idx = sample(&mut rng, buffer.len(), tr.minibatch).into_vec();
                 let mb = buffer.select(&idx);
-                let loss = match self.method {
-                    Method::TrLv => losses::log_variance(&mb, self.problem, &self.control, tau),
-                    Method::TrCe => losses::cross_entropy(&mb, self.problem, &self.control, tau),
-                    Method::TrSocm => {
-                        losses::adjoint_matching(&mb, self.problem, &self.control, Some(socm_tau))
-                    }
-                    _ => unreachable!("on-policy methods use on_policy()"),
-                };
-                loss_v = match self.step(loss, step) {
+                loss_v = match self.step(Batch::Paths(&mb), tilt, step) {
                     Ok(v) => v,
                     Err(s) => return s,
                 };

@@ -35,9 +35,11 @@ impl Run {
         self.manifest.status == "diverged"
     }
     pub fn epsilon(&self) -> Option<f64> {
-        self.manifest
-            .method
-            .starts_with("tr-")
+        // The registry says which methods are trust-region ones (a method this build does not
+        // know has no ε).
+        let method = self.manifest.method.parse::<socbench_methods::Method>();
+        method
+            .is_ok_and(|m| m.is_trust_region())
             .then_some(self.manifest.config.tr.epsilon)
     }
 }

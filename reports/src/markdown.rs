@@ -19,6 +19,7 @@ pub type GroundTruth<'a> = &'a dyn Fn(&str, usize, usize) -> Option<Vec<f64>>;
 
 /// What the report says about how it was produced.
 pub struct Context<'a> {
+    /// How `cargo xtask report` names the experiment: its name, or `--def <file>`.
     pub experiment: &'a str,
     pub title: &'a str,
     pub profile: &'a str,

@@ -1,2 +1,3 @@
 pub mod crosscheck;
+pub mod methods;
 pub mod train;

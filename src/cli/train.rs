@@ -24,8 +24,8 @@ pub struct TrainArgs {
     /// Dimension d.
     #[arg(long)]
     dim: usize,
-    /// Method: re, ce, lv, am, socm, tr-lv, tr-socm, tr-ce.
-    #[arg(long)]
+    // Help built from the method registry (`socbench methods`).
+    #[arg(long, help = format!("Method: {}", Method::names()))]
     method: String,
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -118,9 +118,10 @@ pub fn run(a: TrainArgs) -> Result<ExitCode, Box<dyn std::error::Error>> {
             .control_l2
             .map(|v| format!("{v:.4}"))
             .unwrap_or("-".into());
+        let dlogz = r.abs_dlogz.map(|v| format!("{v:.4}")).unwrap_or("-".into());
         eprintln!(
-            "{}: step {} target_evals {} control_l2 {l2} |ΔlogZ| {:.4} ESS {:.3} ({:.1} s)",
-            manifest.status, r.step, r.target_evals, r.abs_dlogz, r.ess, manifest.wall_s
+            "{}: step {} target_evals {} control_l2 {l2} |ΔlogZ| {dlogz} ESS {:.3} ({:.1} s)",
+            manifest.status, r.step, r.target_evals, r.ess, manifest.wall_s
         );
     }
     println!("{}", dir.display());

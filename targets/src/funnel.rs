@@ -67,10 +67,10 @@ impl Target for Funnel {
         let gr = rest.mul(e).neg();
         Tensor::cat(vec![g1, gr], 1)
     }
-    fn log_z(&self) -> f64 {
-        0.0
+    fn log_z(&self) -> Option<f64> {
+        Some(0.0)
     }
-    fn sample(&self, n: usize, rng: &mut ChaCha20Rng) -> Vec<f64> {
+    fn sample(&self, n: usize, rng: &mut ChaCha20Rng) -> Option<Vec<f64>> {
         let mut out = Vec::with_capacity(n * self.d);
         for _ in 0..n {
             let x1 = self.scale * rng.sample::<f64, _>(StandardNormal);
@@ -80,6 +80,6 @@ impl Target for Funnel {
                 out.push(s * rng.sample::<f64, _>(StandardNormal));
             }
         }
-        out
+        Some(out)
     }
 }

@@ -169,8 +169,11 @@ impl GaussianMixture {
 
     fn device_params(&self, device: &Device) -> DeviceParams {
         let mut guard = self.cache.lock().expect("gmm cache");
+        // `DispatchDevice` equality ignores the autodiff decorator, whose tensors do not mix
+        // with the plain device's: compare both.
+        let autodiff = |d: &Device| matches!(d, Device::Autodiff(_));
         if let Some((dev, p)) = guard.as_ref() {
-            if dev == device {
+            if dev == device && autodiff(dev) == autodiff(device) {
                 return p.clone();
             }
         }
@@ -328,10 +331,10 @@ impl Target for GaussianMixture {
     fn grad_log_density(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         self.grad_log_marginal(x, 1.0, 0.0)
     }
-    fn log_z(&self) -> f64 {
-        self.log_z
+    fn log_z(&self) -> Option<f64> {
+        Some(self.log_z)
     }
-    fn sample(&self, n: usize, rng: &mut ChaCha20Rng) -> Vec<f64> {
+    fn sample(&self, n: usize, rng: &mut ChaCha20Rng) -> Option<Vec<f64>> {
         let d = self.d;
         let mut out = Vec::with_capacity(n * d);
         let cdf: Vec<f64> = self
@@ -354,7 +357,7 @@ impl Target for GaussianMixture {
                 out.push(mu[i] + (0..d).map(|j| rot[i * d + j] * z[j]).sum::<f64>());
             }
         }
-        out
+        Some(out)
     }
     fn modes(&self) -> Option<&dyn ModeStructure> {
         if self.weights.len() > 1 {

@@ -2,9 +2,11 @@
 //! ground truth: the unnormalized log-density log ρ and its gradient (batched, on a burn
 //! [`Device`]), the reference log Z in f64, exact samples, and the mode structure where it has one.
 //!
-//! All targets implement [`Target`]; [`build`] makes one by name with validated parameters.
+//! All targets implement [`Target`]; [`build`] makes one by name ([`TARGETS`], the registry)
+//! with validated parameters.
 
 pub mod backend;
+pub mod banana;
 pub mod error;
 pub mod funnel;
 pub mod gmm;
@@ -14,7 +16,7 @@ pub mod seed;
 pub mod tensor_util;
 
 pub use error::TargetError;
-pub use registry::{build, TargetSpec, TARGET_NAMES};
+pub use registry::{build, names, TargetEntry, TargetSpec, TARGETS};
 
 use crate::backend::B;
 use burn::prelude::*;
@@ -28,7 +30,10 @@ pub trait ModeStructure: Send + Sync {
     fn assign(&self, x: &[f64], n: usize) -> Vec<usize>;
 }
 
-/// An unnormalized target density ρ on R^d with ground truth.
+/// An unnormalized target density ρ on R^d, with what ground truth it has. A new target needs
+/// only [`Target::log_density`] and its metadata: the gradient defaults to burn's autodiff, and
+/// ground truth left unknown (`None`) leaves the metrics that need it out of every report (empty
+/// cells), never faked.
 pub trait Target: Send + Sync {
     /// Registry name (`gmm`, `manywell`, ...).
     fn name(&self) -> &str;
@@ -38,12 +43,17 @@ pub trait Target: Send + Sync {
     fn prior_std(&self) -> f64;
     /// log ρ(x) for a batch `x` of shape [B, d]; returns [B].
     fn log_density(&self, x: Tensor<B, 2>) -> Tensor<B, 1>;
-    /// ∇ log ρ(x) for a batch `x` of shape [B, d]; returns [B, d].
-    fn grad_log_density(&self, x: Tensor<B, 2>) -> Tensor<B, 2>;
-    /// Reference log Z = log ∫ρ, computed in f64 (closed form or quadrature).
-    fn log_z(&self) -> f64;
-    /// `n` exact samples from ρ/Z, f64 row-major [n, d].
-    fn sample(&self, n: usize, rng: &mut ChaCha20Rng) -> Vec<f64>;
+    /// ∇ log ρ(x) for a batch `x` of shape [B, d]; returns [B, d]. Default: burn's autodiff of
+    /// [`Target::log_density`] ([`autodiff_grad`]); a hand-written gradient is faster, and
+    /// `tests/targets_ground_truth.rs` checks each against this default.
+    fn grad_log_density(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
+        autodiff_grad(|x| self.log_density(x), x)
+    }
+    /// Reference log Z = log ∫ρ in f64 (closed form or quadrature), if known (|ΔlogZ|).
+    fn log_z(&self) -> Option<f64>;
+    /// `n` exact samples from ρ/Z, f64 row-major [n, d], if the target can be sampled
+    /// (Sinkhorn distance, scatter plots).
+    fn sample(&self, n: usize, rng: &mut ChaCha20Rng) -> Option<Vec<f64>>;
     /// Mode structure for the TVD metric, if the target has one.
     fn modes(&self) -> Option<&dyn ModeStructure> {
         None
@@ -52,4 +62,14 @@ pub trait Target: Send + Sync {
     fn analytic(&self) -> Option<&gmm::GaussianMixture> {
         None
     }
+}
+
+/// ∇ₓ Σ_rows f(x) by burn's autodiff, on `x`'s device (the default gradient of a target).
+pub fn autodiff_grad(f: impl Fn(Tensor<B, 2>) -> Tensor<B, 1>, x: Tensor<B, 2>) -> Tensor<B, 2> {
+    let device = x.device();
+    let ad = backend::autodiff(backend::without_autodiff(&device));
+    let leaf = Tensor::<B, 2>::from_data(x.detach().into_data(), &ad).require_grad();
+    let grads = f(leaf.clone()).sum().backward();
+    let g = leaf.grad(&grads).expect("x is a leaf that requires grad");
+    Tensor::from_data(g.into_data(), &device)
 }

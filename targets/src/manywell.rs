@@ -151,10 +151,10 @@ impl Target for ManyWell {
             gw
         }
     }
-    fn log_z(&self) -> f64 {
-        self.m as f64 * self.log_z1 + 0.5 * (self.d - self.m) as f64 * LN_2PI
+    fn log_z(&self) -> Option<f64> {
+        Some(self.m as f64 * self.log_z1 + 0.5 * (self.d - self.m) as f64 * LN_2PI)
     }
-    fn sample(&self, n: usize, rng: &mut ChaCha20Rng) -> Vec<f64> {
+    fn sample(&self, n: usize, rng: &mut ChaCha20Rng) -> Option<Vec<f64>> {
         let mut out = Vec::with_capacity(n * self.d);
         for _ in 0..n {
             for i in 0..self.d {
@@ -165,7 +165,7 @@ impl Target for ManyWell {
                 });
             }
         }
-        out
+        Some(out)
     }
     fn modes(&self) -> Option<&dyn ModeStructure> {
         Some(self)

@@ -1,15 +1,68 @@
-//! Building targets by name, with validated parameters.
+//! Building targets by name, with validated parameters: [`TARGETS`] is the registry, one
+//! [`TargetEntry`] per name.
 
+use crate::banana::Banana;
 use crate::funnel::Funnel;
 use crate::gmm::GaussianMixture;
 use crate::manywell::ManyWell;
 use crate::{Target, TargetError};
 
-/// Names accepted by [`build`].
-pub const TARGET_NAMES: [&str; 5] = ["gmm", "manywell", "gmm40", "funnel", "gaussian"];
-
 /// Largest dimension accepted (the paper goes to d = 200).
 pub const MAX_DIM: usize = 1000;
+
+/// A registered target: its name, the smallest d it is defined for, and its constructor.
+pub struct TargetEntry {
+    pub name: &'static str,
+    /// One line for help texts and the guide.
+    pub summary: &'static str,
+    pub min_dim: usize,
+    pub build: fn(usize) -> Box<dyn Target>,
+}
+
+/// Every target [`build`] knows. Add yours here (one line; `docs/extending.md`).
+pub const TARGETS: &[TargetEntry] = &[
+    TargetEntry {
+        name: "gmm",
+        summary: "the paper's Gaussian mixture (K = 10, App. E.1), analytic u*",
+        min_dim: 1,
+        build: |d| Box::new(GaussianMixture::paper_gmm(d)),
+    },
+    TargetEntry {
+        name: "manywell",
+        summary: "ManyWell (App. E.2): quadrature log Z, exact samples, 2^m modes",
+        min_dim: 1,
+        build: |d| Box::new(ManyWell::paper(d)),
+    },
+    TargetEntry {
+        name: "gmm40",
+        summary: "the 40-mode GMM of Fig. 8, analytic u*",
+        min_dim: 1,
+        build: |d| Box::new(GaussianMixture::gmm40(d)),
+    },
+    TargetEntry {
+        name: "funnel",
+        summary: "Neal's funnel (App. E.3)",
+        min_dim: 2,
+        build: |d| Box::new(Funnel::new(d)),
+    },
+    TargetEntry {
+        name: "gaussian",
+        summary: "N(0, I), the prior's own terminal law (tests)",
+        min_dim: 1,
+        build: |d| Box::new(GaussianMixture::gaussian(d, 0.0, 1.0, 1.0, 0.0)),
+    },
+    TargetEntry {
+        name: "banana",
+        summary: "example target (docs/extending.md): a twisted Gaussian, gradient by autodiff",
+        min_dim: 2,
+        build: |d| Box::new(Banana::new(d)),
+    },
+];
+
+/// The registered names, in registry order.
+pub fn names() -> Vec<&'static str> {
+    TARGETS.iter().map(|t| t.name).collect()
+}
 
 /// What to build: a target name and its dimension.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,29 +81,21 @@ impl TargetSpec {
 }
 
 /// Builds the named target. Errors name the offending field and its allowed range.
-/// `gaussian` is N(0, η²I) with η = 1: the prior's own terminal law, for tests.
 pub fn build(spec: &TargetSpec) -> Result<Box<dyn Target>, TargetError> {
-    let d = spec.dim;
-    let min_dim = if spec.name == "funnel" { 2 } else { 1 };
-    if !TARGET_NAMES.contains(&spec.name.as_str()) {
-        return Err(TargetError::UnknownTarget {
+    let entry = TARGETS
+        .iter()
+        .find(|t| t.name == spec.name)
+        .ok_or_else(|| TargetError::UnknownTarget {
             name: spec.name.clone(),
-            allowed: TARGET_NAMES.join(", "),
-        });
-    }
-    if d < min_dim || d > MAX_DIM {
+            allowed: names().join(", "),
+        })?;
+    let d = spec.dim;
+    if d < entry.min_dim || d > MAX_DIM {
         return Err(TargetError::range(
             "dim",
             d,
-            format!("{min_dim}..={MAX_DIM}"),
+            format!("{}..={MAX_DIM}", entry.min_dim),
         ));
     }
-    Ok(match spec.name.as_str() {
-        "gmm" => Box::new(GaussianMixture::paper_gmm(d)),
-        "gmm40" => Box::new(GaussianMixture::gmm40(d)),
-        "manywell" => Box::new(ManyWell::paper(d)),
-        "funnel" => Box::new(Funnel::new(d)),
-        "gaussian" => Box::new(GaussianMixture::gaussian(d, 0.0, 1.0, 1.0, 0.0)),
-        _ => unreachable!("checked against TARGET_NAMES"),
-    })
+    Ok((entry.build)(d))
 }

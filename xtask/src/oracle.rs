@@ -2,7 +2,6 @@
 
 use clap::{Args, ValueEnum};
 use socbench_harness::oracle::{oracle, OracleConfig, OracleRow};
-use socbench_targets::TARGET_NAMES;
 use tabled::builder::Builder;
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq)]
@@ -61,10 +60,10 @@ const METRICS: [&str; 7] = [
 
 pub fn run(args: OracleArgs) -> Result<(), String> {
     for t in &args.targets {
-        if !TARGET_NAMES.contains(&t.as_str()) {
+        if !socbench_targets::names().contains(&t.as_str()) {
             return Err(format!(
                 "unknown target `{t}` in --targets: expected one of {}",
-                TARGET_NAMES.join(", ")
+                socbench_targets::names().join(", ")
             ));
         }
     }

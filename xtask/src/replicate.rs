@@ -14,10 +14,36 @@ use socbench_experiments::sweep::{cell_dir, cells, move_aside, state, CellState}
 use socbench_experiments::{run_cell, CellSpec};
 use socbench_targets::backend;
 
+/// Which experiment: a built-in one by name, or a user's file.
+#[derive(Args, Debug)]
+pub struct Which {
+    // Help from the list of built-in definitions.
+    #[arg(
+        required_unless_present = "def",
+        conflicts_with = "def",
+        help = format!("Experiment: {}", definition::names().join(", "))
+    )]
+    pub experiment: Option<String>,
+    /// An experiment file outside `experiments/defs/` (same format, same checks; see
+    /// docs/extending.md). Its results go to `<results>/<its name>/`.
+    #[arg(long, value_name = "FILE")]
+    pub def: Option<PathBuf>,
+}
+
+impl Which {
+    pub fn load(&self) -> Result<Experiment, String> {
+        match (&self.def, &self.experiment) {
+            (Some(path), _) => definition::load_file(path),
+            (None, Some(name)) => definition::load(name),
+            (None, None) => Err("give an experiment name or `--def <file>`".into()),
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct ReplicateArgs {
-    /// Experiment: fig2, fig3, fig3-lp, fig3-ablation, fig7, fig8, fig9, fig10, fig11.
-    pub experiment: String,
+    #[command(flatten)]
+    pub which: Which,
     /// A profile of the experiment (paper, cpu, smoke, and cpu-long where defined). Default: paper with `--device cuda`, cpu otherwise.
     #[arg(long)]
     pub profile: Option<String>,
@@ -93,8 +119,16 @@ pub struct Sweep {
     pub resolved: Resolved,
 }
 
+/// [`resolve_experiment`] of a built-in experiment.
 pub fn resolve(exp: &str, profile: Option<&str>, device: &str) -> Result<Sweep, String> {
-    let exp = definition::load(exp)?;
+    resolve_experiment(definition::load(exp)?, profile, device)
+}
+
+pub fn resolve_experiment(
+    exp: Experiment,
+    profile: Option<&str>,
+    device: &str,
+) -> Result<Sweep, String> {
     let data = exp.data()?;
     let resolved = data.resolve(profile.unwrap_or(default_profile(device)))?;
     Ok(Sweep {
@@ -112,7 +146,7 @@ pub fn run(a: ReplicateArgs) -> Result<(), String> {
     if jobs < 1 {
         return Err(format!("invalid `--jobs` = {jobs}: allowed >= 1"));
     }
-    let sweep = resolve(&a.experiment, a.profile.as_deref(), &a.device)?;
+    let sweep = resolve_experiment(a.which.load()?, a.profile.as_deref(), &a.device)?;
     let (exp, data, r) = (&sweep.exp, &sweep.data, &sweep.resolved);
     if data.name != exp.name {
         eprintln!(

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::replicate::Sweep;
 use clap::Args;
+use socbench_experiments::definition;
 use socbench_methods::record::git_commit;
 use socbench_reports::markdown::{report, Context};
 use socbench_reports::{load, paper};
@@ -12,7 +13,8 @@ use socbench_targets::{build, TargetSpec};
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
-    pub experiment: String,
+    #[command(flatten)]
+    pub which: crate::replicate::Which,
     /// Default: paper when built with the cuda feature and a GPU is present, cpu otherwise.
     #[arg(long)]
     pub profile: Option<String>,
@@ -23,8 +25,8 @@ pub struct ReportArgs {
 }
 
 pub fn run(a: ReportArgs) -> Result<(), String> {
-    let sweep = crate::replicate::resolve(
-        &a.experiment,
+    let sweep = crate::replicate::resolve_experiment(
+        a.which.load()?,
         a.profile.as_deref(),
         socbench_targets::backend::default_name(),
     )?;
@@ -48,10 +50,10 @@ pub fn hardware() -> String {
 /// `n` exact samples of the target (its own seeded stream), for the scatter plots.
 fn ground_truth(target: &str, d: usize, n: usize) -> Option<Vec<f64>> {
     let t = build(&TargetSpec::new(target, d)).ok()?;
-    Some(t.sample(
+    t.sample(
         n,
         &mut stream(&["report", "ground-truth", target, &d.to_string()]),
-    ))
+    )
 }
 
 pub fn write(sweep: &Sweep, results: &Path, reports: &Path) -> Result<(), String> {
@@ -76,8 +78,14 @@ pub fn write(sweep: &Sweep, results: &Path, reports: &Path) -> Result<(), String
         .first()
         .map(|r| r.manifest.backend.clone())
         .unwrap_or_default();
+    // How the report is regenerated: the built-in name, or `--def <file>`.
+    let which = if definition::names().contains(&exp.name.as_str()) {
+        exp.name.clone()
+    } else {
+        format!("--def {}", exp.origin)
+    };
     let ctx = Context {
-        experiment: &exp.name,
+        experiment: &which,
         title: &exp.title,
         profile,
         paper_table: &exp.paper_table,

@@ -1,0 +1,40 @@
+//! RE: the relative entropy (reverse KL), differentiated through the SDE (eq. 46).
+
+use burn::prelude::*;
+use socbench_harness::control::Control;
+use socbench_harness::problem::SocProblem;
+use socbench_targets::backend::B;
+
+use crate::loss::{wrong_batch, Batch, Loss, LossSpec, Needs, Simulation, Tilt};
+
+pub const SPEC: LossSpec = LossSpec {
+    name: "re",
+    summary: "relative entropy / reverse KL, differentiated through the SDE (eq. 46)",
+    buffer: false,
+    reads: &[],
+    build: |_, _| Box::new(Re),
+};
+
+struct Re;
+
+impl Loss for Re {
+    fn needs(&self) -> Needs {
+        Needs {
+            simulation: Simulation::Differentiable,
+            ..Needs::PATHS
+        }
+    }
+
+    fn loss(
+        &mut self,
+        batch: Batch<'_>,
+        _: &dyn SocProblem,
+        _: &dyn Control,
+        _: Tilt,
+    ) -> Result<Tensor<B, 1>, String> {
+        match batch {
+            Batch::Differentiable(traj) => Ok(super::relative_entropy(traj)),
+            Batch::Paths(_) => Err(wrong_batch(SPEC.name, Simulation::Differentiable)),
+        }
+    }
+}
