@@ -17,4 +17,4 @@ macro_rules! register {
     };
 }
 
-register!(re, ce, lv, am, socm);
+register!(re, ce, lv, am, socm, lv_logz);
