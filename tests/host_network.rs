@@ -210,3 +210,89 @@ fn host_training_is_reproducible() {
     }
 }
 
+/// A loss that asks for burn's graph (`Needs::host_network = false`), otherwise the same.
+struct BurnOnly(Box<dyn socbench::methods::Loss>);
+
+impl socbench::methods::Loss for BurnOnly {
+    fn needs(&self) -> socbench::methods::loss::Needs {
+        socbench::methods::loss::Needs {
+            host_network: false,
+            ..self.0.needs()
+        }
+    }
+    fn prepare(
+        &mut self,
+        batch: &mut PathBatch,
+        problem: &dyn socbench::harness::problem::SocProblem,
+        tilt: &mut socbench::methods::loss::Tilt,
+    ) {
+        self.0.prepare(batch, problem, tilt)
+    }
+    fn loss(
+        &mut self,
+        batch: socbench::methods::loss::Batch<'_>,
+        problem: &dyn socbench::harness::problem::SocProblem,
+        u: &dyn socbench::harness::control::Control,
+        tilt: socbench::methods::loss::Tilt,
+    ) -> Result<Tensor<B, 1>, String> {
+        self.0.loss(batch, problem, u, tilt)
+    }
+    fn step_own_params(&mut self, grads: &mut socbench::methods::loss::Gradients, lr: f64) {
+        self.0.step_own_params(grads, lr)
+    }
+}
+
+/// The trainer takes the host network for a loss that allows it and burn's graph for one that
+/// does not, with no other change: the example loss `lv-logz` (a parameter of its own) and its
+/// trust-region form train to the same history both ways, up to float32 rounding.
+#[test]
+fn a_loss_that_asks_for_burns_graph_trains_like_the_host_pass() {
+    use socbench::methods::profile::Profile;
+    use socbench::methods::{train, train_with, Method};
+    let cfg = socbench::methods::TrainConfig {
+        steps: 40,
+        evals: 2,
+        tr: socbench::methods::TrConfig {
+            refreshes: 3,
+            inner_steps: 10,
+            ..Profile::Smoke.config().tr
+        },
+        ..Profile::Smoke.config()
+    };
+    for name in ["lv-logz", "tr-lv-logz"] {
+        let m = Method::named(name);
+        let run = |burn_only: bool| {
+            let p = problem(Arc::new(GaussianMixture::paper_gmm(D)), cfg.time_steps);
+            let key = StreamKey::new("tests", "host-fallback", D, 0);
+            let h = if burn_only {
+                let loss = Box::new(BurnOnly(m.build_loss(&cfg)));
+                train_with(&p, m, loss, &cfg, &key, &common::device(), &mut |_| {})
+            } else {
+                train(&p, m, &cfg, &key, &common::device(), &mut |_| {})
+            };
+            let h = h.unwrap();
+            let l2: Vec<f64> = h.rows.iter().map(|r| r.control_l2.unwrap()).collect();
+            let loss: Vec<f64> = h.rows.iter().skip(1).map(|r| r.loss).collect();
+            (l2, loss)
+        };
+        let (host_l2, host_loss) = run(false);
+        let (burn_l2, burn_loss) = run(true);
+        assert!(host_l2.len() >= 3, "{name}: {host_l2:?}");
+        // Training moved the control (the comparison is not between two untrained nets).
+        assert!(host_l2.last().unwrap() < &host_l2[0], "{name}: {host_l2:?}");
+        let rel = |a: &[f64], b: &[f64]| {
+            a.iter()
+                .zip(b)
+                .map(|(a, b)| (a - b).abs() / a.abs().max(1e-3))
+                .fold(0.0, f64::max)
+        };
+        assert!(
+            rel(&host_l2, &burn_l2) < 1e-3,
+            "{name}: {host_l2:?} vs {burn_l2:?}"
+        );
+        assert!(
+            rel(&host_loss, &burn_loss) < 1e-2,
+            "{name}: {host_loss:?} vs {burn_loss:?}"
+        );
+    }
+}

@@ -217,6 +217,9 @@ impl Experiment {
     fn arm(&self, name: &str, config: &TrainConfig) -> Result<Arm, String> {
         let Some(v) = self.variants.get(name) else {
             let method = name.parse::<Method>().map_err(|e| {
+                if self.variants.is_empty() {
+                    return format!("{}: {e}", self.origin);
+                }
                 format!(
                     "{e} (or a variant of {}: {})",
                     self.origin,
@@ -284,5 +287,46 @@ mod tests {
         assert!(lp.arms[0].config.net.langevin && !lp.arms[1].config.net.langevin);
         // Views run their source's sweep.
         assert_eq!(load("fig7").unwrap().data().unwrap().name, "fig2");
+    }
+
+    /// `--def`: the example file resolves like a built-in one, with the example loss among its
+    /// methods; a file taking a built-in name, an unknown method or an unknown field is refused
+    /// with the file and the field named.
+    #[test]
+    fn a_user_file_loads_with_the_built_in_checks() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let path = root.join("examples/my-experiment.toml");
+        let e = load_file(&path).unwrap();
+        let r = e.resolve("smoke").unwrap();
+        let names: Vec<&str> = r.arms.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["lv", "lv-logz", "tr-lv", "tr-lv-logz"]);
+        assert!(r.arms[3].method.is_trust_region());
+        let text = std::fs::read_to_string(&path).unwrap();
+        let dir = std::env::temp_dir().join(format!("socbench-def-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |name: &str, t: String| {
+            let p = dir.join(name);
+            std::fs::write(&p, t).unwrap();
+            p
+        };
+        let builtin = write("b.toml", text.replace("\"my-experiment\"", "\"fig2\""));
+        let err = load_file(&builtin).unwrap_err();
+        assert!(
+            err.contains("b.toml") && err.contains("`name` = fig2"),
+            "{err}"
+        );
+        let method = write("m.toml", text.replace("\"lv-logz\",", "\"lv-foo\","));
+        let err = load_file(&method).unwrap().resolve("smoke").unwrap_err();
+        assert!(
+            err.contains("m.toml") && err.contains("`method` = lv-foo"),
+            "{err}"
+        );
+        let field = write("f.toml", text.replace("seeds = 1", "seeds = 1\nfoo = 2"));
+        let err = load_file(&field).unwrap_err();
+        assert!(
+            err.contains("f.toml") && err.contains("unknown field `foo`"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
