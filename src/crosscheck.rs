@@ -16,18 +16,19 @@ use std::sync::Arc;
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use rand::Rng;
+use socbench_harness::backend::{self, Device, B};
 use socbench_harness::benchmark::Benchmark;
-use socbench_harness::control::{Control, OptimalGmmControl};
+use socbench_harness::control::Control;
 use socbench_harness::metrics::LogWeightStats;
 use socbench_harness::rng::StreamKey;
-use socbench_harness::sampling::SamplingProblem;
 use socbench_harness::simulate::{simulate, SimOptions};
+use socbench_harness::tensor_util::to_f64;
 use socbench_methods::dual::solve_dual;
 use socbench_methods::profile::small_net;
 use socbench_methods::{train, Method, Status, TrConfig, TrainConfig};
-use socbench_targets::backend::{self, Device, B};
 use socbench_targets::gmm::GaussianMixture;
-use socbench_targets::tensor_util::to_f64;
+use socbench_targets::sampling::OptimalGmmControl;
+use socbench_targets::sampling::SamplingProblem;
 
 /// One compared quantity: `error` = max |a − b| / (scale + max |b|) over its entries.
 #[derive(Clone, Debug, serde::Serialize)]

@@ -91,7 +91,7 @@ fn negative_fixed_lambda_is_rejected_with_the_field_named() {
 fn run_all_refreshes_keeps_training_after_the_dual_reaches_zero() {
     // On ou-easy-shared at d = 2, KL(Q | P^{u_0}) is far below ε = 0.5: λ_0 = 0, so Algorithm 2
     // returns after the first refresh, unless told to spend the budget (Fig. 11).
-    let p = socbench::harness::quadratic::QuadraticOu::named("ou-easy-shared", 2, 10).unwrap();
+    let p = socbench::targets::quadratic::QuadraticOu::named("ou-easy-shared", 2, 10).unwrap();
     let key = StreamKey::new("tests-ablation", "tr-socm", 2, 0);
     let mut cfg = tiny(None);
     cfg.tr.epsilon = 0.5;

@@ -8,8 +8,8 @@ use burn::prelude::*;
 use burn::tensor::TensorData;
 use common::{device, max_diff};
 use socbench::harness::activation::{gelu, gelu_and_grad, gelu_host, on_host};
-use socbench::targets::tensor_util::to_f64;
-use socbench_targets::backend::{self, B};
+use socbench::harness::tensor_util::to_f64;
+use socbench_harness::backend::{self, B};
 use statrs::function::erf::erf;
 
 fn reference(x: f64) -> (f64, f64) {

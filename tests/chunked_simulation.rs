@@ -12,14 +12,14 @@ use common::{device, problem};
 use rand::Rng;
 use socbench::harness::benchmark::Benchmark;
 use socbench::harness::network::{ControlNet, NetworkControl};
-use socbench::harness::quadratic::QuadraticOu;
 use socbench::harness::rng::StreamKey;
 use socbench::harness::simulate::{
     simulate, simulate_in_chunks, SimOptions, Trajectories, CHUNK_ROWS,
 };
+use socbench::harness::tensor_util::to_f64;
 use socbench::methods::profile::small_net;
 use socbench::targets::gmm::GaussianMixture;
-use socbench::targets::tensor_util::to_f64;
+use socbench::targets::quadratic::QuadraticOu;
 
 const STORED: SimOptions = SimOptions {
     track_grad: false,

@@ -199,7 +199,7 @@ fn a_run_writes_history_and_manifest_and_is_never_overwritten() {
 fn crosscheck_on_a_device_this_machine_lacks_names_the_field() {
     // Without the `cuda` feature (CI) or without a GPU, asking for CUDA is a one-line error
     // naming the field, not a panic inside burn-cuda.
-    if socbench_targets::backend::gpu_present() && cfg!(feature = "cuda") {
+    if socbench_harness::backend::gpu_present() && cfg!(feature = "cuda") {
         return;
     }
     let o = socbench(&["crosscheck", "--device", "cuda"]);

@@ -28,7 +28,7 @@ fn check(method: Method, root: &Path) -> Result<(), String> {
         config: Profile::Smoke.config(),
     };
     let dir = root.join(method.name());
-    let dev = socbench_targets::backend::flex();
+    let dev = socbench_harness::backend::flex();
     let (history, manifest) =
         run_cell(&spec, &dev, &dir, &mut |_| {}).map_err(|e| format!("run_cell: {e}"))?;
     if manifest.status != "finished" {

@@ -4,7 +4,7 @@
 //! noise and network initialisation moved to the device, device-agnostic losses and dual.
 
 use socbench::crosscheck::{self, Check};
-use socbench_targets::backend;
+use socbench_harness::backend;
 
 #[test]
 fn ndarray_agrees_with_flex_on_every_check() {

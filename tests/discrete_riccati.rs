@@ -7,8 +7,8 @@ use nalgebra::{DMatrix, DVector};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use rand_distr::{Distribution, StandardNormal};
-use socbench::harness::quadratic::QuadraticOu;
-use socbench::harness::riccati::Lqr;
+use socbench::targets::quadratic::QuadraticOu;
+use socbench::targets::riccati::Lqr;
 
 fn non_diagonal() -> Lqr {
     Lqr {

@@ -9,11 +9,12 @@ use std::sync::Arc;
 use common::{device, problem, weight_stats};
 use nalgebra::DVector;
 use rand::Rng;
-use socbench::harness::control::{Control, OptimalGmmControl};
+use socbench::harness::control::Control;
 use socbench::harness::problem::SocProblem;
+use socbench::harness::seed::stream;
+use socbench::harness::tensor_util::{logsumexp, tensor2_from_f64, to_f64};
 use socbench::targets::gmm::GaussianMixture;
-use socbench::targets::seed::stream;
-use socbench::targets::tensor_util::{logsumexp, tensor2_from_f64, to_f64};
+use socbench::targets::sampling::OptimalGmmControl;
 use socbench::targets::Target;
 use statrs::distribution::{Continuous, MultivariateNormal};
 

@@ -6,16 +6,16 @@ mod common;
 use std::sync::Arc;
 
 use common::{device, problem};
-use socbench::harness::control::OptimalGmmControl;
 use socbench::harness::rng::StreamKey;
 use socbench::harness::simulate::{simulate, SimOptions};
+use socbench::harness::tensor_util::to_f64;
 use socbench::methods::paths::PathBatch;
 use socbench::methods::{losses, Method, TrainConfig};
 use socbench::targets::gmm::GaussianMixture;
-use socbench::targets::tensor_util::to_f64;
+use socbench::targets::sampling::OptimalGmmControl;
 
 fn ustar_paths(
-    p: &socbench::harness::sampling::SamplingProblem,
+    p: &socbench::targets::sampling::SamplingProblem,
     n: usize,
     label: &str,
 ) -> PathBatch {

@@ -3,10 +3,11 @@
 use rand::Rng;
 use rand_distr::StandardNormal;
 use socbench::harness::metrics::{mode_tvd, sinkhorn_divergence, LogWeightStats, SinkhornConfig};
+use socbench::harness::problem::ModeStructure;
+use socbench::harness::seed::stream;
 use socbench::targets::gmm::GaussianMixture;
 use socbench::targets::manywell::ManyWell;
-use socbench::targets::seed::stream;
-use socbench::targets::{ModeStructure, Target};
+use socbench::targets::Target;
 
 fn gaussian_cloud(n: usize, d: usize, label: &str) -> Vec<f64> {
     let mut rng = stream(&["tests", label]);

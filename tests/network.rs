@@ -11,9 +11,9 @@ use socbench::harness::control::Control;
 use socbench::harness::network::{ControlNet, NetConfig, NetworkControl};
 use socbench::harness::problem::SocProblem;
 use socbench::harness::rng::{normals_f32, StreamKey};
+use socbench::harness::tensor_util::{tensor2_from_f32, to_f64};
 use socbench::targets::gmm::GaussianMixture;
-use socbench::targets::tensor_util::{tensor2_from_f32, to_f64};
-use socbench_targets::backend::B;
+use socbench_harness::backend::B;
 
 #[test]
 fn network_starts_at_zero_and_counts_langevin_evaluations() {
@@ -57,7 +57,7 @@ fn tiny_net() -> NetConfig {
 fn gradients_reach_every_layer() {
     let d = 3;
     let p = problem(Arc::new(GaussianMixture::paper_gmm(d)), 10);
-    let ad = socbench_targets::backend::autodiff(&device());
+    let ad = socbench_harness::backend::autodiff(&device());
     let cfg = tiny_net();
     let u = NetworkControl::new(ControlNet::new(d, &cfg, &ad), cfg, &p);
     let mut rng = StreamKey::new("tests", "net-grad", d, 0).stream("x");
@@ -103,7 +103,7 @@ fn a_frozen_network_is_the_same_function_and_still_differentiable_in_a_leaf_x() 
     use burn::optim::{GradientsParams, Optimizer, SgdConfig};
     let d = 3;
     let p = problem(Arc::new(GaussianMixture::paper_gmm(d)), 10);
-    let ad = socbench_targets::backend::autodiff(&device());
+    let ad = socbench_harness::backend::autodiff(&device());
     let cfg = tiny_net();
     let mut rng = StreamKey::new("tests", "net-frozen", d, 0).stream("x");
     let x = tensor2_from_f32(normals_f32(&mut rng, 32 * d), 32, d, &ad);

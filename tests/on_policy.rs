@@ -11,13 +11,13 @@ use burn::prelude::*;
 use common::{max_diff, problem};
 use socbench::harness::network::{ControlNet, NetworkControl};
 use socbench::harness::rng::{normals_f32, StreamKey};
-use socbench::harness::sampling::SamplingProblem;
+use socbench::harness::tensor_util::{tensor2_from_f32, to_f64};
 use socbench::methods::losses;
 use socbench::methods::paths::PathBatch;
 use socbench::methods::profile::small_net;
 use socbench::targets::gmm::GaussianMixture;
-use socbench::targets::tensor_util::{tensor2_from_f32, to_f64};
-use socbench_targets::backend::{self, Device, B};
+use socbench::targets::sampling::SamplingProblem;
+use socbench_harness::backend::{self, Device, B};
 
 const D: usize = 3;
 const N: usize = 64;

@@ -6,12 +6,13 @@ mod common;
 use std::sync::Arc;
 
 use common::{device, problem, weight_stats};
-use socbench::harness::control::{Control, OptimalGmmControl, ZeroControl};
+use socbench::harness::control::{Control, ZeroControl};
 use socbench::harness::metrics::control_l2;
 use socbench::harness::rng::StreamKey;
 use socbench::harness::simulate::{simulate, SimOptions};
+use socbench::harness::tensor_util::to_f64;
 use socbench::targets::gmm::GaussianMixture;
-use socbench::targets::tensor_util::to_f64;
+use socbench::targets::sampling::OptimalGmmControl;
 
 #[test]
 fn prior_terminal_law_as_target_gives_unit_weights() {

@@ -6,16 +6,16 @@ mod common;
 
 use common::device;
 use nalgebra::DMatrix;
-use socbench::harness::benchmark;
 use socbench::harness::control::{Control, ZeroControl};
 use socbench::harness::metrics::{control_l2, LogWeightStats};
 use socbench::harness::problem::SocProblem;
-use socbench::harness::quadratic::{InitLaw, QuadraticOu, RiccatiControl};
-use socbench::harness::riccati::Lqr;
 use socbench::harness::rng::StreamKey;
 use socbench::harness::simulate::{simulate, SimOptions};
+use socbench::harness::tensor_util::to_f64;
 use socbench::methods::paths::PathBatch;
-use socbench::targets::tensor_util::to_f64;
+use socbench::targets::problems;
+use socbench::targets::quadratic::{InitLaw, QuadraticOu, RiccatiControl};
+use socbench::targets::riccati::Lqr;
 
 /// d = 3, non-normal A, non-diagonal P and Q, σ0 = 0.8.
 fn non_diagonal(steps: usize) -> QuadraticOu {
@@ -60,7 +60,7 @@ fn lean_adjoint_matches_finite_differences_of_the_work() {
     let mut batch = PathBatch::from_trajectories(traj, lw);
     batch.compute_adjoints(&p, beta);
     let adj = batch.adjoints.as_ref().unwrap();
-    let row = |t: &burn::prelude::Tensor<socbench::targets::backend::B, 2>, i: usize| {
+    let row = |t: &burn::prelude::Tensor<socbench::harness::backend::B, 2>, i: usize| {
         to_f64(t.clone())[i * d..(i + 1) * d].to_vec()
     };
     let dt = 1.0 / steps as f64;
@@ -213,10 +213,10 @@ fn initial_laws_and_names() {
     let b = QuadraticOu::named("ou-easy-shared", 7, 50).unwrap();
     assert_eq!(a.init, b.init);
 
-    let p = benchmark::build("ou-easy", 3, 50).unwrap();
+    let p = problems::build("ou-easy", 3, 50).unwrap();
     assert_eq!((p.name(), p.dim()), ("ou-easy", 3));
     assert!(p.optimal_control().is_some() && p.optimal_cost().is_some());
-    let err = benchmark::build("ou-medium", 3, 50)
+    let err = problems::build("ou-medium", 3, 50)
         .err()
         .unwrap()
         .to_string();
@@ -224,10 +224,7 @@ fn initial_laws_and_names() {
         err.contains("ou-medium") && err.contains("ou-hard"),
         "{err}"
     );
-    let err = benchmark::build("ou-easy", 0, 50)
-        .err()
-        .unwrap()
-        .to_string();
+    let err = problems::build("ou-easy", 0, 50).err().unwrap().to_string();
     assert!(err.contains("`dim`"), "{err}");
     // Langevin preconditioning needs a target density: refused on an LQR problem, by name.
     let mut cfg = socbench::methods::TrainConfig::default();

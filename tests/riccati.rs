@@ -7,7 +7,7 @@ use nalgebra::{DMatrix, DVector};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use rand_distr::{Distribution, StandardNormal};
-use socbench::harness::riccati::{scalar_closed_form, Lqr};
+use socbench::targets::riccati::{scalar_closed_form, Lqr};
 
 fn scalar(a: f64, p: f64, q: f64, sigma: f64) -> Lqr {
     let m = |v: f64| DMatrix::from_element(1, 1, v);

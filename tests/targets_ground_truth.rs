@@ -5,10 +5,11 @@ mod common;
 
 use common::device;
 use rand::Rng;
+use socbench::harness::error::TargetError;
+use socbench::harness::seed::stream;
+use socbench::harness::tensor_util::{tensor2_from_f64, to_f64};
 use socbench::targets::manywell::{log_z_double_well, ManyWell};
-use socbench::targets::seed::stream;
-use socbench::targets::tensor_util::{tensor2_from_f64, to_f64};
-use socbench::targets::{build, Target, TargetError, TargetSpec};
+use socbench::targets::{build, Target, TargetSpec};
 
 #[test]
 fn manywell_log_z_matches_reference_quadrature() {

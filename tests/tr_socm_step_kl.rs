@@ -8,9 +8,9 @@
 
 mod common;
 
-use socbench::harness::benchmark;
 use socbench::harness::rng::StreamKey;
 use socbench::methods::{train, Method, Status, TrConfig};
+use socbench::targets::problems;
 
 const EPS: f64 = 0.1;
 
@@ -26,7 +26,7 @@ fn measured_step_kls(method: Method) -> Vec<f64> {
             ..TrConfig::default()
         },
     );
-    let p = benchmark::build("manywell", 10, cfg.time_steps).expect("manywell");
+    let p = problems::build("manywell", 10, cfg.time_steps).expect("manywell");
     let key = StreamKey::new("tests-tr-step-kl", method.name(), 10, 0).with_target("manywell");
     let h = train(
         p.as_ref(),

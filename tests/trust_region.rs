@@ -111,7 +111,7 @@ fn tr_lv_steps_by_epsilon_and_terminates_with_lambda_zero() {
 /// A sampling problem has no u*_β: the columns stay empty.
 #[test]
 fn lqr_schedule_steps_by_epsilon_and_the_first_update_tracks_it() {
-    use socbench::harness::quadratic::QuadraticOu;
+    use socbench::targets::quadratic::QuadraticOu;
     let cfg = common::small_tr_config(
         20,
         TrConfig {

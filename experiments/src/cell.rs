@@ -5,7 +5,9 @@
 use std::path::Path;
 use std::time::Instant;
 
-use socbench_harness::benchmark::{self, Benchmark};
+use socbench_harness::backend::{self, Device};
+use socbench_harness::benchmark::Benchmark;
+use socbench_harness::error::TargetError;
 use socbench_harness::rng::StreamKey;
 use socbench_methods::record::{
     config_hash, git_commit, write_run, Manifest, Provenance, RecordError,
@@ -13,8 +15,7 @@ use socbench_methods::record::{
 use socbench_methods::{
     train, validate_for, ConfigError, History, Method, Progress, Status, TrainConfig,
 };
-use socbench_targets::backend::{self, Device};
-use socbench_targets::TargetError;
+use socbench_targets::problems;
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -52,7 +53,7 @@ impl CellSpec {
 /// Checks everything about the cell's input (target, d, config) and claims `dir`, before any
 /// work: the errors are for invalid input or an unwritable/occupied directory.
 pub fn prepare(spec: &CellSpec, dir: &Path) -> Result<Box<dyn Benchmark>, CellError> {
-    let problem = benchmark::build(&spec.target, spec.dim, spec.config.time_steps)?;
+    let problem = problems::build(&spec.target, spec.dim, spec.config.time_steps)?;
     validate_for(&spec.config, spec.method, problem.as_ref())?;
     socbench_methods::record::claim_dir(dir)?;
     Ok(problem)

@@ -13,10 +13,10 @@
 //! Φ uses Abramowitz & Stegun 7.1.26 for erfc (absolute error ≤ 1.5e-7 in erf, so ≤ 7.5e-8 in Φ)
 //! with exp(−x²/2) shared between Φ and φ; the tests compare with f64 `erf` from statrs.
 
+use crate::backend::{self, Device, B};
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use rayon::prelude::*;
-use socbench_targets::backend::{self, Device, B};
 
 /// Elements per rayon task (large enough to amortise scheduling, small enough to split a
 /// 2000 × 256 activation over the cores).

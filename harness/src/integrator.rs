@@ -6,8 +6,8 @@
 //!   log p^u(X'|X) / p^v(X'|X) = h (u − v)·ξ + ½ h² |u − v|²,
 //! the discrete counterpart of Girsanov (eq. 28/29): h² plays the role of ds and h ξ of dW.
 
+use crate::backend::B;
 use burn::prelude::*;
-use socbench_targets::backend::B;
 
 use crate::problem::SocProblem;
 use crate::schedule::CosineSchedule;

@@ -5,12 +5,12 @@
 //!   u(x, t) = f1(x, t) + f2(t) · (x/η² + ∇log ρ(x)).
 //! The last layers of f1 and f2 are zero-initialised so that u ≡ 0 at the start (u_0 = 0).
 
+use crate::backend::{self, Device, B};
 use burn::module::{Module, Param};
 use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::module::linear;
 use burn::tensor::TensorData;
-use socbench_targets::backend::{self, Device, B};
 
 use crate::activation::gelu;
 use crate::benchmark::Benchmark;

@@ -8,10 +8,10 @@
 
 use std::sync::mpsc::sync_channel;
 
+use crate::backend::{Device, B};
+use crate::tensor_util::tensor2_from_f32;
 use burn::prelude::*;
 use rand_chacha::ChaCha20Rng;
-use socbench_targets::backend::{Device, B};
-use socbench_targets::tensor_util::tensor2_from_f32;
 
 use crate::rng::normals_f32;
 
@@ -51,8 +51,8 @@ pub fn with_noise_ahead<R>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend;
     use rand::Rng;
-    use socbench_targets::backend;
 
     /// The helper's tensors are the draws of a loop in place, in order, and the stream is left
     /// where that loop leaves it, also when `f` takes fewer steps than drawn.

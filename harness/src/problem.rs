@@ -2,9 +2,9 @@
 //! dX = (b + σu)(X, s) ds + σ(s) dW, X_0 ~ p0. σ(s) is isotropic (a scalar times I), which covers
 //! the DDS sampling problems and the quadratic OU problems with σ0 = I.
 
+use crate::backend::{Device, B};
 use burn::prelude::*;
 use rand_chacha::ChaCha20Rng;
-use socbench_targets::backend::{Device, B};
 
 use crate::counter::EvalCounter;
 use crate::integrator::Integrator;
@@ -34,4 +34,12 @@ pub trait SocProblem: Send + Sync {
     fn integrator(&self) -> &dyn Integrator;
     /// The counter every target evaluation goes through.
     fn evals(&self) -> &EvalCounter;
+}
+
+/// A partition of state space into modes with known weights (eq. 56 of the paper).
+pub trait ModeStructure: Send + Sync {
+    /// The true mode weights π_k (sum to one).
+    fn weights(&self) -> &[f64];
+    /// Index of the mode each row of `x` ([n, d], f64 row-major) falls into.
+    fn assign(&self, x: &[f64], n: usize) -> Vec<usize>;
 }

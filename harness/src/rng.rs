@@ -4,7 +4,7 @@ use rand::Rng;
 use rand_chacha::ChaCha20Rng;
 use rand_distr::StandardNormal;
 
-pub use socbench_targets::seed::{key, stream};
+pub use crate::seed::{key, stream};
 
 /// What a stream is keyed by. `purpose` separates e.g. initial states, training noise and
 /// evaluation noise within one run.

@@ -8,9 +8,9 @@
 //!   W = R + G,   log dP^u/dP (X^u) = S + C,
 //!   log w = log (e^{−W} dP/dP^u)(X^u) = −(R + G + C + S),   E_{P^u}[w] = Z exactly.
 
+use crate::backend::{Device, B};
 use burn::prelude::*;
 use rand_chacha::ChaCha20Rng;
-use socbench_targets::backend::{Device, B};
 
 use crate::control::Control;
 use crate::noise::with_noise_ahead;

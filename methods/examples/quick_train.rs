@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use socbench_harness::rng::StreamKey;
-use socbench_harness::sampling::SamplingProblem;
 use socbench_methods::profile::Profile;
 use socbench_methods::{train, Method, TrainConfig};
 use socbench_targets::gmm::GaussianMixture;
+use socbench_targets::sampling::SamplingProblem;
 
 fn main() {
     socbench_harness::malloc::tune();
@@ -30,7 +30,7 @@ fn main() {
         method,
         &cfg,
         &key,
-        &socbench_targets::backend::flex(),
+        &socbench_harness::backend::flex(),
         &mut |_| {},
     )
     .unwrap();

@@ -1,5 +1,5 @@
 //! Where the problem knows u*_β for every β (the quadratic OU problems,
-//! [`socbench_harness::annealed`]), three KLs per refresh of Algorithm 2 that locate a
+//! [`socbench_targets::annealed`]), three KLs per refresh of Algorithm 2 that locate a
 //! trust-region update that leaves its region (issue 20, point 7; docs/tr-socm.md):
 //!
 //! - tracking: KL(P^{u_i} | P^{u*_{β_i}}), on the buffer's paths of u_i: does u_i follow the
@@ -11,10 +11,10 @@
 //! Each is the mean of the discrete log-likelihood ratio on paths of the first measure.
 
 use rand_chacha::ChaCha20Rng;
+use socbench_harness::backend::Device;
 use socbench_harness::benchmark::Benchmark;
 use socbench_harness::control::Control;
-use socbench_targets::backend::Device;
-use socbench_targets::tensor_util::to_f64;
+use socbench_harness::tensor_util::to_f64;
 
 use crate::paths::PathBatch;
 
@@ -58,8 +58,8 @@ pub fn annealed_kl(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use socbench_harness::quadratic::QuadraticOu;
     use socbench_harness::rng::stream;
+    use socbench_targets::quadratic::QuadraticOu;
 
     /// With u_i = u*_{β_i} exactly, the tracking KL is 0 and the target KL equals the schedule's
     /// step, which is positive and grows with the step in β; with u_i = 0 at β_i = 0 the same

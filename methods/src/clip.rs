@@ -5,8 +5,8 @@
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
-use socbench_targets::backend::B;
-use socbench_targets::tensor_util::to_f64;
+use socbench_harness::backend::B;
+use socbench_harness::tensor_util::to_f64;
 
 struct SquaredNorm<'a> {
     grads: &'a GradientsParams,

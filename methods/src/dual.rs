@@ -11,7 +11,7 @@
 //!   * otherwise λ* is the unique root of KL(ŵ_λ) = ε, found here by bracketing (doubling) and
 //!     bisection on λ, everything in the log domain.
 
-use socbench_targets::tensor_util::logsumexp;
+use socbench_harness::tensor_util::logsumexp;
 
 /// log ŵ_λ (self-normalised), from W (not −W).
 pub fn tilted_log_weights(w: &[f64], lambda: f64) -> Vec<f64> {

@@ -7,6 +7,7 @@
 
 use rand::Rng;
 use rand_chacha::ChaCha20Rng;
+use socbench_harness::backend::Device;
 use socbench_harness::benchmark::Benchmark;
 use socbench_harness::control::Control;
 use socbench_harness::metrics::{
@@ -14,8 +15,7 @@ use socbench_harness::metrics::{
 };
 use socbench_harness::rng::StreamKey;
 use socbench_harness::simulate::{simulate, SimOptions};
-use socbench_targets::backend::Device;
-use socbench_targets::tensor_util::to_f64;
+use socbench_harness::tensor_util::to_f64;
 
 use crate::config::TrainConfig;
 use crate::history::EvalRow;

@@ -33,6 +33,9 @@ pub struct EvalRow {
     pub step_kl: Option<f64>,
     pub measured_step_kl: Option<f64>,
     pub step_ess: Option<f64>,
+    /// Metrics of the loss's own (`Loss::metrics`, e.g. lv-logz's learned log Z): extra columns
+    /// after the standard ones, only in the histories of losses that report them.
+    pub loss_metrics: Vec<(&'static str, f64)>,
 }
 
 /// The bookkeeping of one trust-region refresh (Algorithm 2), recorded at every refresh whether or
@@ -110,11 +113,22 @@ fn o(v: Option<f64>) -> String {
 impl History {
     /// The history as CSV (empty cells where a metric does not apply).
     pub fn to_csv(&self) -> String {
+        // The loss's own columns, in order of first appearance.
+        let mut extra: Vec<&str> = Vec::new();
+        for (name, _) in self.rows.iter().flat_map(|r| &r.loss_metrics) {
+            if !extra.contains(name) {
+                extra.push(name);
+            }
+        }
         let mut s = String::from(CSV_HEADER);
+        for name in &extra {
+            s.push(',');
+            s.push_str(name);
+        }
         s.push('\n');
         for r in &self.rows {
             s.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
                 r.step,
                 r.target_evals,
                 r.wall_s,
@@ -138,6 +152,12 @@ impl History {
                 o(r.log_z_ref),
                 o(r.discrete_optimal_cost)
             ));
+            for name in &extra {
+                let v = r.loss_metrics.iter().find(|(n, _)| n == name);
+                s.push(',');
+                s.push_str(&o(v.map(|(_, v)| *v)));
+            }
+            s.push('\n');
         }
         s
     }
@@ -189,5 +209,33 @@ impl History {
             .filter_map(f)
             .filter(|v| v.is_finite())
             .reduce(f64::min)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A loss's own metrics become extra columns after the standard ones, empty in rows without
+    /// them; a history without any keeps the standard header.
+    #[test]
+    fn loss_metrics_are_extra_columns() {
+        let mut h = History {
+            rows: vec![EvalRow::default(), EvalRow::default()],
+            status: Status::Finished,
+            samples: Vec::new(),
+            refreshes: Vec::new(),
+        };
+        let plain = h.to_csv();
+        assert_eq!(plain.lines().next(), Some(CSV_HEADER));
+        h.rows[1].loss_metrics = vec![("loss_log_z", 1.5)];
+        let csv = h.to_csv();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], format!("{CSV_HEADER},loss_log_z"));
+        assert!(
+            lines[1].ends_with(',') && lines[2].ends_with(",1.5"),
+            "{csv}"
+        );
+        assert_eq!(lines[1].strip_suffix(','), plain.lines().nth(1));
     }
 }

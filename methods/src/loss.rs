@@ -5,10 +5,10 @@
 
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
+use socbench_harness::backend::B;
 use socbench_harness::control::Control;
 use socbench_harness::problem::SocProblem;
 use socbench_harness::simulate::Trajectories;
-use socbench_targets::backend::B;
 
 use crate::config::TrainConfig;
 use crate::paths::PathBatch;
@@ -111,6 +111,13 @@ pub trait Loss {
     /// the last loss, before the control's parameters take theirs. Take the gradients of your
     /// parameters out of `grads` (`GradientsParams::from_module`). Default: none.
     fn step_own_params(&mut self, _grads: &mut Gradients, _lr: f64) {}
+
+    /// Metrics of the loss's own, recorded at every evaluation as extra `history.csv` columns
+    /// (lv-logz: its learned log Z). The standard metrics apply to every method; each is left
+    /// empty where the problem lacks its ground truth. Default: none.
+    fn metrics(&self) -> Vec<(&'static str, f64)> {
+        Vec::new()
+    }
 }
 
 /// A registered loss: its name, what it is, whether the trust region may wrap it, and how to

@@ -4,7 +4,7 @@
 //!
 //! [`SocmWeights`]: crate::config::SocmWeights
 
-use socbench_targets::tensor_util::logsumexp;
+use socbench_harness::tensor_util::logsumexp;
 
 /// EMA coefficient per step (SOC-matching's `EMA_weight_mean_coeff`).
 pub const EMA_COEFF: f64 = 0.002;

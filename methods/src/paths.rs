@@ -8,11 +8,11 @@
 use burn::prelude::*;
 use burn::tensor::{Int, TensorData};
 use rand_chacha::ChaCha20Rng;
+use socbench_harness::backend::{Device, B};
 use socbench_harness::control::Control;
 use socbench_harness::problem::SocProblem;
 use socbench_harness::simulate::{simulate, SimOptions, Trajectories};
-use socbench_targets::backend::{Device, B};
-use socbench_targets::tensor_util::to_f64;
+use socbench_harness::tensor_util::to_f64;
 
 /// A batch (or buffer) of stored paths.
 pub struct PathBatch {

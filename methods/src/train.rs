@@ -8,14 +8,14 @@ use burn::optim::{Adam, AdamConfig, Optimizer};
 use burn::prelude::*;
 use rand::seq::index::sample;
 use rand::RngCore;
+use socbench_harness::backend::{self, Device, B};
 use socbench_harness::benchmark::Benchmark;
 use socbench_harness::control::Control;
 use socbench_harness::metrics::LogWeightStats;
 use socbench_harness::network::{ControlNet, NetworkControl};
 use socbench_harness::rng::StreamKey;
 use socbench_harness::simulate::{simulate, SimOptions};
-use socbench_targets::backend::{self, Device, B};
-use socbench_targets::tensor_util::to_f64;
+use socbench_harness::tensor_util::to_f64;
 
 use crate::annealed_kl::annealed_kl;
 use crate::clip::clip_global_norm;
@@ -264,6 +264,7 @@ impl<'a> Run<'a> {
         row.step_kl = extra.step_kl.take();
         row.measured_step_kl = extra.measured_step_kl.take();
         row.step_ess = extra.step_ess.take();
+        row.loss_metrics = self.loss.metrics();
         self.rows.push(row);
     }
 

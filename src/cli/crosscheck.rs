@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use socbench::crosscheck;
-use socbench_targets::backend;
+use socbench_harness::backend;
 
 #[derive(Args, Debug)]
 pub struct CrosscheckArgs {

@@ -8,10 +8,10 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use socbench_experiments::cell::{prepare, run_prepared};
 use socbench_experiments::CellSpec;
+use socbench_harness::backend;
 use socbench_methods::profile::Profile;
 use socbench_methods::record::fresh_dir;
 use socbench_methods::{Method, Progress};
-use socbench_targets::backend;
 
 use socbench_experiments::overlay as config_file;
 

@@ -16,9 +16,10 @@
 //! `cargo run --release -p socbench-targets --example annealed_modes gmm40 closed` (the closed
 //! form where the grid checks it)
 
+use socbench_harness::problem::ModeStructure;
+use socbench_harness::tensor_util::logsumexp;
 use socbench_targets::gmm::GaussianMixture;
-use socbench_targets::tensor_util::logsumexp;
-use socbench_targets::{ModeStructure, Target};
+use socbench_targets::Target;
 
 const HEADER: &str =
     "β\tTVD ½Σ|π−π(β)|\tmodes with ≥ 1% of the target's weight kept\tlargest mode weight";

@@ -1,11 +1,11 @@
 //! Neal's funnel (App. E.3 / Beyond-ELBOs benchmark): x₁ ~ N(0, 3²), x_{2:d} | x₁ ~ N(0, e^{x₁} I).
 //! Normalised, so log Z = 0; no mode structure.
 
-use crate::backend::B;
 use burn::prelude::*;
 use rand::Rng;
 use rand_chacha::ChaCha20Rng;
 use rand_distr::StandardNormal;
+use socbench_harness::backend::B;
 
 use crate::Target;
 

@@ -10,7 +10,6 @@
 
 use std::sync::Mutex;
 
-use crate::backend::{Device, B};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use burn::tensor::TensorData;
@@ -18,9 +17,12 @@ use nalgebra::DMatrix;
 use rand::Rng;
 use rand_chacha::ChaCha20Rng;
 use rand_distr::StandardNormal;
+use socbench_harness::backend::{Device, B};
 
-use crate::tensor_util::{logsumexp, logsumexp_dim};
-use crate::{seed, ModeStructure, Target};
+use crate::Target;
+use socbench_harness::problem::ModeStructure;
+use socbench_harness::seed;
+use socbench_harness::tensor_util::{logsumexp, logsumexp_dim};
 
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
 

@@ -1,34 +1,35 @@
-//! Target densities for diffusion-based sampling (App. E of the trust-region paper), each with
-//! ground truth: the unnormalized log-density log ρ and its gradient (batched, on a burn
-//! [`Device`]), the reference log Z in f64, exact samples, and the mode structure where it has one.
+//! Every problem socbench trains on, in one place ([`problems::build`] makes one by name):
 //!
-//! All targets implement [`Target`]; [`build`] makes one by name ([`TARGETS`], the registry)
-//! with validated parameters.
+//! - target densities for diffusion-based sampling (App. E of the trust-region paper), each a
+//!   [`Target`] with what ground truth it has: the unnormalized log-density log ρ and its gradient
+//!   (batched, on a burn device), the reference log Z in f64, exact samples, the mode structure;
+//!   [`build`] makes one by name from [`TARGETS`], the target registry; [`sampling`] turns one
+//!   into the DDS control problem;
+//! - the classical SOC problems of App. G: the quadratic OU problems ([`quadratic`]) with their
+//!   Riccati ground truth ([`riccati`], [`discrete_riccati`], [`annealed`]).
+//!
+//! The traits they implement (`SocProblem`, `Benchmark`, `ModeStructure`) and the foundation
+//! (backend, seeds, errors) are in `socbench-harness`.
 
-pub mod backend;
+pub mod annealed;
 pub mod banana;
-pub mod error;
+pub mod discrete_riccati;
 pub mod funnel;
 pub mod gmm;
 pub mod manywell;
+pub mod oracle;
+pub mod problems;
+pub mod quadratic;
 pub mod registry;
-pub mod seed;
-pub mod tensor_util;
+pub mod riccati;
+pub mod sampling;
 
-pub use error::TargetError;
 pub use registry::{build, names, TargetEntry, TargetSpec, TARGETS};
 
-use crate::backend::B;
 use burn::prelude::*;
 use rand_chacha::ChaCha20Rng;
-
-/// A partition of state space into modes with known weights (eq. 56 of the paper).
-pub trait ModeStructure: Send + Sync {
-    /// The true mode weights π_k (sum to one).
-    fn weights(&self) -> &[f64];
-    /// Index of the mode each row of `x` ([n, d], f64 row-major) falls into.
-    fn assign(&self, x: &[f64], n: usize) -> Vec<usize>;
-}
+use socbench_harness::backend::{self, B};
+use socbench_harness::problem::ModeStructure;
 
 /// An unnormalized target density ρ on R^d, with what ground truth it has. A new target needs
 /// only [`Target::log_density`] and its metadata: the gradient defaults to burn's autodiff, and

@@ -3,13 +3,14 @@
 //! Z_1 = ∫ exp(−(x² − δ)²) dx by composite Simpson quadrature in f64, and exact samples come from
 //! rejection sampling on the 1-D double-well factor.
 
-use crate::backend::B;
 use burn::prelude::*;
 use rand::Rng;
 use rand_chacha::ChaCha20Rng;
 use rand_distr::StandardNormal;
+use socbench_harness::backend::B;
 
-use crate::{ModeStructure, Target};
+use crate::Target;
+use socbench_harness::problem::ModeStructure;
 
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
 

@@ -5,7 +5,8 @@ use crate::banana::Banana;
 use crate::funnel::Funnel;
 use crate::gmm::GaussianMixture;
 use crate::manywell::ManyWell;
-use crate::{Target, TargetError};
+use crate::Target;
+use socbench_harness::error::TargetError;
 
 /// Largest dimension accepted (the paper goes to d = 200).
 pub const MAX_DIM: usize = 1000;

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use socbench::harness::control::Control;
 use socbench::harness::metrics::LogWeightStats;
 use socbench::harness::rng::StreamKey;
-use socbench::harness::sampling::SamplingProblem;
 use socbench::harness::simulate::{simulate, SimOptions};
-use socbench::targets::tensor_util::to_f64;
+use socbench::harness::tensor_util::to_f64;
+use socbench::targets::sampling::SamplingProblem;
 use socbench::targets::Target;
-use socbench_targets::backend::Device;
+use socbench_harness::backend::Device;
 
 /// The largest |a_i|.
 pub fn max_abs(a: &[f64]) -> f64 {
@@ -26,7 +26,7 @@ pub fn max_diff(a: &[f64], b: &[f64]) -> f64 {
 }
 
 pub fn device() -> Device {
-    socbench_targets::backend::flex()
+    socbench_harness::backend::flex()
 }
 
 pub fn problem(target: Arc<dyn Target>, steps: usize) -> SamplingProblem {

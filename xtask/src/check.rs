@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use socbench_experiments::run_cell;
 use socbench_experiments::sweep::{cell_dir, cells};
+use socbench_harness::backend;
 use socbench_reports::load::read_history;
 use socbench_reports::protocol::summarise_run;
-use socbench_targets::backend;
 
 const BASELINE: &str = "experiments/baselines/check.csv";
 /// The experiments whose smoke cells are checked, each with the cell directory names to run

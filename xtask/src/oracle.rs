@@ -1,7 +1,7 @@
 //! `cargo xtask oracle`: the discretisation floor of every target, as a table or CSV.
 
 use clap::{Args, ValueEnum};
-use socbench_harness::oracle::{oracle, OracleConfig, OracleRow};
+use socbench_targets::oracle::{oracle, OracleConfig, OracleRow};
 use tabled::builder::Builder;
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq)]
@@ -80,7 +80,7 @@ pub fn run(args: OracleArgs) -> Result<(), String> {
         ..Default::default()
     };
     cfg.sinkhorn.epsilon_rel = args.sinkhorn_eps_rel;
-    let device = socbench_targets::backend::flex();
+    let device = socbench_harness::backend::flex();
     let mut rows: Vec<OracleRow> = Vec::new();
     for t in &args.targets {
         let dims = args.dims.clone().unwrap_or_else(|| paper_dims(t));

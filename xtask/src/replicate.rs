@@ -12,7 +12,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use socbench_experiments::definition::{self, Experiment, Resolved};
 use socbench_experiments::sweep::{cell_dir, cells, move_aside, state, CellState};
 use socbench_experiments::{run_cell, CellSpec};
-use socbench_targets::backend;
+use socbench_harness::backend;
 
 /// Which experiment: a built-in one by name, or a user's file.
 #[derive(Args, Debug)]

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use crate::replicate::Sweep;
 use clap::Args;
 use socbench_experiments::definition;
+use socbench_harness::seed::stream;
 use socbench_methods::record::git_commit;
 use socbench_reports::markdown::{report, Context};
 use socbench_reports::{load, paper};
-use socbench_targets::seed::stream;
 use socbench_targets::{build, TargetSpec};
 
 #[derive(Args, Debug)]
@@ -28,7 +28,7 @@ pub fn run(a: ReportArgs) -> Result<(), String> {
     let sweep = crate::replicate::resolve_experiment(
         a.which.load()?,
         a.profile.as_deref(),
-        socbench_targets::backend::default_name(),
+        socbench_harness::backend::default_name(),
     )?;
     write(&sweep, &a.results, &a.reports)
 }

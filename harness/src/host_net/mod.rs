@@ -17,8 +17,8 @@
 mod kernels;
 pub mod tape;
 
+use crate::backend::B;
 use burn::prelude::*;
-use socbench_targets::backend::B;
 
 use crate::network::ControlNet;
 use kernels::{add_bias, add_scaled, bias_gelu, colsum, matmul, matmul_new, mul_colsum, Mat};

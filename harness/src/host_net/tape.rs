@@ -14,11 +14,11 @@
 use std::cell::RefCell;
 use std::sync::OnceLock;
 
+use crate::backend::{self, Device, B};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::TensorData;
-use socbench_targets::backend::{self, Device, B};
 
 use super::{host_vec, Activations, HostGrads, HostNet};
 use crate::network::{time_features_host, ControlNet};

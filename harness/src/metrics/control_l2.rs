@@ -2,14 +2,14 @@
 //! with u*. In the discrete scheme ds is h_k², so the estimate equals the exact discrete
 //! KL(P^{u*} | P^u) of the two simulated processes (eq. 58–59): the stochastic term has mean 0.
 
+use crate::backend::{Device, B};
 use burn::prelude::*;
 use rand_chacha::ChaCha20Rng;
-use socbench_targets::backend::{Device, B};
 
 use crate::control::Control;
 use crate::problem::SocProblem;
 use crate::rng::normals_f32;
-use socbench_targets::tensor_util::{tensor2_from_f32, to_f64};
+use crate::tensor_util::{tensor2_from_f32, to_f64};
 
 /// Per-path Σ_k ½ h_k² |u*(X_k) − u(X_k)|² on `n` paths of u*, averaged.
 pub fn control_l2(

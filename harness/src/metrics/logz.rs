@@ -1,7 +1,7 @@
 //! Statistics of the log importance weights log w = log(e^{−W} dP/dP^u)(X^u) of a batch of paths
 //! (eq. 61), in f64 and in the log domain.
 
-use socbench_targets::tensor_util::logsumexp;
+use crate::tensor_util::logsumexp;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LogWeightStats {

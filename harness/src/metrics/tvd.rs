@@ -1,7 +1,7 @@
 //! Total variation distance of mode weights (eq. 62–63). We report the standard TVD
 //! ½ Σ_k |π_k − π̂_k| ∈ [0, 1]; the paper's eq. 63 omits the ½, so its values are twice ours.
 
-use socbench_targets::ModeStructure;
+use crate::problem::ModeStructure;
 
 /// ½ Σ_k |π_k − π̂_k| with π̂ the fraction of the `n` samples (rows of x, [n, d]) in each mode.
 pub fn mode_tvd(modes: &dyn ModeStructure, x: &[f64], n: usize) -> f64 {

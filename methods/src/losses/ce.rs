@@ -4,7 +4,7 @@
 use burn::prelude::*;
 use socbench_harness::control::Control;
 use socbench_harness::problem::SocProblem;
-use socbench_targets::backend::B;
+use socbench_harness::backend::B;
 
 use crate::loss::{wrong_batch, Batch, Loss, LossSpec, Needs, Simulation, Tilt};
 

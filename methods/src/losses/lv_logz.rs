@@ -19,8 +19,8 @@ use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
 use burn::prelude::*;
 use socbench_harness::control::Control;
 use socbench_harness::problem::SocProblem;
-use socbench_targets::backend::B;
-use socbench_targets::tensor_util::{tensor1_from_f64, to_f64};
+use socbench_harness::backend::B;
+use socbench_harness::tensor_util::{tensor1_from_f64, to_f64};
 
 use crate::loss::{wrong_batch, Batch, Gradients, Loss, LossSpec, Needs, Simulation, Tilt};
 
@@ -84,6 +84,14 @@ impl Loss for LvLogZ {
             }
         });
         Ok((x - c.c.val().expand([b.len()])).square().mean())
+    }
+
+    /// c, the learned log Z (`loss_log_z` in history.csv; compare with `log_z_ref`).
+    fn metrics(&self) -> Vec<(&'static str, f64)> {
+        self.c
+            .as_ref()
+            .map(|c| vec![("loss_log_z", to_f64(c.c.val())[0])])
+            .unwrap_or_default()
     }
 
     fn step_own_params(&mut self, grads: &mut Gradients, lr: f64) {

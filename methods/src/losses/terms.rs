@@ -2,11 +2,11 @@
 //! τ = 1/(1+λ) tilts the buffer's weights (eq. 12); τ = 1 gives the plain methods.
 
 use burn::prelude::*;
+use socbench_harness::backend::{Device, B};
 use socbench_harness::control::Control;
 use socbench_harness::problem::SocProblem;
 use socbench_harness::simulate::Trajectories;
-use socbench_targets::backend::{Device, B};
-use socbench_targets::tensor_util::tensor1_from_f64;
+use socbench_harness::tensor_util::tensor1_from_f64;
 
 use crate::paths::PathBatch;
 

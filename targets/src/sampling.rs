@@ -9,15 +9,17 @@ use std::sync::Arc;
 
 use burn::prelude::*;
 use rand_chacha::ChaCha20Rng;
-use socbench_targets::backend::{Device, B};
+use socbench_harness::backend::{Device, B};
 
-use crate::counter::EvalCounter;
-use crate::integrator::{ExponentialOu, Integrator};
-use crate::problem::SocProblem;
-use crate::rng::normals_f32;
-use crate::schedule::CosineSchedule;
-use socbench_targets::tensor_util::tensor2_from_f32;
-use socbench_targets::Target;
+use crate::gmm::GaussianMixture;
+use crate::Target;
+use socbench_harness::control::Control;
+use socbench_harness::counter::EvalCounter;
+use socbench_harness::integrator::{ExponentialOu, Integrator};
+use socbench_harness::problem::SocProblem;
+use socbench_harness::rng::normals_f32;
+use socbench_harness::schedule::CosineSchedule;
+use socbench_harness::tensor_util::tensor2_from_f32;
 
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
@@ -142,5 +144,35 @@ impl SocProblem for SamplingProblem {
     }
     fn evals(&self) -> &EvalCounter {
         &self.counter
+    }
+}
+
+/// The analytic optimal control of the DDS problem for a Gaussian-mixture target (eq. 51, 55):
+///   u*(x, t) = σ(t) ∇_x log(Q_t / P_t)(x) = σ(t) (∇ log Q_t(x) + x/η²),
+/// with Q_t(x) = Σ_k π_k N(x | α μ_k, α² Σ_k + η²(1 − α²) I), α = exp(−∫_t^T ζ).
+/// It reads the mixture's parameters only, not ρ, so it costs no target evaluations.
+pub struct OptimalGmmControl<'a> {
+    pub problem: &'a SamplingProblem,
+    pub gmm: &'a GaussianMixture,
+}
+
+impl<'a> OptimalGmmControl<'a> {
+    /// `None` if the problem's target has no analytic mixture form.
+    pub fn new(problem: &'a SamplingProblem) -> Option<Self> {
+        problem.target.analytic().map(|gmm| Self { problem, gmm })
+    }
+
+    /// ∇ log(Q_t/P_t)(x).
+    pub fn log_ratio_grad(&self, x: Tensor<B, 2>, t: f64) -> Tensor<B, 2> {
+        let eta2 = self.problem.eta * self.problem.eta;
+        let alpha = self.problem.schedule.alpha(t);
+        let c = eta2 * (1.0 - alpha * alpha);
+        self.gmm.grad_log_marginal(x.clone(), alpha, c) + x.mul_scalar(1.0 / eta2)
+    }
+}
+
+impl Control for OptimalGmmControl<'_> {
+    fn eval(&self, x: Tensor<B, 2>, t: f64) -> Tensor<B, 2> {
+        self.log_ratio_grad(x, t).mul_scalar(self.problem.sigma(t))
     }
 }

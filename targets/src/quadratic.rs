@@ -17,15 +17,15 @@ use burn::prelude::*;
 use burn::tensor::TensorData;
 use nalgebra::DMatrix;
 use rand_chacha::ChaCha20Rng;
-use socbench_targets::backend::{Device, B};
-use socbench_targets::tensor_util::tensor2_from_f32;
+use socbench_harness::backend::{Device, B};
+use socbench_harness::tensor_util::tensor2_from_f32;
 
-use crate::control::Control;
-use crate::counter::EvalCounter;
-use crate::integrator::{EulerMaruyama, Integrator};
-use crate::problem::SocProblem;
 use crate::riccati::{Lqr, RiccatiSolution};
-use crate::rng::{normals_f32, stream};
+use socbench_harness::control::Control;
+use socbench_harness::counter::EvalCounter;
+use socbench_harness::integrator::{EulerMaruyama, Integrator};
+use socbench_harness::problem::SocProblem;
+use socbench_harness::rng::{normals_f32, stream};
 
 /// Problem names accepted by [`QuadraticOu::named`].
 pub const NAMES: [&str; 4] = ["ou-easy", "ou-hard", "ou-easy-shared", "ou-hard-shared"];

@@ -4,15 +4,18 @@
 
 use std::sync::Arc;
 
-use socbench_targets::backend::Device;
+use socbench_harness::backend::Device;
+use socbench_harness::control::{Control, ZeroControl};
+use socbench_harness::error::TargetError;
+use socbench_harness::metrics::{
+    control_l2, mode_tvd, sinkhorn_divergence, LogWeightStats, SinkhornConfig,
+};
+use socbench_harness::rng::StreamKey;
+use socbench_harness::simulate::{simulate, SimOptions};
+use socbench_harness::tensor_util::to_f64;
 
-use crate::control::{Control, OptimalGmmControl, ZeroControl};
-use crate::metrics::{control_l2, mode_tvd, sinkhorn_divergence, LogWeightStats, SinkhornConfig};
-use crate::rng::StreamKey;
-use crate::sampling::SamplingProblem;
-use crate::simulate::{simulate, SimOptions};
-use socbench_targets::tensor_util::to_f64;
-use socbench_targets::{build, TargetError, TargetSpec};
+use crate::sampling::{OptimalGmmControl, SamplingProblem};
+use crate::{build, TargetSpec};
 
 /// One row of the oracle table: a metric of one (target, d).
 #[derive(Clone, Debug, PartialEq)]
@@ -51,7 +54,7 @@ pub fn oracle(
     cfg: &OracleConfig,
     device: &Device,
 ) -> Result<OracleRow, TargetError> {
-    let target: Arc<dyn socbench_targets::Target> = Arc::from(build(&TargetSpec::new(name, dim))?);
+    let target: Arc<dyn crate::Target> = Arc::from(build(&TargetSpec::new(name, dim))?);
     let problem = SamplingProblem::new(target.clone(), cfg.steps)
         .map_err(|e| TargetError::range("steps", cfg.steps, e.to_string()))?;
     let key = StreamKey::new("oracle", "oracle", dim, cfg.seed);

@@ -8,13 +8,13 @@
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use socbench_harness::backend::Device;
 use socbench_harness::network::{ControlNet, NetConfig, NetworkControl};
 use socbench_harness::rng::StreamKey;
-use socbench_harness::sampling::SamplingProblem;
 use socbench_harness::simulate::{simulate, SimOptions};
-use socbench_targets::backend::Device;
+use socbench_harness::tensor_util::tensor2_from_f32;
 use socbench_targets::gmm::GaussianMixture;
-use socbench_targets::tensor_util::tensor2_from_f32;
+use socbench_targets::sampling::SamplingProblem;
 
 const BATCH: usize = 2000;
 const DIM: usize = 50;
@@ -24,14 +24,14 @@ fn backends() -> Vec<(&'static str, Device)> {
     let mut out = Vec::new();
     for name in wanted.split(',') {
         match name.trim() {
-            "flex" => out.push(("flex", socbench_targets::backend::flex())),
+            "flex" => out.push(("flex", socbench_harness::backend::flex())),
             "ndarray" => out.push((
                 if cfg!(feature = "blas") {
                     "ndarray+openblas"
                 } else {
                     "ndarray"
                 },
-                socbench_targets::backend::ndarray(),
+                socbench_harness::backend::ndarray(),
             )),
             other => eprintln!("unknown backend {other}"),
         }
@@ -60,7 +60,7 @@ fn bench(c: &mut Criterion) {
                 u.into_data()
             })
         });
-        let ad = socbench_targets::backend::autodiff(&device);
+        let ad = socbench_harness::backend::autodiff(&device);
         let control = NetworkControl::new(ControlNet::new(DIM, &cfg, &ad), cfg.clone(), &problem);
         group.bench_function(format!("fwd_bwd_50_steps_b2000_d50/{name}"), |b| {
             b.iter(|| {

@@ -79,20 +79,20 @@ pub fn gpu_present() -> bool {
 }
 
 /// A device by name (`flex`, `ndarray`, `cuda`); the error names the field and the choices.
-pub fn by_name(name: &str) -> Result<Device, crate::TargetError> {
+pub fn by_name(name: &str) -> Result<Device, crate::error::TargetError> {
     match name {
         "flex" => Ok(flex()),
         "ndarray" => Ok(ndarray()),
         // Without a GPU, burn-cuda panics at the first kernel: refuse the name up front.
         #[cfg(feature = "cuda")]
-        "cuda" if !gpu_present() => Err(crate::TargetError::OutOfRange {
+        "cuda" if !gpu_present() => Err(crate::error::TargetError::OutOfRange {
             field: "device",
             value: name.to_string(),
             range: "flex or ndarray: this machine has no NVIDIA GPU (no /dev/nvidia0)".into(),
         }),
         #[cfg(feature = "cuda")]
         "cuda" => Ok(cuda()),
-        _ => Err(crate::TargetError::OutOfRange {
+        _ => Err(crate::error::TargetError::OutOfRange {
             field: "device",
             value: name.to_string(),
             range: format!(

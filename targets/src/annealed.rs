@@ -15,11 +15,11 @@
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use nalgebra::DMatrix;
-use socbench_targets::backend::B;
+use socbench_harness::backend::B;
 
-use crate::control::Control;
 use crate::quadratic::{row_major_f32, QuadraticOu};
 use crate::riccati::Lqr;
+use socbench_harness::control::Control;
 
 /// A linear feedback u_k = K_k X_k on a uniform grid of step Δt, evaluated at t = kΔt.
 pub struct GainControl {
@@ -65,7 +65,7 @@ impl QuadraticOu {
             sigma: self.lqr.sigma.clone(),
             horizon: self.lqr.horizon,
         };
-        let steps = crate::problem::SocProblem::integrator(self).num_steps();
+        let steps = socbench_harness::problem::SocProblem::integrator(self).num_steps();
         let sol = lqr.solve_discrete(steps);
         GainControl::new(&sol.gains, self.lqr.horizon / steps as f64)
     }
@@ -74,10 +74,10 @@ impl QuadraticOu {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::benchmark::Benchmark;
-    use crate::control::ZeroControl;
-    use socbench_targets::backend::Device;
-    use socbench_targets::tensor_util::{tensor2_from_f64, to_f64};
+    use socbench_harness::backend::Device;
+    use socbench_harness::benchmark::Benchmark;
+    use socbench_harness::control::ZeroControl;
+    use socbench_harness::tensor_util::{tensor2_from_f64, to_f64};
 
     fn max_abs_diff(a: &dyn Control, b: &dyn Control, d: usize, t: f64) -> f64 {
         let dev = Device::default();
