@@ -12,6 +12,16 @@ use socbench::methods::profile::small_net;
 use socbench::methods::{train, Method, Status, TrConfig, TrainConfig};
 use socbench::targets::gmm::GaussianMixture;
 
+/// Trains the named method on the CPU device, without progress output.
+fn run(
+    p: &dyn socbench::harness::benchmark::Benchmark,
+    method: &str,
+    cfg: &TrainConfig,
+    key: &StreamKey,
+) -> socbench::methods::History {
+    train(p, Method::named(method), cfg, key, &device(), &mut |_| {}).unwrap()
+}
+
 const EPS: f64 = 0.1;
 
 #[test]
@@ -42,15 +52,7 @@ fn tr_lv_steps_by_epsilon_and_terminates_with_lambda_zero() {
     };
     let p = problem(Arc::new(GaussianMixture::paper_gmm(2)), cfg.time_steps);
     let key = StreamKey::new("tests-trust-region", "tr-lv", 2, 0);
-    let h = train(
-        &p,
-        Method::named("tr-lv"),
-        &cfg,
-        &key,
-        &device(),
-        &mut |_| {},
-    )
-    .unwrap();
+    let h = run(&p, "tr-lv", &cfg, &key);
     assert_eq!(h.status, Status::Finished);
     for r in &h.rows {
         eprintln!(
@@ -126,15 +128,7 @@ fn lqr_schedule_steps_by_epsilon_and_the_first_update_tracks_it() {
     );
     let p = QuadraticOu::named("ou-hard", 4, cfg.time_steps).unwrap();
     let key = StreamKey::new("tests-trust-region", "tr-socm", 4, 0);
-    let h = train(
-        &p,
-        Method::named("tr-socm"),
-        &cfg,
-        &key,
-        &device(),
-        &mut |_| {},
-    )
-    .unwrap();
+    let h = run(&p, "tr-socm", &cfg, &key);
     let r = &h.refreshes;
     eprintln!("{:?}", r);
     assert_eq!(r[0].tracking_kl, Some(0.0), "u_0 = 0 = u*_0");
@@ -148,14 +142,6 @@ fn lqr_schedule_steps_by_epsilon_and_the_first_update_tracks_it() {
 
     let gmm = problem(Arc::new(GaussianMixture::paper_gmm(2)), cfg.time_steps);
     let key = StreamKey::new("tests-trust-region", "tr-lv", 2, 0);
-    let h = train(
-        &gmm,
-        Method::named("tr-lv"),
-        &cfg,
-        &key,
-        &device(),
-        &mut |_| {},
-    )
-    .unwrap();
+    let h = run(&gmm, "tr-lv", &cfg, &key);
     assert!(h.refreshes.iter().all(|r| r.tracking_kl.is_none()));
 }

@@ -74,6 +74,23 @@ pub enum Batch<'a> {
     Paths(&'a PathBatch),
 }
 
+impl<'a> Batch<'a> {
+    /// The stored paths, or the error of loss `name` given the other kind.
+    pub fn paths(self, name: &str) -> Result<&'a PathBatch, String> {
+        match self {
+            Batch::Paths(b) => Ok(b),
+            Batch::Differentiable(_) => Err(wrong_batch(name, Simulation::Detached)),
+        }
+    }
+    /// The differentiable simulation, or the error of loss `name` given the other kind.
+    pub fn differentiable(self, name: &str) -> Result<&'a Trajectories, String> {
+        match self {
+            Batch::Differentiable(t) => Ok(t),
+            Batch::Paths(_) => Err(wrong_batch(name, Simulation::Differentiable)),
+        }
+    }
+}
+
 /// Which trainer runs a loss.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Trainer {
@@ -136,7 +153,30 @@ pub struct LossSpec {
     pub build: fn(&TrainConfig, Trainer) -> Box<dyn Loss>,
 }
 
+/// A loss without state of its own on stored paths, given as a function of (batch, problem, u,
+/// tilt): LV, CE and AM are one line each with it.
+pub struct PathLossFn {
+    pub name: &'static str,
+    pub needs: Needs,
+    pub f: fn(&PathBatch, &dyn SocProblem, &dyn Control, Tilt) -> Tensor<B, 1>,
+}
+
+impl Loss for PathLossFn {
+    fn needs(&self) -> Needs {
+        self.needs
+    }
+    fn loss(
+        &mut self,
+        batch: Batch<'_>,
+        problem: &dyn SocProblem,
+        u: &dyn Control,
+        tilt: Tilt,
+    ) -> Result<Tensor<B, 1>, String> {
+        Ok((self.f)(batch.paths(self.name)?, problem, u, tilt))
+    }
+}
+
 /// The error of a loss given a batch of the other kind.
-pub fn wrong_batch(loss: &str, wanted: Simulation) -> String {
+fn wrong_batch(loss: &str, wanted: Simulation) -> String {
     format!("loss `{loss}` asked for {wanted:?} paths and got the other kind (check its needs())")
 }

@@ -22,7 +22,7 @@ use socbench_harness::problem::SocProblem;
 use socbench_harness::backend::B;
 use socbench_harness::tensor_util::{tensor1_from_f64, to_f64};
 
-use crate::loss::{wrong_batch, Batch, Gradients, Loss, LossSpec, Needs, Simulation, Tilt};
+use crate::loss::{Batch, Gradients, Loss, LossSpec, Needs, Tilt};
 
 pub const SPEC: LossSpec = LossSpec {
     name: "lv-logz",
@@ -71,9 +71,7 @@ impl Loss for LvLogZ {
         u: &dyn Control,
         tilt: Tilt,
     ) -> Result<Tensor<B, 1>, String> {
-        let Batch::Paths(b) = batch else {
-            return Err(wrong_batch(SPEC.name, Simulation::Detached));
-        };
+        let b = batch.paths(SPEC.name)?;
         let device = b.states[0].device();
         let lw: Vec<f64> = b.log_w.iter().map(|l| tilt.tau * l).collect();
         let x = tensor1_from_f64(&lw, &device) + b.log_rnd_v_over_u(problem, u);

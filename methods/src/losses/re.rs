@@ -5,7 +5,7 @@ use socbench_harness::control::Control;
 use socbench_harness::problem::SocProblem;
 use socbench_harness::backend::B;
 
-use crate::loss::{wrong_batch, Batch, Loss, LossSpec, Needs, Simulation, Tilt};
+use crate::loss::{Batch, Loss, LossSpec, Needs, Simulation, Tilt};
 
 pub const SPEC: LossSpec = LossSpec {
     name: "re",
@@ -32,9 +32,6 @@ impl Loss for Re {
         _: &dyn Control,
         _: Tilt,
     ) -> Result<Tensor<B, 1>, String> {
-        match batch {
-            Batch::Differentiable(traj) => Ok(super::relative_entropy(traj)),
-            Batch::Paths(_) => Err(wrong_batch(SPEC.name, Simulation::Differentiable)),
-        }
+        Ok(super::relative_entropy(batch.differentiable(SPEC.name)?))
     }
 }

@@ -10,7 +10,7 @@ use socbench_harness::problem::SocProblem;
 use socbench_harness::backend::B;
 
 use crate::config::{SocmWeights, TrSocmWeights, TrainConfig};
-use crate::loss::{wrong_batch, Batch, Loss, LossSpec, Needs, Simulation, Tilt, Trainer};
+use crate::loss::{Batch, Loss, LossSpec, Needs, Tilt, Trainer};
 use crate::normaliser::EmaNormaliser;
 use crate::paths::PathBatch;
 
@@ -64,9 +64,7 @@ impl Loss for Socm {
         u: &dyn Control,
         tilt: Tilt,
     ) -> Result<Tensor<B, 1>, String> {
-        let Batch::Paths(b) = batch else {
-            return Err(wrong_batch(SPEC.name, Simulation::Detached));
-        };
+        let b = batch.paths(SPEC.name)?;
         Ok(match &mut self.ema {
             Some(ema) => {
                 let w = ema.weights(&b.log_w);
