@@ -17,9 +17,9 @@ use burn::module::Param;
 use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
 use burn::prelude::*;
+use socbench_harness::backend::B;
 use socbench_harness::control::Control;
 use socbench_harness::problem::SocProblem;
-use socbench_harness::backend::B;
 use socbench_harness::tensor_util::{tensor1_from_f64, to_f64};
 
 use crate::loss::{Batch, Gradients, Loss, LossSpec, Needs, Tilt};

@@ -1,9 +1,9 @@
 //! RE: the relative entropy (reverse KL), differentiated through the SDE (eq. 46).
 
 use burn::prelude::*;
+use socbench_harness::backend::B;
 use socbench_harness::control::Control;
 use socbench_harness::problem::SocProblem;
-use socbench_harness::backend::B;
 
 use crate::loss::{Batch, Loss, LossSpec, Needs, Simulation, Tilt};
 

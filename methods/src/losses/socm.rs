@@ -5,9 +5,9 @@
 //! "annealed"`).
 
 use burn::prelude::*;
+use socbench_harness::backend::B;
 use socbench_harness::control::Control;
 use socbench_harness::problem::SocProblem;
-use socbench_harness::backend::B;
 
 use crate::config::{SocmWeights, TrSocmWeights, TrainConfig};
 use crate::loss::{Batch, Loss, LossSpec, Needs, Tilt, Trainer};
