@@ -63,7 +63,9 @@ def export(system, topology):
                      % openmm.__version__,
            "units": {"length": "nm", "energy": "kJ/mol", "angle": "rad", "charge": "e",
                      "mass": "amu"},
-           "coulomb_constant": 138.935456,
+           # 1/(4 pi eps0) in kJ mol^-1 nm e^-2 as OpenMM 8 uses it (CODATA 2018; OpenMM before
+           # 7.6 used 138.935456): recovered from its Reference-platform energies to 1e-14.
+           "coulomb_constant": 138.93545764438198,
            "atoms": atoms, "bonds": [], "angles": [], "torsions": [],
            "nonbonded": {"particles": [], "exceptions": []},
            "forces": []}
