@@ -17,6 +17,7 @@ pub mod discrete_riccati;
 pub mod funnel;
 pub mod gmm;
 pub mod manywell;
+pub mod molecule;
 pub mod oracle;
 pub mod problems;
 pub mod quadratic;

@@ -1,0 +1,282 @@
+//! A classical force field in f64, from an OpenMM System export (`scripts/tps/export_openmm.py`):
+//! harmonic bonds and angles, periodic torsions (proper and improper), Lennard-Jones and Coulomb
+//! over all pairs without cutoff, with the exception list carrying the 1-2/1-3 exclusions and the
+//! scaled 1-4 pairs. Units are OpenMM's: nm, kJ/mol, rad, e, amu; forces in kJ/mol/nm.
+//!
+//! Terms (OpenMM's definitions):
+//! - bond: ½ k (r − r₀)²;
+//! - angle: ½ k (θ − θ₀)²;
+//! - torsion: k (1 + cos(nφ − φ₀)), φ the IUPAC dihedral;
+//! - pair: 4ε[(σ/r)¹² − (σ/r)⁶] + C q_i q_j / r, with σ = (σ_i + σ_j)/2, ε = √(ε_i ε_j)
+//!   (Lorentz–Berthelot) unless the pair is an exception, which gives its own q_i q_j, σ, ε.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use socbench_harness::error::TargetError;
+
+use super::pdb::PdbAtom;
+
+/// One atom of the export.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Atom {
+    pub name: String,
+    pub residue: String,
+    pub element: String,
+    pub mass: f64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct Nonbonded {
+    /// [charge, sigma, epsilon] per atom.
+    particles: Vec<[f64; 3]>,
+    /// [i, j, charge product, sigma, epsilon].
+    exceptions: Vec<(usize, usize, f64, f64, f64)>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+struct Export {
+    coulomb_constant: f64,
+    atoms: Vec<Atom>,
+    /// [i, j, r0, k].
+    bonds: Vec<(usize, usize, f64, f64)>,
+    /// [i, j, k, theta0, k].
+    angles: Vec<(usize, usize, usize, f64, f64)>,
+    /// [i, j, k, l, periodicity, phase, k].
+    torsions: Vec<(usize, usize, usize, usize, f64, f64, f64)>,
+    nonbonded: Nonbonded,
+}
+
+/// A pair term: C·q_i q_j (kJ/mol·nm), σ (nm), ε (kJ/mol).
+#[derive(Clone, Copy, Debug)]
+struct Pair {
+    i: usize,
+    j: usize,
+    qq: f64,
+    sigma: f64,
+    epsilon: f64,
+}
+
+/// The force field of one molecule.
+#[derive(Clone, Debug)]
+pub struct ForceField {
+    pub atoms: Vec<Atom>,
+    bonds: Vec<(usize, usize, f64, f64)>,
+    angles: Vec<(usize, usize, usize, f64, f64)>,
+    torsions: Vec<(usize, usize, usize, usize, f64, f64, f64)>,
+    pairs: Vec<Pair>,
+}
+
+type V3 = [f64; 3];
+
+fn sub(a: V3, b: V3) -> V3 {
+    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
+}
+fn dot(a: V3, b: V3) -> f64 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+fn cross(a: V3, b: V3) -> V3 {
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
+}
+fn scale(a: V3, s: f64) -> V3 {
+    [a[0] * s, a[1] * s, a[2] * s]
+}
+
+fn pos(x: &[f64], i: usize) -> V3 {
+    [x[3 * i], x[3 * i + 1], x[3 * i + 2]]
+}
+/// f[i] += s·g (forces are −∇E: callers pass s = −dE/dθ).
+fn add(f: &mut [f64], i: usize, g: V3, s: f64) {
+    for c in 0..3 {
+        f[3 * i + c] += s * g[c];
+    }
+}
+
+impl ForceField {
+    /// Reads an export (JSON). Errors name what is wrong.
+    pub fn from_json(text: &str) -> Result<Self, TargetError> {
+        let e: Export = serde_json::from_str(text).map_err(|err| {
+            TargetError::range("force field", err.to_string(), "an OpenMM export")
+        })?;
+        let n = e.atoms.len();
+        if e.nonbonded.particles.len() != n {
+            return Err(TargetError::range(
+                "force field",
+                format!("{} nonbonded particles", e.nonbonded.particles.len()),
+                format!("one per atom ({n})"),
+            ));
+        }
+        let mut exceptions = HashMap::new();
+        for &(i, j, qq, sigma, epsilon) in &e.nonbonded.exceptions {
+            exceptions.insert((i.min(j), i.max(j)), (qq, sigma, epsilon));
+        }
+        let p = &e.nonbonded.particles;
+        let mut pairs = Vec::with_capacity(n * (n - 1) / 2);
+        for i in 0..n {
+            for j in i + 1..n {
+                let (qq, sigma, epsilon) = exceptions.get(&(i, j)).copied().unwrap_or((
+                    p[i][0] * p[j][0],
+                    0.5 * (p[i][1] + p[j][1]),
+                    (p[i][2] * p[j][2]).sqrt(),
+                ));
+                if qq != 0.0 || epsilon != 0.0 {
+                    pairs.push(Pair {
+                        i,
+                        j,
+                        qq: e.coulomb_constant * qq,
+                        sigma,
+                        epsilon,
+                    });
+                }
+            }
+        }
+        let max_index = e
+            .bonds
+            .iter()
+            .flat_map(|b| [b.0, b.1])
+            .chain(e.angles.iter().flat_map(|a| [a.0, a.1, a.2]))
+            .chain(e.torsions.iter().flat_map(|t| [t.0, t.1, t.2, t.3]))
+            .max()
+            .unwrap_or(0);
+        if max_index >= n {
+            return Err(TargetError::range(
+                "force field",
+                format!("atom index {max_index}"),
+                format!("below the number of atoms ({n})"),
+            ));
+        }
+        Ok(Self {
+            atoms: e.atoms,
+            bonds: e.bonds,
+            angles: e.angles,
+            torsions: e.torsions,
+            pairs,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.atoms.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.atoms.is_empty()
+    }
+
+    /// Positions (nm, row-major [n, 3]) of a PDB that matches this force field atom by atom
+    /// (same count, names and residues); the error names the first mismatch.
+    pub fn positions_of(&self, pdb: &[PdbAtom]) -> Result<Vec<f64>, TargetError> {
+        if pdb.len() != self.len() {
+            return Err(TargetError::range(
+                "pdb",
+                format!("{} atoms", pdb.len()),
+                format!("the force field's {} atoms", self.len()),
+            ));
+        }
+        for (k, (a, b)) in pdb.iter().zip(&self.atoms).enumerate() {
+            if a.name != b.name || a.residue != b.residue {
+                return Err(TargetError::range(
+                    "pdb",
+                    format!("atom {} = {} {}", k + 1, a.residue, a.name),
+                    format!(
+                        "{} {} (the force field's atom {})",
+                        b.residue,
+                        b.name,
+                        k + 1
+                    ),
+                ));
+            }
+        }
+        Ok(pdb.iter().flat_map(|a| a.position).collect())
+    }
+
+    /// The potential energy (kJ/mol) at `x` (nm, [n, 3] row-major), and the forces −∇E
+    /// (kJ/mol/nm) into `f` (overwritten).
+    pub fn energy_forces(&self, x: &[f64], f: &mut [f64]) -> f64 {
+        assert_eq!(x.len(), 3 * self.len(), "positions of every atom");
+        f.iter_mut().for_each(|v| *v = 0.0);
+        let mut e = 0.0;
+        for &(i, j, r0, k) in &self.bonds {
+            let d = sub(pos(x, i), pos(x, j));
+            let r = dot(d, d).sqrt();
+            e += 0.5 * k * (r - r0) * (r - r0);
+            let g = -k * (r - r0) / r;
+            add(f, i, d, g);
+            add(f, j, d, -g);
+        }
+        for &(i, j, k, t0, kk) in &self.angles {
+            e += angle_term(x, f, [i, j, k], t0, kk);
+        }
+        for &(i, j, k, l, n, phase, kk) in &self.torsions {
+            let (phi, grads) = dihedral(pos(x, i), pos(x, j), pos(x, k), pos(x, l));
+            e += kk * (1.0 + (n * phi - phase).cos());
+            // F = −dE/dφ ∇φ, dE/dφ = −k n sin(nφ − φ₀).
+            let s = kk * n * (n * phi - phase).sin();
+            for (a, g) in [i, j, k, l].into_iter().zip(grads) {
+                add(f, a, g, s);
+            }
+        }
+        for p in &self.pairs {
+            let d = sub(pos(x, p.i), pos(x, p.j));
+            let r2 = dot(d, d);
+            let r = r2.sqrt();
+            let sr6 = (p.sigma * p.sigma / r2).powi(3);
+            let coulomb = p.qq / r;
+            e += 4.0 * p.epsilon * (sr6 * sr6 - sr6) + coulomb;
+            // −dE/dr / r
+            let g = (24.0 * p.epsilon * (2.0 * sr6 * sr6 - sr6) + coulomb) / r2;
+            add(f, p.i, d, g);
+            add(f, p.j, d, -g);
+        }
+        e
+    }
+}
+
+/// ½k(θ − θ₀)² for the angle i-j-k (j the vertex), its forces added to `f`.
+fn angle_term(x: &[f64], f: &mut [f64], [i, j, k]: [usize; 3], t0: f64, kk: f64) -> f64 {
+    let u = sub(pos(x, i), pos(x, j));
+    let v = sub(pos(x, k), pos(x, j));
+    let (uu, vv) = (dot(u, u), dot(v, v));
+    let c = (dot(u, v) / (uu * vv).sqrt()).clamp(-1.0, 1.0);
+    let theta = c.acos();
+    // ∇_u θ = (u·v/|u|² u − v)/(|u||v| sin θ), and likewise for v; sin θ = |u × v|/(|u||v|).
+    let p = cross(u, v);
+    let pn = dot(p, p).sqrt().max(1e-300);
+    let gu = scale(cross(u, p), 1.0 / (uu * pn));
+    let gv = scale(cross(p, v), 1.0 / (vv * pn));
+    let s = -kk * (theta - t0);
+    add(f, i, gu, s);
+    add(f, k, gv, s);
+    add(f, j, [-gu[0] - gv[0], -gu[1] - gv[1], -gu[2] - gv[2]], s);
+    0.5 * kk * (theta - t0) * (theta - t0)
+}
+
+/// The IUPAC dihedral φ of p0-p1-p2-p3 in (−π, π] and its gradient with respect to each point
+/// (Blondel & Karplus 1996).
+pub fn dihedral(p0: V3, p1: V3, p2: V3, p3: V3) -> (f64, [V3; 4]) {
+    let b1 = sub(p1, p0);
+    let b2 = sub(p2, p1);
+    let b3 = sub(p3, p2);
+    let n1 = cross(b1, b2);
+    let n2 = cross(b2, b3);
+    let b2n = dot(b2, b2).sqrt();
+    let phi = (b2n * dot(b1, n2)).atan2(dot(n1, n2));
+    let g0 = scale(n1, -b2n / dot(n1, n1));
+    let g3 = scale(n2, b2n / dot(n2, n2));
+    // ∇₁φ = −(1 + a)∇₀φ + b∇₃φ with a = b1·b2/|b2|², b = b3·b2/|b2|²; ∇₂φ by translation
+    // invariance (the four gradients sum to zero).
+    let (a, b) = (dot(b1, b2) / (b2n * b2n), dot(b3, b2) / (b2n * b2n));
+    let g1 = [
+        -(1.0 + a) * g0[0] + b * g3[0],
+        -(1.0 + a) * g0[1] + b * g3[1],
+        -(1.0 + a) * g0[2] + b * g3[2],
+    ];
+    let g2 = [
+        -(g0[0] + g1[0] + g3[0]),
+        -(g0[1] + g1[1] + g3[1]),
+        -(g0[2] + g1[2] + g3[2]),
+    ];
+    (phi, [g0, g1, g2, g3])
+}
