@@ -4,6 +4,7 @@
 //! `targets/data/alanine-dipeptide/` holds ACE-ALA-NME under amber99sbildn in vacuum and the
 //! OpenMM Reference-platform fixtures it is tested against (`tests/molecule_openmm.rs`).
 
+pub mod dynamics;
 pub mod forcefield;
 pub mod pdb;
 
