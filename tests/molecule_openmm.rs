@@ -3,6 +3,9 @@
 //! minima to 1000 K frames and distorted ones, OpenMM's energy and forces in double precision.
 //! No OpenMM is needed to run this.
 
+mod common;
+
+use common::{max_abs, max_diff};
 use serde::Deserialize;
 use socbench::targets::molecule::{
     alanine_dipeptide_files, forcefield::dihedral, parse_pdb, ForceField,
@@ -44,11 +47,7 @@ fn energies_and_forces_match_openmm_reference() {
             c.energy
         );
         let want: Vec<f64> = c.forces.iter().flatten().copied().collect();
-        let fmax = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        let err = f
-            .iter()
-            .zip(&want)
-            .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+        let (fmax, err) = (max_abs(&want), max_diff(&f, &want));
         eprintln!(
             "{:18} E {e:12.4} rel {rel:.1e}, force error {:.1e} of the largest",
             c.name,
@@ -71,7 +70,8 @@ fn dihedral_gradient_matches_finite_differences() {
         [1.0, 0.0, 0.0],
         [1.2, 0.7, 0.6],
     ];
-    let (phi, g) = dihedral(p[0], p[1], p[2], p[3]);
+    let phi_of = |p: [[f64; 3]; 4]| dihedral(p[0].into(), p[1].into(), p[2].into(), p[3].into());
+    let (phi, g) = phi_of(p);
     // IUPAC sign: positive for this clockwise arrangement (numpy: 0.5112307).
     assert!((phi - 0.511_230_712_277_789_5).abs() < 1e-12, "φ = {phi}");
     let h = 1e-6;
@@ -80,8 +80,7 @@ fn dihedral_gradient_matches_finite_differences() {
             let (mut q, mut r) = (p, p);
             q[a][c] += h;
             r[a][c] -= h;
-            let fd = (dihedral(q[0], q[1], q[2], q[3]).0 - dihedral(r[0], r[1], r[2], r[3]).0)
-                / (2.0 * h);
+            let fd = (phi_of(q).0 - phi_of(r).0) / (2.0 * h);
             assert!(
                 (fd - g[a][c]).abs() < 1e-6,
                 "∂φ/∂x{a}[{c}]: {fd} vs {}",

@@ -14,10 +14,8 @@ use rand::Rng;
 use rand_chacha::ChaCha20Rng;
 use rand_distr::StandardNormal;
 
-use crate::Target;
+use crate::{Target, LN_2PI};
 use socbench_harness::backend::B;
-
-const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
 pub struct Banana {
     d: usize,

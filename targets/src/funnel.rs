@@ -7,9 +7,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_distr::StandardNormal;
 use socbench_harness::backend::B;
 
-use crate::Target;
-
-const LN_2PI: f64 = 1.837_877_066_409_345_5;
+use crate::{Target, LN_2PI};
 
 pub struct Funnel {
     d: usize,

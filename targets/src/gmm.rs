@@ -19,12 +19,10 @@ use rand_chacha::ChaCha20Rng;
 use rand_distr::StandardNormal;
 use socbench_harness::backend::{Device, B};
 
-use crate::Target;
+use crate::{Target, LN_2PI};
 use socbench_harness::problem::ModeStructure;
 use socbench_harness::seed;
 use socbench_harness::tensor_util::{logsumexp, logsumexp_dim};
-
-const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
 /// A Gaussian mixture with per-component eigendecomposed covariance.
 pub struct GaussianMixture {

@@ -27,6 +27,9 @@ pub mod sampling;
 
 pub use registry::{build, names, TargetEntry, TargetSpec, TARGETS};
 
+/// ln 2π, the normalising constant of every Gaussian log-density here.
+pub const LN_2PI: f64 = 1.837_877_066_409_345_5;
+
 use burn::prelude::*;
 use rand_chacha::ChaCha20Rng;
 use socbench_harness::backend::{self, B};

@@ -9,10 +9,8 @@ use rand_chacha::ChaCha20Rng;
 use rand_distr::StandardNormal;
 use socbench_harness::backend::B;
 
-use crate::Target;
+use crate::{Target, LN_2PI};
 use socbench_harness::problem::ModeStructure;
-
-const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
 pub struct ManyWell {
     d: usize,

@@ -12,7 +12,7 @@ use rand_chacha::ChaCha20Rng;
 use socbench_harness::backend::{Device, B};
 
 use crate::gmm::GaussianMixture;
-use crate::Target;
+use crate::{Target, LN_2PI};
 use socbench_harness::control::Control;
 use socbench_harness::counter::EvalCounter;
 use socbench_harness::integrator::{ExponentialOu, Integrator};
@@ -20,8 +20,6 @@ use socbench_harness::problem::SocProblem;
 use socbench_harness::rng::normals_f32;
 use socbench_harness::schedule::CosineSchedule;
 use socbench_harness::tensor_util::tensor2_from_f32;
-
-const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
 /// Errors in building a sampling problem; each names the field and its range.
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]

@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 
+use nalgebra::Vector3;
 use serde::Deserialize;
 use socbench_harness::error::TargetError;
 
@@ -67,27 +68,10 @@ pub struct ForceField {
     pairs: Vec<Pair>,
 }
 
-type V3 = [f64; 3];
-
-fn sub(a: V3, b: V3) -> V3 {
-    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
-}
-fn dot(a: V3, b: V3) -> f64 {
-    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-}
-fn cross(a: V3, b: V3) -> V3 {
-    [
-        a[1] * b[2] - a[2] * b[1],
-        a[2] * b[0] - a[0] * b[2],
-        a[0] * b[1] - a[1] * b[0],
-    ]
-}
-fn scale(a: V3, s: f64) -> V3 {
-    [a[0] * s, a[1] * s, a[2] * s]
-}
+type V3 = Vector3<f64>;
 
 fn pos(x: &[f64], i: usize) -> V3 {
-    [x[3 * i], x[3 * i + 1], x[3 * i + 2]]
+    V3::new(x[3 * i], x[3 * i + 1], x[3 * i + 2])
 }
 /// f[i] += s·g (forces are −∇E: callers pass s = −dE/dθ).
 fn add(f: &mut [f64], i: usize, g: V3, s: f64) {
@@ -199,8 +183,8 @@ impl ForceField {
         f.iter_mut().for_each(|v| *v = 0.0);
         let mut e = 0.0;
         for &(i, j, r0, k) in &self.bonds {
-            let d = sub(pos(x, i), pos(x, j));
-            let r = dot(d, d).sqrt();
+            let d = pos(x, i) - pos(x, j);
+            let r = d.norm();
             e += 0.5 * k * (r - r0) * (r - r0);
             let g = -k * (r - r0) / r;
             add(f, i, d, g);
@@ -219,8 +203,8 @@ impl ForceField {
             }
         }
         for p in &self.pairs {
-            let d = sub(pos(x, p.i), pos(x, p.j));
-            let r2 = dot(d, d);
+            let d = pos(x, p.i) - pos(x, p.j);
+            let r2 = d.norm_squared();
             let r = r2.sqrt();
             let sr6 = (p.sigma * p.sigma / r2).powi(3);
             let coulomb = p.qq / r;
@@ -236,47 +220,36 @@ impl ForceField {
 
 /// ½k(θ − θ₀)² for the angle i-j-k (j the vertex), its forces added to `f`.
 fn angle_term(x: &[f64], f: &mut [f64], [i, j, k]: [usize; 3], t0: f64, kk: f64) -> f64 {
-    let u = sub(pos(x, i), pos(x, j));
-    let v = sub(pos(x, k), pos(x, j));
-    let (uu, vv) = (dot(u, u), dot(v, v));
-    let c = (dot(u, v) / (uu * vv).sqrt()).clamp(-1.0, 1.0);
+    let u = pos(x, i) - pos(x, j);
+    let v = pos(x, k) - pos(x, j);
+    let (uu, vv) = (u.norm_squared(), v.norm_squared());
+    let c = (u.dot(&v) / (uu * vv).sqrt()).clamp(-1.0, 1.0);
     let theta = c.acos();
     // ∇_u θ = (u·v/|u|² u − v)/(|u||v| sin θ), and likewise for v; sin θ = |u × v|/(|u||v|).
-    let p = cross(u, v);
-    let pn = dot(p, p).sqrt().max(1e-300);
-    let gu = scale(cross(u, p), 1.0 / (uu * pn));
-    let gv = scale(cross(p, v), 1.0 / (vv * pn));
+    let p = u.cross(&v);
+    let pn = p.norm().max(1e-300);
+    let gu = u.cross(&p) / (uu * pn);
+    let gv = p.cross(&v) / (vv * pn);
     let s = -kk * (theta - t0);
     add(f, i, gu, s);
     add(f, k, gv, s);
-    add(f, j, [-gu[0] - gv[0], -gu[1] - gv[1], -gu[2] - gv[2]], s);
+    add(f, j, -gu - gv, s);
     0.5 * kk * (theta - t0) * (theta - t0)
 }
 
 /// The IUPAC dihedral φ of p0-p1-p2-p3 in (−π, π] and its gradient with respect to each point
 /// (Blondel & Karplus 1996).
 pub fn dihedral(p0: V3, p1: V3, p2: V3, p3: V3) -> (f64, [V3; 4]) {
-    let b1 = sub(p1, p0);
-    let b2 = sub(p2, p1);
-    let b3 = sub(p3, p2);
-    let n1 = cross(b1, b2);
-    let n2 = cross(b2, b3);
-    let b2n = dot(b2, b2).sqrt();
-    let phi = (b2n * dot(b1, n2)).atan2(dot(n1, n2));
-    let g0 = scale(n1, -b2n / dot(n1, n1));
-    let g3 = scale(n2, b2n / dot(n2, n2));
+    let (b1, b2, b3) = (p1 - p0, p2 - p1, p3 - p2);
+    let (n1, n2) = (b1.cross(&b2), b2.cross(&b3));
+    let b2n = b2.norm();
+    let phi = (b2n * b1.dot(&n2)).atan2(n1.dot(&n2));
+    let g0 = n1 * (-b2n / n1.norm_squared());
+    let g3 = n2 * (b2n / n2.norm_squared());
     // ∇₁φ = −(1 + a)∇₀φ + b∇₃φ with a = b1·b2/|b2|², b = b3·b2/|b2|²; ∇₂φ by translation
     // invariance (the four gradients sum to zero).
-    let (a, b) = (dot(b1, b2) / (b2n * b2n), dot(b3, b2) / (b2n * b2n));
-    let g1 = [
-        -(1.0 + a) * g0[0] + b * g3[0],
-        -(1.0 + a) * g0[1] + b * g3[1],
-        -(1.0 + a) * g0[2] + b * g3[2],
-    ];
-    let g2 = [
-        -(g0[0] + g1[0] + g3[0]),
-        -(g0[1] + g1[1] + g3[1]),
-        -(g0[2] + g1[2] + g3[2]),
-    ];
+    let (a, b) = (b1.dot(&b2) / (b2n * b2n), b3.dot(&b2) / (b2n * b2n));
+    let g1 = g0 * -(1.0 + a) + g3 * b;
+    let g2 = -(g0 + g1 + g3);
     (phi, [g0, g1, g2, g3])
 }
