@@ -42,9 +42,6 @@ fn velocity_verlet_conserves_energy() {
 struct DoubleWell;
 
 impl Potential for DoubleWell {
-    fn dim(&self) -> usize {
-        1
-    }
     fn energy_forces(&self, x: &[f64], f: &mut [f64]) -> f64 {
         let y = x[0] * x[0] - 1.0;
         f[0] = -4.0 * x[0] * y;

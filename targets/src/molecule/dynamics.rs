@@ -22,16 +22,11 @@ pub const K_B: f64 = 0.008_314_462_618_153_24;
 
 /// A potential energy with forces, per coordinate (3 per atom for a molecule).
 pub trait Potential {
-    /// Number of coordinates.
-    fn dim(&self) -> usize;
     /// E(x), with −∇E written into `f`.
     fn energy_forces(&self, x: &[f64], f: &mut [f64]) -> f64;
 }
 
 impl Potential for ForceField {
-    fn dim(&self) -> usize {
-        3 * self.len()
-    }
     fn energy_forces(&self, x: &[f64], f: &mut [f64]) -> f64 {
         ForceField::energy_forces(self, x, f)
     }
