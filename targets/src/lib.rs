@@ -24,6 +24,7 @@ pub mod quadratic;
 pub mod registry;
 pub mod riccati;
 pub mod sampling;
+pub mod tps;
 
 pub use registry::{build, names, TargetEntry, TargetSpec, TARGETS};
 

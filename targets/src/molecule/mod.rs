@@ -6,6 +6,7 @@
 
 pub mod dynamics;
 pub mod forcefield;
+pub mod kabsch;
 pub mod pdb;
 
 pub use forcefield::ForceField;
