@@ -15,6 +15,7 @@ pub mod normaliser;
 pub mod paths;
 pub mod profile;
 pub mod record;
+pub mod tps;
 pub mod train;
 
 pub use config::{ConfigError, SocmWeights, TrConfig, TrSocmWeights, TrainConfig};

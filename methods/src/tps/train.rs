@@ -1,0 +1,229 @@
+//! The TPS training loop (see the module doc of `tps`).
+
+use std::time::Instant;
+
+use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::prelude::*;
+use rand::Rng;
+use socbench_harness::backend::{self, Device};
+use socbench_harness::control::Control;
+use socbench_harness::rng::StreamKey;
+use socbench_targets::tps::{annealing, simulate, PathMetrics, PathSet, Summary, TpsSystem};
+
+use super::config::TpsConfig;
+use super::net::{BiasControl, BiasNet};
+use super::paths::{PathSpace, ReplayBuffer};
+use crate::clip::clip_global_norm;
+use crate::config::{ConfigError, TrainConfig};
+use crate::dual::solve_dual;
+use crate::history::Status;
+use crate::loss::{Batch, Simulation, Tilt};
+use crate::method::Method;
+
+/// One evaluation during training.
+#[derive(Clone, Debug, Default)]
+pub struct TpsRow {
+    /// Rollouts done.
+    pub rollout: usize,
+    /// Gradient steps done.
+    pub step: usize,
+    /// Potential-energy evaluations spent on training rollouts (the paper's "energy calls").
+    pub energy_evals: u64,
+    /// Mean loss over the last rollout's gradient steps.
+    pub loss: f64,
+    pub metrics: Summary,
+    /// The last rollout's λ and β (trust region only).
+    pub lambda: Option<f64>,
+    pub beta: Option<f64>,
+    /// Sampling temperature of the last rollout.
+    pub temperature: f64,
+    pub wall_s: f64,
+}
+
+/// The result of a TPS run.
+pub struct TpsHistory {
+    pub rows: Vec<TpsRow>,
+    pub status: Status,
+    /// The final evaluation: per-path metrics, and the paths themselves (collective variables
+    /// every `stride` frames) for the Ramachandran plot.
+    pub final_metrics: Option<PathMetrics>,
+    pub final_cvs: Vec<Vec<[f64; 2]>>,
+}
+
+/// Frames kept per path for plots.
+const PLOT_FRAMES: usize = 100;
+
+/// Trains a bias for `sys` with `method`'s loss: tps-dps's loop, with Algorithm 2's dual when the
+/// method is a trust-region one. Every random stream comes from `key`.
+pub fn train_tps(
+    sys: &dyn TpsSystem,
+    method: Method,
+    cfg: &TpsConfig,
+    key: &StreamKey,
+    device: &Device,
+    progress: &mut dyn FnMut(usize, usize, f64),
+) -> Result<TpsHistory, ConfigError> {
+    cfg.validate()?;
+    let train_cfg = TrainConfig {
+        lr: cfg.lr,
+        clip: cfg.clip,
+        divergence_threshold: cfg.divergence_threshold,
+        ..TrainConfig::default()
+    };
+    let mut loss = method.build_loss(&train_cfg);
+    let needs = loss.needs();
+    if needs.simulation != Simulation::Detached || needs.adjoints {
+        return Err(ConfigError {
+            field: "method",
+            value: method.name().into(),
+            allowed:
+                "a loss on stored paths without adjoints (lv, lv-logz, ce and their tr- forms): \
+                      TPS paths have no Markov drift to differentiate or adjoin"
+                    .into(),
+        });
+    }
+    let ad = backend::autodiff(device);
+    let dims: Vec<usize> = std::iter::once(sys.feature_dim())
+        .chain(cfg.hidden.iter().copied())
+        .chain(std::iter::once(sys.dim()))
+        .collect();
+    let mut net = BiasNet::seeded(&dims, &ad, &mut key.common("init"));
+    let mut optim = AdamConfig::new().init::<socbench_harness::backend::B, BiasNet<_>>();
+    let problem = PathSpace::new(sys);
+    let mut buffer = ReplayBuffer::new(cfg.buffer);
+    let temps = annealing(cfg.start_temperature, cfg.end_temperature, cfg.rollouts);
+    let t_ref = sys.dynamics().reference_temperature();
+    let mut rng = key.stream("train");
+    let every = (cfg.rollouts / cfg.evals).max(1);
+    let clock = Instant::now();
+    let mut rows = Vec::new();
+    let (mut energy_evals, mut step, mut prod) = (0u64, 0usize, 1.0f64);
+    let total = cfg.rollouts * cfg.trains_per_rollout;
+    let frozen = |net: &BiasNet<_>| BiasControl {
+        net: net.clone().no_grad(),
+        sys,
+    };
+    let evaluate = |net: &BiasNet<_>, n: usize, purpose: &str| -> PathSet {
+        let u = frozen(net);
+        simulate(
+            sys,
+            n,
+            t_ref,
+            &mut |x, _k| u.host(x, &ad),
+            &mut key.common(purpose),
+        )
+    };
+    for r in 0..cfg.rollouts {
+        let u_r = frozen(&net);
+        let set = simulate(
+            sys,
+            cfg.paths_per_rollout,
+            temps[r],
+            &mut |x, _k| u_r.host(x, &ad),
+            &mut rng,
+        );
+        energy_evals += set.energy_evals;
+        let (tilt, lambda) = if method.is_trust_region() {
+            // −log w = W + log dP^{u_r}/dP on the rollout's paths (exact at T_r = T_ref).
+            let w: Vec<f64> = set
+                .log_r
+                .iter()
+                .zip(&set.log_rnd)
+                .map(|(lr, l)| cfg.dual_scale * (-lr + l))
+                .collect();
+            let sol = solve_dual(&w, cfg.epsilon, 1e-10);
+            prod *= sol.lambda / (1.0 + sol.lambda);
+            // tps-dps's units scale log w and the path log-RND of the loss alike, so τ is the
+            // same in both; only the dual sees the scaled weights.
+            let tilt = Tilt {
+                tau: 1.0 / (1.0 + sol.lambda),
+                beta: 1.0 - prod,
+            };
+            (tilt, Some(sol.lambda))
+        } else {
+            (Tilt::ON_POLICY, None)
+        };
+        buffer.add(&set);
+        let base: Option<&dyn Control> = (tilt.tau < 1.0).then_some(&u_r as &dyn Control);
+        let mut loss_sum = 0.0;
+        for _ in 0..cfg.trains_per_rollout {
+            step += 1;
+            let idx: Vec<usize> = (0..cfg.batch)
+                .map(|_| rng.random_range(0..buffer.len()))
+                .collect();
+            let mut batch = buffer.batch(&idx, &problem, base, &ad);
+            let mut t = tilt;
+            loss.prepare(&mut batch, &problem, &mut t);
+            let control = BiasControl {
+                net: net.clone(),
+                sys,
+            };
+            let diverged = |what: String| Status::Diverged {
+                step,
+                message: format!(
+                    "{} diverged at step {step} (rollout {r}, seed {}): {what}",
+                    method.label(),
+                    key.seed
+                ),
+            };
+            let l = match loss.loss(Batch::Paths(&batch), &problem, &control, t) {
+                Ok(l) => l,
+                Err(e) => return Ok(stopped(rows, diverged(e))),
+            };
+            let v = l.clone().into_scalar().to_f64();
+            if !v.is_finite() || v.abs() > cfg.divergence_threshold {
+                return Ok(stopped(rows, diverged(format!("loss = {v}"))));
+            }
+            let mut g = l.backward();
+            loss.step_own_params(&mut g, cfg.lr);
+            let mut grads = GradientsParams::from_grads(g, &net);
+            let norm = clip_global_norm(&net, &mut grads, cfg.clip);
+            if !norm.is_finite() {
+                return Ok(stopped(rows, diverged(format!("gradient norm = {norm}"))));
+            }
+            net = optim.step(cfg.lr, net, grads);
+            loss_sum += v;
+            progress(step, total, v);
+        }
+        if (r + 1) % every == 0 || r + 1 == cfg.rollouts {
+            let eval = evaluate(&net, cfg.eval_paths, "eval");
+            rows.push(TpsRow {
+                rollout: r + 1,
+                step,
+                energy_evals,
+                loss: loss_sum / cfg.trains_per_rollout.max(1) as f64,
+                metrics: PathMetrics::of(sys, &eval).summary(),
+                lambda,
+                beta: lambda.map(|_| tilt.beta),
+                temperature: temps[r],
+                wall_s: clock.elapsed().as_secs_f64(),
+            });
+        }
+    }
+    let fin = evaluate(&net, cfg.final_paths, "final");
+    let stride = (fin.steps / PLOT_FRAMES).max(1);
+    let final_cvs = (0..fin.n)
+        .map(|i| {
+            (0..=fin.best[i])
+                .step_by(stride)
+                .chain(std::iter::once(fin.best[i]))
+                .map(|k| sys.cvs(fin.frame(i, k)))
+                .collect()
+        })
+        .collect();
+    Ok(TpsHistory {
+        rows,
+        status: Status::Finished,
+        final_metrics: Some(PathMetrics::of(sys, &fin)),
+        final_cvs,
+    })
+}
+
+fn stopped(rows: Vec<TpsRow>, status: Status) -> TpsHistory {
+    TpsHistory {
+        rows,
+        status,
+        final_metrics: None,
+        final_cvs: Vec::new(),
+    }
+}
