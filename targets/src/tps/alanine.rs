@@ -99,9 +99,6 @@ impl AlanineDipeptide {
         })
     }
 
-    pub fn target(&self) -> &[f64] {
-        &self.target
-    }
     pub fn heavy_atoms(&self) -> &[usize] {
         &self.heavy
     }
@@ -128,6 +125,9 @@ impl TpsSystem for AlanineDipeptide {
     }
     fn start(&self) -> &[f64] {
         &self.start
+    }
+    fn target(&self) -> &[f64] {
+        &self.target
     }
     fn log_indicator(&self, x: &[f64]) -> f64 {
         -aligned_msd(x, &self.target, &self.heavy) / (2.0 * self.sigma * self.sigma)
@@ -166,6 +166,26 @@ impl TpsSystem for AlanineDipeptide {
     }
     fn target_cvs(&self) -> ([f64; 2], f64) {
         (self.cvs(&self.target), HIT_RADIUS.to_degrees())
+    }
+    /// The textbook (φ, ψ), radians, with their gradients.
+    fn steering_cvs(&self, x: &[f64], grads: &mut [f64]) -> Option<[f64; 2]> {
+        grads.iter_mut().for_each(|g| *g = 0.0);
+        let mut out = [0.0; 2];
+        for (j, atoms) in [PHI, PSI].into_iter().enumerate() {
+            let p = atoms.map(|a| point(x, a));
+            let (angle, g) = dihedral(p[0], p[1], p[2], p[3]);
+            out[j] = angle;
+            let row = &mut grads[j * x.len()..(j + 1) * x.len()];
+            for (a, gv) in atoms.into_iter().zip(g) {
+                for c in 0..3 {
+                    row[3 * a + c] += gv[c];
+                }
+            }
+        }
+        Some(out)
+    }
+    fn steering_cvs_periodic(&self) -> bool {
+        true
     }
     fn units(&self) -> Units {
         Units {

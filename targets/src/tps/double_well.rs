@@ -81,6 +81,9 @@ impl TpsSystem for DoubleWell {
     fn start(&self) -> &[f64] {
         &START
     }
+    fn target(&self) -> &[f64] {
+        &TARGET
+    }
     fn log_indicator(&self, x: &[f64]) -> f64 {
         // tps-dps: the mean over the two coordinates of the squared deviation.
         let msd = 0.5 * Self::dist(x).powi(2);
@@ -105,6 +108,10 @@ impl TpsSystem for DoubleWell {
     }
     fn target_cvs(&self) -> ([f64; 2], f64) {
         (TARGET, HIT_RADIUS)
+    }
+    fn steering_cvs(&self, x: &[f64], grads: &mut [f64]) -> Option<[f64; 2]> {
+        grads.copy_from_slice(&[1.0, 0.0, 0.0, 1.0]);
+        Some([x[0], x[1]])
     }
     fn units(&self) -> Units {
         Units {

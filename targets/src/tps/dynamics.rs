@@ -18,6 +18,9 @@ pub trait ControlledDynamics: Send + Sync {
     /// The dynamical state at the start configuration (velocities drawn at the reference
     /// temperature where the dynamics has them; tps-dps resets them so for every rollout).
     fn initial(&self, p: &dyn Potential, x0: &[f64], rng: &mut ChaCha20Rng) -> State;
+    /// The control (noise units) whose O-step (or Euler) shift equals that of a force `f` acting
+    /// for one step: F Δt/m = c_ref h u (underdamped), F Δt = s_ref h u (overdamped).
+    fn force_to_control(&self, f: &[f64], u: &mut [f64]);
     /// One step at sampling temperature `temp` with control `u` and noise `xi` (both per
     /// coordinate); writes the reference innovation ξ' = h u + (s_T/s_ref) ξ into `xi_ref`.
     fn step(
@@ -72,6 +75,12 @@ impl ControlledDynamics for Underdamped {
     fn dt(&self) -> f64 {
         self.dt
     }
+    fn force_to_control(&self, f: &[f64], u: &mut [f64]) {
+        let c = self.noise_scale(self.temperature);
+        for i in 0..f.len() {
+            u[i] = f[i] * self.dt / (self.masses[i] * c[i] * self.h());
+        }
+    }
     fn reference_temperature(&self) -> f64 {
         self.temperature
     }
@@ -117,6 +126,12 @@ pub struct Overdamped {
 impl ControlledDynamics for Overdamped {
     fn dt(&self) -> f64 {
         self.dt
+    }
+    fn force_to_control(&self, f: &[f64], u: &mut [f64]) {
+        let s_ref = (2.0 * self.k_b * self.temperature * self.dt).sqrt();
+        for (u, f) in u.iter_mut().zip(f) {
+            *u = f * self.dt / (s_ref * self.h());
+        }
     }
     fn reference_temperature(&self) -> f64 {
         self.temperature

@@ -17,6 +17,7 @@
 //! the best frame), so the work is W = −log r and the running cost is zero.
 
 pub mod alanine;
+pub mod baselines;
 pub mod double_well;
 pub mod dynamics;
 pub mod metrics;
@@ -45,6 +46,8 @@ pub trait TpsSystem: Send + Sync {
     fn dynamics(&self) -> &dyn ControlledDynamics;
     /// The start configuration x_0 (every path starts here).
     fn start(&self) -> &[f64];
+    /// The target configuration.
+    fn target(&self) -> &[f64];
     /// log r(x) ≤ 0 of one configuration (TPS-2 before the maximum over frames).
     fn log_indicator(&self, x: &[f64]) -> f64;
     /// Length of the network input of one configuration.
@@ -62,6 +65,15 @@ pub trait TpsSystem: Send + Sync {
     /// The collective variables of the target and the hit radius in them, for plots.
     fn target_cvs(&self) -> ([f64; 2], f64);
     fn units(&self) -> Units;
+    /// The steered-MD coordinates: their values at `x` (radians for angles) and their
+    /// gradients, written into `grads` ([2, dim]); `None` if the system has none.
+    fn steering_cvs(&self, _x: &[f64], _grads: &mut [f64]) -> Option<[f64; 2]> {
+        None
+    }
+    /// Whether [`TpsSystem::steering_cvs`] are angles (differences wrapped to (−π, π]).
+    fn steering_cvs_periodic(&self) -> bool {
+        false
+    }
 }
 
 /// Names and units for reports.
