@@ -106,6 +106,10 @@ fn alanine_timing() {
             evals: env("TPS_E", 1),
             eval_paths: env("TPS_EP", 1),
             final_paths: env("TPS_FP", 1),
+            lr: std::env::var("TPS_LR")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1e-4),
             dual_scale: std::env::var("TPS_DS")
                 .ok()
                 .and_then(|v| v.parse().ok())

@@ -5,5 +5,6 @@ pub mod cell;
 pub mod definition;
 pub mod overlay;
 pub mod sweep;
+pub mod tps;
 
 pub use cell::{run_cell, CellError, CellSpec};

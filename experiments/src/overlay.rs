@@ -6,7 +6,8 @@ use std::path::Path;
 use serde_json::Value;
 use socbench_methods::TrainConfig;
 
-fn merge(base: &mut Value, over: Value) {
+/// Merges the object `over` into `base`, field by field (recursively).
+pub fn merge(base: &mut Value, over: Value) {
     match (base, over) {
         (Value::Object(b), Value::Object(o)) => {
             for (k, v) in o {

@@ -13,5 +13,6 @@ pub mod protocol;
 pub mod provenance;
 pub mod sections;
 pub mod svg;
+pub mod tps;
 pub mod trust_region;
 pub mod verdicts;

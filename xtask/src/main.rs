@@ -8,6 +8,7 @@ mod oracle;
 mod peers;
 mod replicate;
 mod report;
+mod tps;
 
 use clap::{Parser, Subcommand};
 

@@ -21,7 +21,11 @@ pub struct Which {
     #[arg(
         required_unless_present = "def",
         conflicts_with = "def",
-        help = format!("Experiment: {}", definition::names().join(", "))
+        help = format!(
+            "Experiment: {}, {}",
+            definition::names().join(", "),
+            socbench_experiments::tps::names().join(", ")
+        )
     )]
     pub experiment: Option<String>,
     /// An experiment file outside `experiments/defs/` (same format, same checks; see
@@ -31,6 +35,15 @@ pub struct Which {
 }
 
 impl Which {
+    /// The built-in transition-path-sampling experiment named, if it is one (`table1`).
+    pub fn tps(&self) -> Option<Result<socbench_experiments::tps::TpsExperiment, String>> {
+        self.def
+            .is_none()
+            .then_some(())
+            .and(self.experiment.as_deref())
+            .and_then(socbench_experiments::tps::load)
+    }
+
     pub fn load(&self) -> Result<Experiment, String> {
         match (&self.def, &self.experiment) {
             (Some(path), _) => definition::load_file(path),
@@ -139,6 +152,9 @@ pub fn resolve_experiment(
 }
 
 pub fn run(a: ReplicateArgs) -> Result<(), String> {
+    if let Some(exp) = a.which.tps() {
+        return crate::tps::replicate(&a, exp?);
+    }
     let device = backend::by_name(&a.device).map_err(|e| e.to_string())?;
     let jobs = a
         .jobs

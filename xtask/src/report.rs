@@ -25,6 +25,12 @@ pub struct ReportArgs {
 }
 
 pub fn run(a: ReportArgs) -> Result<(), String> {
+    if let Some(exp) = a.which.tps() {
+        let profile = a.profile.clone().unwrap_or_else(|| {
+            crate::replicate::default_profile(socbench_harness::backend::default_name()).into()
+        });
+        return crate::tps::report(&exp?, &profile, &a.results, &a.reports);
+    }
     let sweep = crate::replicate::resolve_experiment(
         a.which.load()?,
         a.profile.as_deref(),

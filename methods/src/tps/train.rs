@@ -113,12 +113,12 @@ pub fn train_tps(
             &mut key.common(purpose),
         )
     };
-    for r in 0..cfg.rollouts {
+    for (r, &temp) in temps.iter().enumerate() {
         let u_r = frozen(&net);
         let set = simulate(
             sys,
             cfg.paths_per_rollout,
-            temps[r],
+            temp,
             &mut |x, _k| u_r.host(x, &ad),
             &mut rng,
         );
@@ -195,7 +195,7 @@ pub fn train_tps(
                 metrics: PathMetrics::of(sys, &eval).summary(),
                 lambda,
                 beta: lambda.map(|_| tilt.beta),
-                temperature: temps[r],
+                temperature: temp,
                 wall_s: clock.elapsed().as_secs_f64(),
             });
         }

@@ -116,7 +116,7 @@ impl TpsSystem for DoubleWell {
     fn units(&self) -> Units {
         Units {
             energy: "eV",
-            rmsd: "(distance)",
+            rmsd: "",
             cvs: ["x", "y"],
             cv_range: [[-2.0, 2.0], [-1.6, 1.6]],
         }

@@ -80,6 +80,7 @@ pub trait TpsSystem: Send + Sync {
 #[derive(Clone, Copy, Debug)]
 pub struct Units {
     pub energy: &'static str,
+    /// The unit of RMSD ("" for the dimensionless 2-D systems).
     pub rmsd: &'static str,
     pub cvs: [&'static str; 2],
     /// The range of the plots' axes.

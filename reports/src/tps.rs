@@ -1,0 +1,474 @@
+//! The Table 1 report (transition path sampling): the paper's rows beside ours, per-seed rows,
+//! the claims, a Ramachandran (φ, ψ) plot of sampled paths per arm, and THP against rollouts per
+//! seed (the paper's Fig. 4). Reads the run directories written by `socbench_experiments::tps`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::paper::{lookup, PaperValue};
+use crate::plot::curves;
+use crate::protocol::mean_std;
+use crate::svg::{esc, Line, COLORS};
+
+/// One finished TPS run.
+pub struct TpsRun {
+    pub arm: String,
+    pub label: String,
+    pub paper: Option<String>,
+    pub seed: u64,
+    pub status: String,
+    pub message: Option<String>,
+    pub commit: String,
+    pub wall_s: f64,
+    pub energy_evals: u64,
+    /// Per path: rmsd, hit, max energy, rmsd_last, hit_last.
+    pub rmsd: Vec<f64>,
+    pub hit: Vec<bool>,
+    pub max_energy: Vec<f64>,
+    pub hit_last: Vec<bool>,
+    /// history.csv columns.
+    pub history: BTreeMap<String, Vec<f64>>,
+    /// paths.csv: per path, its (cv1, cv2) points.
+    pub paths: Vec<Vec<(f64, f64)>>,
+}
+
+impl TpsRun {
+    pub fn thp(&self) -> f64 {
+        100.0 * self.hit.iter().filter(|&&h| h).count() as f64 / self.hit.len().max(1) as f64
+    }
+    pub fn thp_last(&self) -> f64 {
+        100.0 * self.hit_last.iter().filter(|&&h| h).count() as f64
+            / self.hit_last.len().max(1) as f64
+    }
+    pub fn rmsd_mean(&self) -> f64 {
+        mean_std(&self.rmsd).map_or(f64::NAN, |m| m.0)
+    }
+    /// Mean max energy over hitting paths (NaN if none hits).
+    pub fn ets(&self) -> f64 {
+        let e: Vec<f64> = self
+            .hit
+            .iter()
+            .zip(&self.max_energy)
+            .filter(|(h, _)| **h)
+            .map(|(_, e)| *e)
+            .collect();
+        mean_std(&e).map_or(f64::NAN, |m| m.0)
+    }
+}
+
+fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<f64>>), String> {
+    let mut r = csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let head: Vec<String> = r
+        .headers()
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(String::from)
+        .collect();
+    let mut rows = Vec::new();
+    for rec in r.records() {
+        let rec = rec.map_err(|e| format!("{}: {e}", path.display()))?;
+        rows.push(rec.iter().map(|v| v.parse().unwrap_or(f64::NAN)).collect());
+    }
+    Ok((head, rows))
+}
+
+/// Every finished run under `dir` (one directory per cell, with a `manifest.json`).
+pub fn load_tps_runs(dir: &Path) -> Result<Vec<TpsRun>, String> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(out);
+    };
+    let mut dirs: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    dirs.sort();
+    for d in dirs {
+        let Ok(text) = std::fs::read_to_string(d.join("manifest.json")) else {
+            continue;
+        };
+        let m: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", d.display()))?;
+        let s = |k: &str| m[k].as_str().unwrap_or("").to_string();
+        let mut run = TpsRun {
+            arm: s("arm"),
+            label: s("label"),
+            paper: None,
+            seed: m["seed"].as_u64().unwrap_or(0),
+            status: s("status"),
+            message: m["message"].as_str().map(String::from),
+            commit: s("git_commit"),
+            wall_s: m["wall_s"].as_f64().unwrap_or(f64::NAN),
+            energy_evals: m["energy_evals"].as_u64().unwrap_or(0),
+            rmsd: Vec::new(),
+            hit: Vec::new(),
+            max_energy: Vec::new(),
+            hit_last: Vec::new(),
+            history: BTreeMap::new(),
+            paths: Vec::new(),
+        };
+        if d.join("final.csv").exists() {
+            let (_, rows) = read_csv(&d.join("final.csv"))?;
+            for r in rows {
+                run.rmsd.push(r[1]);
+                run.hit.push(r[2] > 0.5);
+                run.max_energy.push(r[3]);
+                run.hit_last.push(r[5] > 0.5);
+            }
+        }
+        if d.join("history.csv").exists() {
+            let (head, rows) = read_csv(&d.join("history.csv"))?;
+            for (j, h) in head.iter().enumerate() {
+                run.history
+                    .insert(h.clone(), rows.iter().map(|r| r[j]).collect());
+            }
+        }
+        if d.join("paths.csv").exists() {
+            let (_, rows) = read_csv(&d.join("paths.csv"))?;
+            for r in rows {
+                let i = r[0] as usize;
+                if run.paths.len() <= i {
+                    run.paths.resize(i + 1, Vec::new());
+                }
+                run.paths[i].push((r[2], r[3]));
+            }
+        }
+        out.push(run);
+    }
+    Ok(out)
+}
+
+/// What the report needs besides the runs.
+pub struct TpsContext<'a> {
+    pub experiment: &'a str,
+    pub title: &'a str,
+    pub profile: &'a str,
+    pub target: &'a str,
+    pub paper_table: &'a str,
+    /// Arms in the profile's order: (name, label, paper row).
+    pub arms: Vec<(String, String, Option<String>)>,
+    pub deviations: &'a [String],
+    pub hardware: String,
+    pub commit: String,
+    pub svg_stem: String,
+    pub results_dir: String,
+    pub energy_unit: &'a str,
+    pub rmsd_unit: &'a str,
+    pub cv_names: [&'a str; 2],
+    pub cv_range: [[f64; 2]; 2],
+    /// Start and target (cv1, cv2) and the hit radius in those units.
+    pub start_cv: [f64; 2],
+    pub target_cv: [f64; 2],
+    pub hit_radius_cv: f64,
+}
+
+fn pm(v: &[f64], digits: usize) -> String {
+    let v: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    match mean_std(&v) {
+        None => "–".into(),
+        Some((m, _)) if v.len() == 1 => format!("{m:.digits$}"),
+        Some((m, s)) => format!("{m:.digits$} ± {s:.digits$}"),
+    }
+}
+
+fn paper_cell(values: &[PaperValue], ctx: &TpsContext, row: Option<&str>, metric: &str) -> String {
+    row.and_then(|r| lookup(values, ctx.paper_table, ctx.target, 66, r, metric))
+        .map_or("–".into(), |v| v.display())
+}
+
+/// The markdown report and its figures (file name, SVG).
+pub fn tps_report(
+    ctx: &TpsContext,
+    runs: &[TpsRun],
+    paper: &[PaperValue],
+) -> (String, Vec<(String, String)>) {
+    let mut md = String::new();
+    let _ = writeln!(md, "# {} — profile `{}`\n", ctx.title, ctx.profile);
+    let _ = writeln!(
+        md,
+        "Regenerate: `cargo xtask replicate {} --profile {}` (runs under `{}`). Target `{}`. \
+         Report written at commit {} on {}.\n",
+        ctx.experiment, ctx.profile, ctx.results_dir, ctx.target, ctx.commit, ctx.hardware
+    );
+    let mut commits: Vec<&str> = runs.iter().map(|r| r.commit.as_str()).collect();
+    commits.sort_unstable();
+    commits.dedup();
+    let _ = writeln!(md, "- runs made at commit(s): {}", commits.join(", "));
+    let wall: f64 = runs.iter().map(|r| r.wall_s).sum();
+    let _ = writeln!(
+        md,
+        "- {} runs, {:.1} min of run time in all (summed over cells, not wall clock)",
+        runs.len(),
+        wall / 60.0
+    );
+    if !ctx.deviations.is_empty() {
+        let _ = writeln!(md, "\nDeviations of this profile from the paper:\n");
+        for d in ctx.deviations {
+            let _ = writeln!(md, "- {d}");
+        }
+    }
+    let by_arm = |arm: &str| -> Vec<&TpsRun> {
+        let mut v: Vec<&TpsRun> = runs.iter().filter(|r| r.arm == arm).collect();
+        v.sort_by_key(|r| r.seed);
+        v
+    };
+    let _ = writeln!(
+        md,
+        "\n## Table 1\n\nOurs: mean ± std over seeds of each seed's value on its final paths \
+         (RMSD: mean over paths; THP: % of paths; ETS: mean over hitting paths). Each path is \
+         cut at its best frame, as tps-dps does; \"THP last\" judges the true last frame instead. \
+         Energy calls: potential evaluations spent on training rollouts per seed.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| method | RMSD{r} | paper | THP (%) | paper | ETS ({e}) | paper | THP last (%) | energy calls | seeds |",
+        r = if ctx.rmsd_unit.is_empty() { String::new() } else { format!(" ({})", ctx.rmsd_unit) },
+        e = ctx.energy_unit
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
+    for (arm, label, row) in &ctx.arms {
+        let rs = by_arm(arm);
+        let ok: Vec<&&TpsRun> = rs.iter().filter(|r| r.status == "finished").collect();
+        let col =
+            |f: &dyn Fn(&TpsRun) -> f64, d| pm(&ok.iter().map(|r| f(r)).collect::<Vec<_>>(), d);
+        let evals = ok.first().map_or(0, |r| r.energy_evals);
+        let diverged = rs.len() - ok.len();
+        let _ = writeln!(
+            md,
+            "| {label} | {} | {} | {} | {} | {} | {} | {} | {} | {}{} |",
+            col(&|r| r.rmsd_mean(), 2),
+            paper_cell(paper, ctx, row.as_deref(), "rmsd_angstrom"),
+            col(&|r| r.thp(), 2),
+            paper_cell(paper, ctx, row.as_deref(), "thp_percent"),
+            col(&|r| r.ets(), 2),
+            paper_cell(paper, ctx, row.as_deref(), "ets_kj_mol"),
+            col(&|r| r.thp_last(), 1),
+            evals,
+            ok.len(),
+            if diverged > 0 {
+                format!(" ({diverged} diverged)")
+            } else {
+                String::new()
+            }
+        );
+    }
+    let _ = writeln!(md, "\n### Per seed\n\n| method | seed | RMSD | THP (%) | ETS | THP last (%) | status |\n|---|---|---|---|---|---|---|");
+    for (arm, label, _) in &ctx.arms {
+        for r in by_arm(arm) {
+            let _ = writeln!(
+                md,
+                "| {label} | {} | {:.3} | {:.2} | {:.2} | {:.1} | {}{} |",
+                r.seed,
+                r.rmsd_mean(),
+                r.thp(),
+                r.ets(),
+                r.thp_last(),
+                r.status,
+                r.message
+                    .as_ref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    md.push_str(&claims(ctx, runs));
+    let mut figures = Vec::new();
+    let rama = format!("{}-paths.svg", ctx.svg_stem);
+    figures.push((rama.clone(), ramachandran(ctx, runs)));
+    let _ = writeln!(
+        md,
+        "\n## Sampled paths\n\nUp to 16 final paths of seed 0 per method, in ({}, {}), up to \
+         their best frame; ○ start, ● target with the hit radius.\n\n![paths]({rama})",
+        ctx.cv_names[0], ctx.cv_names[1]
+    );
+    let curves_file = format!("{}-thp.svg", ctx.svg_stem);
+    let panels: Vec<(String, Vec<Line>)> = ctx
+        .arms
+        .iter()
+        .filter_map(|(arm, label, _)| {
+            let lines: Vec<Line> = by_arm(arm)
+                .iter()
+                .filter(|r| r.history.contains_key("rollout"))
+                .map(|r| {
+                    let x = &r.history["rollout"];
+                    let y = &r.history["thp"];
+                    Line::new(
+                        format!("seed {}", r.seed),
+                        x.iter().copied().zip(y.iter().copied()).collect(),
+                    )
+                })
+                .collect();
+            (!lines.is_empty()).then(|| (label.clone(), lines))
+        })
+        .collect();
+    if !panels.is_empty() {
+        figures.push((
+            curves_file.clone(),
+            curves(&panels, "rollouts", false, false),
+        ));
+        let _ = writeln!(
+            md,
+            "\n## THP during training (the paper's Fig. 4)\n\nTHP (%) of fresh paths at the \
+             reference temperature against rollouts, one line per seed.\n\n![THP]({curves_file})"
+        );
+    }
+    (md, figures)
+}
+
+fn claims(ctx: &TpsContext, runs: &[TpsRun]) -> String {
+    let arm_of = |row: &str| {
+        ctx.arms
+            .iter()
+            .find(|(_, _, p)| p.as_deref() == Some(row))
+            .map(|(a, l, _)| (a.clone(), l.clone()))
+    };
+    let mut md = String::from("\n## The paper's claims\n\n");
+    let (Some((dps, _)), Some((tr, tr_label))) = (arm_of("TPS-DPS"), arm_of("TR-LV")) else {
+        md.push_str("This profile runs no TPS-DPS/TR-LV pair: the claims are not judged.\n");
+        return md;
+    };
+    let vals = |arm: &str, f: &dyn Fn(&TpsRun) -> f64| -> Vec<f64> {
+        runs.iter()
+            .filter(|r| r.arm == arm && r.status == "finished")
+            .map(f)
+            .collect()
+    };
+    let ms = |v: &[f64]| mean_std(v).unwrap_or((f64::NAN, f64::NAN));
+    let (t_dps, t_tr) = (ms(&vals(&dps, &|r| r.thp())), ms(&vals(&tr, &|r| r.thp())));
+    let (r_dps, r_tr) = (
+        ms(&vals(&dps, &|r| r.rmsd_mean())),
+        ms(&vals(&tr, &|r| r.rmsd_mean())),
+    );
+    let verdict = |b: bool| if b { "**holds**" } else { "**does not hold**" };
+    if t_dps.0 == 0.0 && t_tr.0 == 0.0 {
+        let _ = writeln!(
+            md,
+            "1. TR-LV hits the target more often than TPS-DPS (paper: 61.25 ± 4.05 % against \
+             39.58 ± 28.13 %): **cannot be judged** — neither method hit the target in this \
+             profile's budget."
+        );
+    } else {
+        let _ = writeln!(
+            md,
+            "1. TR-LV ({tr_label}) hits the target more often than TPS-DPS (paper: 61.25 ± 4.05 % \
+             against 39.58 ± 28.13 %): {} here ({:.2} ± {:.2} % against {:.2} ± {:.2} %).",
+            verdict(t_tr.0 > t_dps.0),
+            t_tr.0,
+            t_tr.1,
+            t_dps.0,
+            t_dps.1
+        );
+    }
+    let _ = writeln!(
+        md,
+        "2. TR-LV ends closer to the target (RMSD; paper: 0.29 ± 0.03 Å against 0.47 ± 0.18 Å): \
+         {} here ({:.3} ± {:.3} against {:.3} ± {:.3} {}).",
+        verdict(r_tr.0 < r_dps.0),
+        r_tr.0,
+        r_tr.1,
+        r_dps.0,
+        r_dps.1,
+        ctx.rmsd_unit
+    );
+    let _ = writeln!(
+        md,
+        "3. TR-LV is more consistent across seeds (std of THP; paper: 4.05 against 28.13 points): \
+         {} here ({:.2} against {:.2} points; RMSD std {:.3} against {:.3}).",
+        verdict(t_tr.1 < t_dps.1 || (t_tr.1 == t_dps.1 && r_tr.1 < r_dps.1)),
+        t_tr.1,
+        t_dps.1,
+        r_tr.1,
+        r_dps.1
+    );
+    md
+}
+
+/// One panel per arm (seed 0's paths), fixed axes, paths split where an angle wraps.
+fn ramachandran(ctx: &TpsContext, runs: &[TpsRun]) -> String {
+    const W: f64 = 240.0;
+    const M: f64 = 40.0;
+    let arms: Vec<&(String, String, Option<String>)> = ctx.arms.iter().collect();
+    let mut s = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" font-family="sans-serif" font-size="11">"#,
+        arms.len() as f64 * (W + M) + M,
+        W + 2.0 * M
+    );
+    let [[x0, x1], [y0, y1]] = ctx.cv_range;
+    let wrap = (x1 - x0) / 2.0;
+    for (i, (arm, label, _)) in arms.iter().enumerate() {
+        let ox = M + i as f64 * (W + M);
+        let px = |x: f64| ox + (x - x0) / (x1 - x0) * W;
+        let py = |y: f64| M + (y1 - y) / (y1 - y0) * W;
+        let _ = write!(
+            s,
+            r#"<rect x="{ox}" y="{M}" width="{W}" height="{W}" fill="none" stroke="black"/><text x="{}" y="{}" text-anchor="middle">{}</text><text x="{}" y="{}" text-anchor="middle">{}</text>"#,
+            ox + W / 2.0,
+            M - 8.0,
+            esc(label),
+            ox + W / 2.0,
+            M + W + 25.0,
+            esc(ctx.cv_names[0])
+        );
+        for (v, anchor) in [(x0, "start"), (x1, "end")] {
+            let _ = write!(
+                s,
+                r#"<text x="{}" y="{}" text-anchor="{anchor}">{v}</text>"#,
+                px(v),
+                M + W + 12.0
+            );
+        }
+        let _ = write!(
+            s,
+            r#"<text x="{}" y="{}" text-anchor="end">{y1}</text><text x="{}" y="{}" text-anchor="end">{y0}</text>"#,
+            ox - 3.0,
+            M + 10.0,
+            ox - 3.0,
+            M + W
+        );
+        let color = COLORS[i % COLORS.len()];
+        if let Some(run) = runs.iter().filter(|r| r.arm == *arm).min_by_key(|r| r.seed) {
+            for p in &run.paths {
+                let mut seg: Vec<String> = Vec::new();
+                let flush = |seg: &mut Vec<String>, s: &mut String| {
+                    if seg.len() > 1 {
+                        let _ = write!(
+                            s,
+                            r#"<polyline points="{}" fill="none" stroke="{color}" stroke-opacity="0.6" stroke-width="1"/>"#,
+                            seg.join(" ")
+                        );
+                    }
+                    seg.clear();
+                };
+                let mut prev: Option<(f64, f64)> = None;
+                for &(a, b) in p {
+                    if let Some((pa, pb)) = prev {
+                        if (a - pa).abs() > wrap || (b - pb).abs() > wrap {
+                            flush(&mut seg, &mut s);
+                        }
+                    }
+                    seg.push(format!("{:.1},{:.1}", px(a), py(b)));
+                    prev = Some((a, b));
+                }
+                flush(&mut seg, &mut s);
+            }
+        }
+        let r = ctx.hit_radius_cv / (x1 - x0) * W;
+        let _ = write!(
+            s,
+            r#"<circle cx="{:.1}" cy="{:.1}" r="4" fill="none" stroke="black"/><circle cx="{:.1}" cy="{:.1}" r="4" fill="black"/><circle cx="{:.1}" cy="{:.1}" r="{r:.1}" fill="none" stroke="black" stroke-dasharray="3,2"/>"#,
+            px(ctx.start_cv[0]),
+            py(ctx.start_cv[1]),
+            px(ctx.target_cv[0]),
+            py(ctx.target_cv[1]),
+            px(ctx.target_cv[0]),
+            py(ctx.target_cv[1])
+        );
+    }
+    let _ = write!(
+        s,
+        r#"<text x="12" y="{}" transform="rotate(-90 12 {})" text-anchor="middle">{}</text></svg>"#,
+        M + W / 2.0,
+        M + W / 2.0,
+        esc(ctx.cv_names[1])
+    );
+    s.push('\n');
+    s
+}
