@@ -29,11 +29,15 @@ pub fn names() -> Vec<&'static str> {
 /// The built-in TPS experiment `name`, if it is one.
 pub fn load(name: &str) -> Option<Result<TpsExperiment, String>> {
     let (_, text) = DEFINITIONS.iter().find(|(n, _)| *n == name)?;
-    Some(
-        toml::from_str::<TpsExperiment>(text)
-            .map_err(|e| format!("experiments/defs/{name}.toml: {e}"))
-            .and_then(|e| e.check().map(|_| e)),
-    )
+    Some(parse(text, &format!("experiments/defs/{name}.toml")))
+}
+
+/// A TPS experiment from its TOML text, checked (arms, profiles, targets, every cell's config);
+/// errors start with `origin`.
+pub fn parse(text: &str, origin: &str) -> Result<TpsExperiment, String> {
+    let e = toml::from_str::<TpsExperiment>(text).map_err(|e| format!("{origin}: {e}"))?;
+    e.check().map_err(|e| format!("{origin}: {e}"))?;
+    Ok(e)
 }
 
 #[derive(Clone, Debug, Deserialize)]

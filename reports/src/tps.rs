@@ -279,52 +279,113 @@ pub fn tps_report(
          their best frame; ○ start, ● target with the hit radius.\n\n![paths]({rama})",
         ctx.cv_names[0], ctx.cv_names[1]
     );
-    let curves_file = format!("{}-thp.svg", ctx.svg_stem);
-    let panels: Vec<(String, Vec<Line>)> = ctx
-        .arms
-        .iter()
-        .filter_map(|(arm, label, _)| {
-            let lines: Vec<Line> = by_arm(arm)
-                .iter()
-                .filter(|r| r.history.contains_key("rollout"))
-                .map(|r| {
-                    let x = &r.history["rollout"];
-                    let y = &r.history["thp"];
-                    Line::new(
-                        format!("seed {}", r.seed),
-                        x.iter().copied().zip(y.iter().copied()).collect(),
-                    )
-                })
-                .collect();
-            (!lines.is_empty()).then(|| (label.clone(), lines))
-        })
-        .collect();
-    if !panels.is_empty() {
-        figures.push((
-            curves_file.clone(),
-            curves(&panels, "rollouts", false, false),
-        ));
+    for (metric, title, what) in [
+        ("thp", "THP during training (the paper's Fig. 4)", "THP (%)"),
+        ("rmsd", "RMSD during training", "RMSD"),
+    ] {
+        let file = format!("{}-{metric}.svg", ctx.svg_stem);
+        let panels: Vec<(String, Vec<Line>)> = ctx
+            .arms
+            .iter()
+            .filter_map(|(arm, label, _)| {
+                let lines: Vec<Line> = by_arm(arm)
+                    .iter()
+                    .filter(|r| r.history.contains_key("rollout"))
+                    .map(|r| {
+                        let x = &r.history["rollout"];
+                        let y = &r.history[metric];
+                        Line::new(
+                            format!("seed {}", r.seed),
+                            x.iter().copied().zip(y.iter().copied()).collect(),
+                        )
+                    })
+                    .collect();
+                (!lines.is_empty()).then(|| (label.clone(), lines))
+            })
+            .collect();
+        if panels.is_empty() {
+            continue;
+        }
+        figures.push((file.clone(), curves(&panels, "rollouts", false, false)));
         let _ = writeln!(
             md,
-            "\n## THP during training (the paper's Fig. 4)\n\nTHP (%) of fresh paths at the \
-             reference temperature against rollouts, one line per seed.\n\n![THP]({curves_file})"
+            "\n## {title}\n\n{what} of fresh paths at the reference temperature against \
+             rollouts, one line per seed.\n\n![{metric}]({file})"
         );
     }
+    md.push_str(&trust_region(ctx, runs));
     (md, figures)
 }
 
+/// λ and β of the trust-region arms, per seed: whether the trust region was active.
+fn trust_region(ctx: &TpsContext, runs: &[TpsRun]) -> String {
+    let mut md = String::new();
+    for (arm, label, _) in &ctx.arms {
+        let mut rs: Vec<&TpsRun> = runs
+            .iter()
+            .filter(|r| {
+                &r.arm == arm
+                    && r.history
+                        .get("lambda")
+                        .is_some_and(|l| l.iter().any(|v| v.is_finite()))
+            })
+            .collect();
+        if rs.is_empty() {
+            continue;
+        }
+        rs.sort_by_key(|r| r.seed);
+        if md.is_empty() {
+            md.push_str(
+                "\n## The trust region\n\nλ of the last rollout before each evaluation \
+                 (first, median, last) and β at the end, per seed. λ = 0 means the dual did not \
+                 bind: that rollout trained like the unconstrained loss.\n\n| method | seed | λ first | λ median | λ last | β last |\n|---|---|---|---|---|---|\n",
+            );
+        }
+        for r in rs {
+            let l: Vec<f64> = r.history["lambda"]
+                .iter()
+                .copied()
+                .filter(|v| v.is_finite())
+                .collect();
+            let mut sorted = l.clone();
+            sorted.sort_by(f64::total_cmp);
+            let beta = r
+                .history
+                .get("beta")
+                .and_then(|b| b.last().copied())
+                .unwrap_or(f64::NAN);
+            let _ = writeln!(
+                md,
+                "| {label} | {} | {:.4} | {:.4} | {:.4} | {:.4} |",
+                r.seed,
+                l[0],
+                sorted[sorted.len() / 2],
+                l[l.len() - 1],
+                beta
+            );
+        }
+    }
+    md
+}
+
 fn claims(ctx: &TpsContext, runs: &[TpsRun]) -> String {
-    let arm_of = |row: &str| {
+    let arms_of = |row: &str| -> Vec<(String, String)> {
         ctx.arms
             .iter()
-            .find(|(_, _, p)| p.as_deref() == Some(row))
+            .filter(|(_, _, p)| p.as_deref() == Some(row))
             .map(|(a, l, _)| (a.clone(), l.clone()))
+            .collect()
     };
     let mut md = String::from("\n## The paper's claims\n\n");
-    let (Some((dps, _)), Some((tr, tr_label))) = (arm_of("TPS-DPS"), arm_of("TR-LV")) else {
+    let (dps, trs) = (arms_of("TPS-DPS"), arms_of("TR-LV"));
+    let Some((dps, dps_label)) = dps.first().cloned() else {
         md.push_str("This profile runs no TPS-DPS/TR-LV pair: the claims are not judged.\n");
         return md;
     };
+    if trs.is_empty() {
+        md.push_str("This profile runs no TPS-DPS/TR-LV pair: the claims are not judged.\n");
+        return md;
+    }
     let vals = |arm: &str, f: &dyn Fn(&TpsRun) -> f64| -> Vec<f64> {
         runs.iter()
             .filter(|r| r.arm == arm && r.status == "finished")
@@ -332,52 +393,59 @@ fn claims(ctx: &TpsContext, runs: &[TpsRun]) -> String {
             .collect()
     };
     let ms = |v: &[f64]| mean_std(v).unwrap_or((f64::NAN, f64::NAN));
-    let (t_dps, t_tr) = (ms(&vals(&dps, &|r| r.thp())), ms(&vals(&tr, &|r| r.thp())));
-    let (r_dps, r_tr) = (
-        ms(&vals(&dps, &|r| r.rmsd_mean())),
-        ms(&vals(&tr, &|r| r.rmsd_mean())),
-    );
     let verdict = |b: bool| if b { "**holds**" } else { "**does not hold**" };
-    if t_dps.0 == 0.0 && t_tr.0 == 0.0 {
-        let _ = writeln!(
+    let t_dps = ms(&vals(&dps, &|r| r.thp()));
+    let r_dps = ms(&vals(&dps, &|r| r.rmsd_mean()));
+    for (tr, tr_label) in trs {
+        let t_tr = ms(&vals(&tr, &|r| r.thp()));
+        let r_tr = ms(&vals(&tr, &|r| r.rmsd_mean()));
+        let _ = writeln!(md, "**{tr_label} against {dps_label}:**\n");
+        if t_dps.0 == 0.0 && t_tr.0 == 0.0 {
+            let _ = writeln!(
+                md,
+                "1. TR-LV hits the target more often (paper: 61.25 ± 4.05 % against 39.58 ± \
+                 28.13 %): **cannot be judged**: neither method hit the target in this profile's \
+                 budget."
+            );
+        } else {
+            let _ = writeln!(
+                md,
+                "1. TR-LV hits the target more often (paper: 61.25 ± 4.05 % against 39.58 ± \
+                 28.13 %): {} here ({:.2} ± {:.2} % against {:.2} ± {:.2} %).",
+                verdict(t_tr.0 > t_dps.0),
+                t_tr.0,
+                t_tr.1,
+                t_dps.0,
+                t_dps.1
+            );
+        }
+        let _ =
+            writeln!(
             md,
-            "1. TR-LV hits the target more often than TPS-DPS (paper: 61.25 ± 4.05 % against \
-             39.58 ± 28.13 %): **cannot be judged** — neither method hit the target in this \
-             profile's budget."
+            "2. TR-LV ends closer to the target (RMSD; paper: 0.29 ± 0.03 Å against 0.47 ± 0.18 \
+             Å): {} here ({:.3} ± {:.3} against {:.3} ± {:.3}{}).",
+            verdict(r_tr.0 < r_dps.0),
+            r_tr.0,
+            r_tr.1,
+            r_dps.0,
+            r_dps.1,
+            if ctx.rmsd_unit.is_empty() { String::new() } else { format!(" {}", ctx.rmsd_unit) }
         );
-    } else {
-        let _ = writeln!(
+        let thp_spread = t_tr.1 > 0.0 || t_dps.1 > 0.0;
+        let _ =
+            writeln!(
             md,
-            "1. TR-LV ({tr_label}) hits the target more often than TPS-DPS (paper: 61.25 ± 4.05 % \
-             against 39.58 ± 28.13 %): {} here ({:.2} ± {:.2} % against {:.2} ± {:.2} %).",
-            verdict(t_tr.0 > t_dps.0),
-            t_tr.0,
-            t_tr.1,
-            t_dps.0,
-            t_dps.1
+            "3. TR-LV is more consistent across seeds (paper: THP std 4.05 against 28.13 points): \
+             {} here, judged on {} ({}).\n",
+            verdict(if thp_spread { t_tr.1 < t_dps.1 } else { r_tr.1 < r_dps.1 }),
+            if thp_spread { "the std of THP" } else { "the std of RMSD, THP being 0 throughout" },
+            if thp_spread {
+                format!("{:.2} against {:.2} points", t_tr.1, t_dps.1)
+            } else {
+                format!("{:.3} against {:.3}", r_tr.1, r_dps.1)
+            }
         );
     }
-    let _ = writeln!(
-        md,
-        "2. TR-LV ends closer to the target (RMSD; paper: 0.29 ± 0.03 Å against 0.47 ± 0.18 Å): \
-         {} here ({:.3} ± {:.3} against {:.3} ± {:.3} {}).",
-        verdict(r_tr.0 < r_dps.0),
-        r_tr.0,
-        r_tr.1,
-        r_dps.0,
-        r_dps.1,
-        ctx.rmsd_unit
-    );
-    let _ = writeln!(
-        md,
-        "3. TR-LV is more consistent across seeds (std of THP; paper: 4.05 against 28.13 points): \
-         {} here ({:.2} against {:.2} points; RMSD std {:.3} against {:.3}).",
-        verdict(t_tr.1 < t_dps.1 || (t_tr.1 == t_dps.1 && r_tr.1 < r_dps.1)),
-        t_tr.1,
-        t_dps.1,
-        r_tr.1,
-        r_dps.1
-    );
     md
 }
 
