@@ -6,6 +6,7 @@ mod check;
 mod gpu;
 mod oracle;
 mod peers;
+mod pool;
 mod replicate;
 mod report;
 mod tps;

@@ -3,16 +3,14 @@
 //! report.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use clap::Args;
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use socbench_experiments::definition::{self, Experiment, Resolved};
 use socbench_experiments::sweep::{cell_dir, cells, move_aside, state, CellState};
 use socbench_experiments::{run_cell, CellSpec};
 use socbench_harness::backend;
+
+use crate::pool::run_cells;
 
 /// Which experiment: a built-in one by name, or a user's file.
 #[derive(Args, Debug)]
@@ -230,62 +228,23 @@ pub fn run(a: ReplicateArgs) -> Result<(), String> {
         jobs,
         est / 60.0
     );
-    let multi = MultiProgress::new();
-    let overall = multi.add(ProgressBar::new(all.len() as u64));
-    overall.set_style(
-        ProgressStyle::with_template("{elapsed_precise} cells [{wide_bar}] {pos}/{len} ETA {eta}")
-            .expect("template"),
-    );
-    overall.set_position(done as u64);
-    overall.reset_eta();
-    let next = AtomicUsize::new(0);
-    let failures = Mutex::new(Vec::new());
-    let clock = Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..jobs.min(todo.len().max(1)) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some((c, dir)) = todo.get(i) else { break };
-                let bar = multi.add(ProgressBar::new(0));
-                bar.set_style(
-                    ProgressStyle::with_template(
-                        "  {prefix} [{bar:30}] {pos}/{len} {msg} ETA {eta}",
-                    )
-                    .expect("template"),
-                );
-                bar.set_prefix(format!("{}-d{}-{}-s{}", c.target, c.dim, c.arm, c.seed));
-                bar.enable_steady_tick(Duration::from_millis(500));
-                let mut on_step = |p: &socbench_methods::Progress| {
-                    bar.set_length(p.total as u64);
-                    bar.set_position(p.step as u64);
-                    let l = p.lambda.map(|l| format!(" λ={l:.3}")).unwrap_or_default();
-                    bar.set_message(format!("loss={:.3e}{l}", p.loss));
-                };
-                match run_cell(c, &device, dir, &mut on_step) {
-                    Ok((_, m)) => {
-                        if let Some(msg) = m.message {
-                            multi.suspend(|| eprintln!("diverged: {msg}"));
-                        }
-                    }
-                    Err(e) => failures
-                        .lock()
-                        .unwrap()
-                        .push(format!("{}: {e}", dir.display())),
-                }
-                bar.finish_and_clear();
-                multi.remove(&bar);
-                overall.inc(1);
-            });
-        }
-    });
-    overall.finish();
-    let minutes = clock.elapsed().as_secs_f64() / 60.0;
-    eprintln!("ran {} cells in {minutes:.1} min", todo.len());
+    let prefix = |c: &CellSpec| format!("{}-d{}-{}-s{}", c.target, c.dim, c.arm, c.seed);
+    let run = |c: &CellSpec, dir: &PathBuf, bar: &indicatif::ProgressBar| {
+        let mut on_step = |p: &socbench_methods::Progress| {
+            bar.set_length(p.total as u64);
+            bar.set_position(p.step as u64);
+            let l = p.lambda.map(|l| format!(" λ={l:.3}")).unwrap_or_default();
+            bar.set_message(format!("loss={:.3e}{l}", p.loss));
+        };
+        run_cell(c, &device, dir, &mut on_step)
+            .map(|(_, m)| m.message)
+            .map_err(|e| e.to_string())
+    };
+    let (failures, minutes) = run_cells(&todo, all.len(), done, jobs, &prefix, &run);
     if !todo.is_empty() {
         let first = todo[0].1.parent().unwrap_or(&a.results).to_path_buf();
         log_sweep(&first, &backend::name(&device), jobs, todo.len(), minutes);
     }
-    let failures = failures.into_inner().unwrap();
     if !failures.is_empty() {
         return Err(failures.join("\n"));
     }
@@ -295,7 +254,7 @@ pub fn run(a: ReplicateArgs) -> Result<(), String> {
 /// Appends one line per `replicate` invocation to `<results>/<experiment>/<profile>/sweeps.csv`
 /// (end time, commit, device, jobs, cells run, wall minutes): the whole-run wall time that
 /// `cargo xtask bench` reports.
-fn log_sweep(dir: &std::path::Path, device: &str, jobs: usize, cells: usize, minutes: f64) {
+pub fn log_sweep(dir: &std::path::Path, device: &str, jobs: usize, cells: usize, minutes: f64) {
     let path = dir.join("sweeps.csv");
     let new = !path.exists();
     let line = format!(

@@ -108,6 +108,16 @@ pub fn write(sweep: &Sweep, results: &Path, reports: &Path) -> Result<(), String
         claims: &exp.claims,
     };
     let (md, figures) = report(&ctx, &runs, &paper_values);
+    write_files(reports, &stem, &md, figures)
+}
+
+/// Writes `<reports>/<stem>.md` and the figures (file name, SVG) beside it.
+pub fn write_files(
+    reports: &Path,
+    stem: &str,
+    md: &str,
+    figures: Vec<(String, String)>,
+) -> Result<(), String> {
     std::fs::create_dir_all(reports).map_err(|e| e.to_string())?;
     let md_path = reports.join(format!("{stem}.md"));
     std::fs::write(&md_path, md).map_err(|e| format!("{}: {e}", md_path.display()))?;

@@ -2,19 +2,16 @@
 //! (`experiments/defs/table1.toml`), run cell by cell (resumable, in parallel with `--jobs`),
 //! then reported beside the paper's Table 1.
 
-use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
 
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use socbench_experiments::sweep::move_aside;
-use socbench_experiments::tps::{finished, run_tps_cell, TpsExperiment};
+use socbench_experiments::tps::{finished, run_tps_cell, TpsCell, TpsExperiment};
 use socbench_harness::backend;
 use socbench_methods::record::git_commit;
 use socbench_reports::paper;
 use socbench_reports::tps::{load_tps_runs, tps_report, TpsContext};
 
+use crate::pool::run_cells;
 use crate::replicate::ReplicateArgs;
 
 pub fn replicate(a: &ReplicateArgs, exp: TpsExperiment) -> Result<(), String> {
@@ -72,60 +69,20 @@ pub fn replicate(a: &ReplicateArgs, exp: TpsExperiment) -> Result<(), String> {
         cells.len(),
         todo.len()
     );
-    let multi = MultiProgress::new();
-    let overall = multi.add(ProgressBar::new(cells.len() as u64));
-    overall.set_style(
-        ProgressStyle::with_template("{elapsed_precise} cells [{wide_bar}] {pos}/{len} ETA {eta}")
-            .expect("template"),
-    );
-    overall.set_position(done as u64);
-    overall.reset_eta();
-    let next = AtomicUsize::new(0);
-    let failures = Mutex::new(Vec::new());
-    let clock = Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..jobs.min(todo.len().max(1)) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some((c, dir)) = todo.get(i) else { break };
-                let bar = multi.add(ProgressBar::new(0));
-                bar.set_style(
-                    ProgressStyle::with_template(
-                        "  {prefix} [{bar:30}] {pos}/{len} {msg} ETA {eta}",
-                    )
-                    .expect("template"),
-                );
-                bar.set_prefix(format!("{}-{}-s{}", c.target, c.arm, c.seed));
-                bar.enable_steady_tick(Duration::from_millis(500));
-                let mut on_step = |step: usize, total: usize, loss: f64| {
-                    bar.set_length(total as u64);
-                    bar.set_position(step as u64);
-                    bar.set_message(format!("loss={loss:.3e}"));
-                };
-                match run_tps_cell(c, &device, dir, &mut on_step) {
-                    Ok(m) => {
-                        if let Some(msg) = m.message {
-                            multi.suspend(|| eprintln!("diverged: {msg}"));
-                        }
-                    }
-                    Err(e) => failures
-                        .lock()
-                        .unwrap()
-                        .push(format!("{}: {e}", dir.display())),
-                }
-                bar.finish_and_clear();
-                multi.remove(&bar);
-                overall.inc(1);
-            });
-        }
-    });
-    overall.finish();
-    eprintln!(
-        "ran {} cells in {:.1} min",
-        todo.len(),
-        clock.elapsed().as_secs_f64() / 60.0
-    );
-    let failures = failures.into_inner().unwrap();
+    let prefix = |c: &TpsCell| format!("{}-{}-s{}", c.target, c.arm, c.seed);
+    let run = |c: &TpsCell, dir: &PathBuf, bar: &indicatif::ProgressBar| {
+        let mut on_step = |step: usize, total: usize, loss: f64| {
+            bar.set_length(total as u64);
+            bar.set_position(step as u64);
+            bar.set_message(format!("loss={loss:.3e}"));
+        };
+        run_tps_cell(c, &device, dir, &mut on_step).map(|m| m.message)
+    };
+    let (failures, minutes) = run_cells(&todo, cells.len(), done, jobs, &prefix, &run);
+    if !todo.is_empty() {
+        let dir = a.results.join(&exp.name).join(&profile);
+        crate::replicate::log_sweep(&dir, &backend::name(&device), jobs, todo.len(), minutes);
+    }
     if !failures.is_empty() {
         return Err(failures.join("\n"));
     }
@@ -190,13 +147,5 @@ pub fn report(
         hit_radius_cv: radius,
     };
     let (md, figures) = tps_report(&ctx, &runs, &paper_values);
-    std::fs::create_dir_all(reports).map_err(|e| e.to_string())?;
-    let md_path = reports.join(format!("{stem}.md"));
-    std::fs::write(&md_path, md).map_err(|e| format!("{}: {e}", md_path.display()))?;
-    for (name, svg) in figures {
-        let p = reports.join(name);
-        std::fs::write(&p, svg).map_err(|e| format!("{}: {e}", p.display()))?;
-    }
-    eprintln!("wrote {}", md_path.display());
-    Ok(())
+    crate::report::write_files(reports, &stem, &md, figures)
 }
