@@ -4,7 +4,7 @@ use socbench::harness::backend;
 use socbench::harness::rng::StreamKey;
 use socbench::methods::tps::{train_tps, TpsConfig};
 use socbench::methods::Method;
-use socbench::targets::tps::{self, TpsSystem};
+use socbench::targets::tps;
 
 fn smoke_cfg() -> TpsConfig {
     let env = |k: &str, d: usize| {
@@ -141,5 +141,30 @@ fn alanine_timing() {
             );
         }
         eprintln!("{m}: total {:.1} s", t.elapsed().as_secs_f64());
+    }
+}
+
+/// Losses that need adjoints or importance weights are refused before any work, with the field
+/// and the allowed methods named.
+#[test]
+fn weighted_and_adjoint_losses_are_refused() {
+    let sys = tps::build("double-well-2d").unwrap();
+    let key = StreamKey::new("tests", "refuse", 2, 0);
+    for m in ["ce", "tr-ce", "am", "socm", "re"] {
+        let err = match train_tps(
+            sys.as_ref(),
+            Method::named(m),
+            &smoke_cfg(),
+            &key,
+            &backend::flex(),
+            &mut |_, _, _| {},
+        ) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("{m} was accepted"),
+        };
+        assert!(
+            err.contains("method") && err.contains(m) && err.contains("lv-logz"),
+            "{err}"
+        );
     }
 }

@@ -147,6 +147,12 @@ pub struct LossSpec {
     /// Valid on stored paths of an earlier control, reweighted by w^τ: the trust region wraps it
     /// as `tr-<name>` (Algorithm 2).
     pub buffer: bool,
+    /// At τ = 1 the loss depends on a stored path only through log w + log dP^v/dP^u =
+    /// −W − log dP^u/dP, not on which control v (or temperature) sampled it: LV and LV-logZ.
+    /// Such a loss trains on a replay buffer of mixed samplers without importance weights, which
+    /// tps-dps's loop (`crate::tps`) requires; a weighted loss (CE, SOCM) would need every
+    /// buffered path's sampling density.
+    pub sampler_free: bool,
     /// Config fields this loss reads beyond the common ones (e.g. `tr.socm_weights`): any other
     /// method given a non-default value of such a field is rejected.
     pub reads: &'static [&'static str],

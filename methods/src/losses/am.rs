@@ -8,6 +8,7 @@ pub const SPEC: LossSpec = LossSpec {
     name: "am",
     summary: "adjoint matching: regression onto the lean adjoint's target (eq. 18)",
     buffer: false,
+    sampler_free: false,
     reads: &[],
     build: |_, _| {
         Box::new(PathLossFn {

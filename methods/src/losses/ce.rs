@@ -7,6 +7,7 @@ pub const SPEC: LossSpec = LossSpec {
     name: "ce",
     summary: "cross entropy: forward KL with self-normalised weights softmax(τ log w) (eq. 17)",
     buffer: true,
+    sampler_free: false,
     reads: &[],
     build: |_, _| {
         Box::new(PathLossFn {

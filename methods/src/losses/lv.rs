@@ -7,6 +7,7 @@ pub const SPEC: LossSpec = LossSpec {
     name: "lv",
     summary: "log-variance of log dP^v/dP^u + τ log w (eq. 16)",
     buffer: true,
+    sampler_free: true,
     reads: &[],
     build: |_, _| {
         Box::new(PathLossFn {

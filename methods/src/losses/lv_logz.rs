@@ -28,6 +28,7 @@ pub const SPEC: LossSpec = LossSpec {
     name: "lv-logz",
     summary: "example (docs/extending.md): LV with a learned log Z instead of the batch mean",
     buffer: true,
+    sampler_free: true,
     reads: &[],
     build: |_, _| {
         Box::new(LvLogZ {

@@ -11,6 +11,7 @@ pub const SPEC: LossSpec = LossSpec {
     name: "re",
     summary: "relative entropy / reverse KL, differentiated through the SDE (eq. 46)",
     buffer: false,
+    sampler_free: false,
     reads: &[],
     build: |_, _| Box::new(Re),
 };

@@ -18,6 +18,7 @@ pub const SPEC: LossSpec = LossSpec {
     name: "socm",
     summary: "SOC matching: the adjoint-matching regression weighted by dQ/dP^u (eq. 18–19)",
     buffer: true,
+    sampler_free: false,
     reads: &["socm_weights", "tr.socm_weights"],
     build,
 };

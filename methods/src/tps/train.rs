@@ -72,14 +72,15 @@ pub fn train_tps(
     };
     let mut loss = method.build_loss(&train_cfg);
     let needs = loss.needs();
-    if needs.simulation != Simulation::Detached || needs.adjoints {
+    if needs.simulation != Simulation::Detached || needs.adjoints || !method.loss().sampler_free {
         return Err(ConfigError {
             field: "method",
             value: method.name().into(),
-            allowed:
-                "a loss on stored paths without adjoints (lv, lv-logz, ce and their tr- forms): \
-                      TPS paths have no Markov drift to differentiate or adjoin"
-                    .into(),
+            allowed: "a loss on stored paths that needs neither adjoints nor importance weights \
+                      (lv, lv-logz and their tr- forms): TPS paths have no Markov drift to adjoin, \
+                      and the replay buffer mixes paths of earlier controls at annealed \
+                      temperatures whose sampling densities are not kept"
+                .into(),
         });
     }
     let ad = backend::autodiff(device);
