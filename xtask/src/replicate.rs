@@ -86,6 +86,19 @@ pub struct ReplicateArgs {
     pub reports: PathBuf,
 }
 
+impl ReplicateArgs {
+    /// `--jobs`, defaulting to the number of cores.
+    pub fn jobs(&self) -> Result<usize, String> {
+        let jobs = self
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        if jobs < 1 {
+            return Err(format!("invalid `--jobs` = {jobs}: allowed >= 1"));
+        }
+        Ok(jobs)
+    }
+}
+
 pub fn default_profile(device: &str) -> &'static str {
     if device == "cuda" {
         "paper"
@@ -154,12 +167,7 @@ pub fn run(a: ReplicateArgs) -> Result<(), String> {
         return crate::tps::replicate(&a, exp?);
     }
     let device = backend::by_name(&a.device).map_err(|e| e.to_string())?;
-    let jobs = a
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    if jobs < 1 {
-        return Err(format!("invalid `--jobs` = {jobs}: allowed >= 1"));
-    }
+    let jobs = a.jobs()?;
     let sweep = resolve_experiment(a.which.load()?, a.profile.as_deref(), &a.device)?;
     let (exp, data, r) = (&sweep.exp, &sweep.data, &sweep.resolved);
     if data.name != exp.name {

@@ -67,19 +67,7 @@ pub fn write(sweep: &Sweep, results: &Path, reports: &Path) -> Result<(), String
     let (profile, deviations) = (sweep.resolved.profile.as_str(), &sweep.resolved.deviations);
     let dir = results.join(&data.name).join(profile);
     let runs = load::load_runs(&dir)?;
-    if runs.is_empty() {
-        return Err(format!(
-            "no finished runs under `{}`: run `cargo xtask replicate {} --profile {profile}` first",
-            dir.display(),
-            exp.name
-        ));
-    }
-    let paper_values = paper::load(Path::new("experiments/reference/paper_tables.csv"))?;
-    let stem = if profile == "cpu" {
-        exp.name.clone()
-    } else {
-        format!("{}-{profile}", exp.name)
-    };
+    let (paper_values, stem) = setup(&exp.name, profile, &dir, runs.is_empty())?;
     let backend = runs
         .first()
         .map(|r| r.manifest.backend.clone())
@@ -109,6 +97,30 @@ pub fn write(sweep: &Sweep, results: &Path, reports: &Path) -> Result<(), String
     };
     let (md, figures) = report(&ctx, &runs, &paper_values);
     write_files(reports, &stem, &md, figures)
+}
+
+/// The paper's published values and the report's file stem (`<experiment>` for `cpu`,
+/// `<experiment>-<profile>` otherwise); an error if `dir` holds no finished run.
+pub fn setup(
+    experiment: &str,
+    profile: &str,
+    dir: &Path,
+    no_runs: bool,
+) -> Result<(Vec<paper::PaperValue>, String), String> {
+    if no_runs {
+        return Err(format!(
+            "no finished runs under `{}`: run `cargo xtask replicate {experiment} --profile \
+             {profile}` first",
+            dir.display()
+        ));
+    }
+    let paper_values = paper::load(Path::new("experiments/reference/paper_tables.csv"))?;
+    let stem = if profile == "cpu" {
+        experiment.to_string()
+    } else {
+        format!("{experiment}-{profile}")
+    };
+    Ok((paper_values, stem))
 }
 
 /// Writes `<reports>/<stem>.md` and the figures (file name, SVG) beside it.

@@ -8,7 +8,6 @@ use socbench_experiments::sweep::move_aside;
 use socbench_experiments::tps::{finished, run_tps_cell, TpsCell, TpsExperiment};
 use socbench_harness::backend;
 use socbench_methods::record::git_commit;
-use socbench_reports::paper;
 use socbench_reports::tps::{load_tps_runs, tps_report, TpsContext};
 
 use crate::pool::run_cells;
@@ -16,12 +15,7 @@ use crate::replicate::ReplicateArgs;
 
 pub fn replicate(a: &ReplicateArgs, exp: TpsExperiment) -> Result<(), String> {
     let device = backend::by_name(&a.device).map_err(|e| e.to_string())?;
-    let jobs = a
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    if jobs < 1 {
-        return Err(format!("invalid `--jobs` = {jobs}: allowed >= 1"));
-    }
+    let jobs = a.jobs()?;
     if !a.dims.is_empty() {
         return Err(format!(
             "invalid `--dims`: {} has one system and no d to choose",
@@ -101,19 +95,7 @@ pub fn report(
     let sys = socbench_targets::tps::build(&target).map_err(|e| e.to_string())?;
     let dir = results.join(&exp.name).join(profile);
     let runs = load_tps_runs(&dir)?;
-    if runs.is_empty() {
-        return Err(format!(
-            "no finished runs under `{}`: run `cargo xtask replicate {} --profile {profile}` first",
-            dir.display(),
-            exp.name
-        ));
-    }
-    let paper_values = paper::load(Path::new("experiments/reference/paper_tables.csv"))?;
-    let stem = if profile == "cpu" {
-        exp.name.clone()
-    } else {
-        format!("{}-{profile}", exp.name)
-    };
+    let (paper_values, stem) = crate::report::setup(&exp.name, profile, &dir, runs.is_empty())?;
     let units = sys.units();
     let (target_cv, radius) = sys.target_cvs();
     let ctx = TpsContext {
