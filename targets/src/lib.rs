@@ -13,6 +13,7 @@
 
 pub mod annealed;
 pub mod banana;
+pub mod digits;
 pub mod discrete_riccati;
 pub mod funnel;
 pub mod gmm;
