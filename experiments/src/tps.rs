@@ -11,11 +11,11 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use socbench_harness::backend::{self, Device};
 use socbench_harness::rng::StreamKey;
-use socbench_methods::record::{claim_dir, git_commit, Provenance};
+use socbench_methods::record::{claim_dir, git_commit, hash_json, put_file, Provenance};
 use socbench_methods::tps::{train_tps, TpsConfig, TpsHistory};
 use socbench_methods::{Method, Status};
 use socbench_targets::tps::baselines::{smd, umd};
-use socbench_targets::tps::{self, PathMetrics, PathSet, TpsSystem};
+use socbench_targets::tps::{self, PathMetrics};
 
 use crate::overlay::merge;
 
@@ -224,7 +224,7 @@ impl TpsCell {
     }
     /// The hash of everything that determines the cell's result.
     pub fn hash(&self) -> String {
-        let json = serde_json::to_string(&(
+        hash_json(&(
             &self.config,
             &self.spec.method,
             &self.spec.baseline,
@@ -232,13 +232,6 @@ impl TpsCell {
             self.spec.k,
             &self.target,
         ))
-        .expect("serialises");
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in json.bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        format!("{h:016x}")
     }
 }
 
@@ -282,11 +275,7 @@ pub fn run_tps_cell(
         Some(Status::Diverged { message, .. }) => ("diverged", Some(message.clone())),
         _ => ("finished", None),
     };
-    let put = |name: &str, body: String| -> Result<(), String> {
-        let tmp = dir.join(format!(".{name}.tmp"));
-        std::fs::write(&tmp, body).map_err(|e| format!("{}: {e}", tmp.display()))?;
-        std::fs::rename(&tmp, dir.join(name)).map_err(|e| format!("{}: {e}", dir.display()))
-    };
+    let put = |name: &str, body: String| put_file(dir, name, &body).map_err(|e| e.to_string());
     if let Some(h) = &history {
         put("history.csv", history_csv(h))?;
     }
@@ -294,7 +283,7 @@ pub fn run_tps_cell(
         (Some(h), _) => (h.final_metrics.clone(), h.final_cvs.clone()),
         (None, Some(set)) => (
             Some(PathMetrics::of(sys.as_ref(), set)),
-            cvs_of(sys.as_ref(), set),
+            set.cv_paths(sys.as_ref(), tps::PLOT_FRAMES),
         ),
         _ => (None, Vec::new()),
     };
@@ -330,20 +319,6 @@ pub fn run_tps_cell(
         serde_json::to_string_pretty(&manifest).expect("manifest serialises"),
     )?;
     Ok(manifest)
-}
-
-/// The paths' collective variables every ~1 % of their frames, up to the best frame.
-fn cvs_of(sys: &dyn TpsSystem, set: &PathSet) -> Vec<Vec<[f64; 2]>> {
-    let stride = (set.steps / 100).max(1);
-    (0..set.n)
-        .map(|i| {
-            (0..=set.best[i])
-                .step_by(stride)
-                .chain(std::iter::once(set.best[i]))
-                .map(|k| sys.cvs(set.frame(i, k)))
-                .collect()
-        })
-        .collect()
 }
 
 fn opt(v: Option<f64>) -> String {

@@ -70,7 +70,12 @@ impl Provenance {
 
 /// FNV-1a of the config's JSON, as 16 hex digits.
 pub fn config_hash(cfg: &TrainConfig) -> String {
-    let json = serde_json::to_string(cfg).expect("config serialises");
+    hash_json(cfg)
+}
+
+/// FNV-1a of the JSON of `v`, as 16 hex digits: the configuration hash of a run's manifest.
+pub fn hash_json<T: serde::Serialize>(v: &T) -> String {
+    let json = serde_json::to_string(v).expect("config serialises");
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in json.bytes() {
         h ^= u64::from(b);
@@ -161,16 +166,20 @@ pub fn fresh_dir(base: &Path, stem: &str) -> PathBuf {
         .expect("unbounded")
 }
 
+/// Writes `dir/name` through a temporary file renamed into place, so that a reader never sees
+/// a partial file.
+pub fn put_file(dir: &Path, name: &str, body: &str) -> Result<(), RecordError> {
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let dst = dir.join(name);
+    fs::write(&tmp, body).map_err(io(&tmp))?;
+    fs::rename(&tmp, &dst).map_err(io(&dst))
+}
+
 /// Writes `history.csv` then `manifest.json` (the manifest last, so its presence marks a complete
 /// run). Each file is written to a temporary name and renamed into place.
 pub fn write_run(dir: &Path, history: &History, manifest: &Manifest) -> Result<(), RecordError> {
     claim_dir(dir)?;
-    let put = |name: &str, body: &str| {
-        let tmp = dir.join(format!(".{name}.tmp"));
-        let dst = dir.join(name);
-        fs::write(&tmp, body).map_err(io(&tmp))?;
-        fs::rename(&tmp, &dst).map_err(io(&dst))
-    };
+    let put = |name: &str, body: &str| put_file(dir, name, body);
     put("history.csv", &history.to_csv())?;
     if !history.refreshes.is_empty() {
         put("refreshes.csv", &history.refreshes_csv())?;

@@ -35,11 +35,10 @@ pub struct TpsRun {
 
 impl TpsRun {
     pub fn thp(&self) -> f64 {
-        100.0 * self.hit.iter().filter(|&&h| h).count() as f64 / self.hit.len().max(1) as f64
+        percent(&self.hit)
     }
     pub fn thp_last(&self) -> f64 {
-        100.0 * self.hit_last.iter().filter(|&&h| h).count() as f64
-            / self.hit_last.len().max(1) as f64
+        percent(&self.hit_last)
     }
     pub fn rmsd_mean(&self) -> f64 {
         mean_std(&self.rmsd).map_or(f64::NAN, |m| m.0)
@@ -55,6 +54,11 @@ impl TpsRun {
             .collect();
         mean_std(&e).map_or(f64::NAN, |m| m.0)
     }
+}
+
+/// % of true entries.
+fn percent(hits: &[bool]) -> f64 {
+    100.0 * hits.iter().filter(|&&h| h).count() as f64 / hits.len().max(1) as f64
 }
 
 fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<f64>>), String> {

@@ -8,7 +8,9 @@ use rand::Rng;
 use socbench_harness::backend::{self, Device};
 use socbench_harness::control::Control;
 use socbench_harness::rng::StreamKey;
-use socbench_targets::tps::{annealing, simulate, PathMetrics, PathSet, Summary, TpsSystem};
+use socbench_targets::tps::{
+    annealing, simulate, PathMetrics, PathSet, Summary, TpsSystem, PLOT_FRAMES,
+};
 
 use super::config::TpsConfig;
 use super::net::{BiasControl, BiasNet};
@@ -49,9 +51,6 @@ pub struct TpsHistory {
     pub final_metrics: Option<PathMetrics>,
     pub final_cvs: Vec<Vec<[f64; 2]>>,
 }
-
-/// Frames kept per path for plots.
-const PLOT_FRAMES: usize = 100;
 
 /// Trains a bias for `sys` with `method`'s loss: tps-dps's loop, with Algorithm 2's dual when the
 /// method is a trust-region one. Every random stream comes from `key`.
@@ -202,16 +201,7 @@ pub fn train_tps(
         }
     }
     let fin = evaluate(&net, cfg.final_paths, "final");
-    let stride = (fin.steps / PLOT_FRAMES).max(1);
-    let final_cvs = (0..fin.n)
-        .map(|i| {
-            (0..=fin.best[i])
-                .step_by(stride)
-                .chain(std::iter::once(fin.best[i]))
-                .map(|k| sys.cvs(fin.frame(i, k)))
-                .collect()
-        })
-        .collect();
+    let final_cvs = fin.cv_paths(sys, PLOT_FRAMES);
     Ok(TpsHistory {
         rows,
         status: Status::Finished,

@@ -3,7 +3,7 @@
 
 use rand_chacha::ChaCha20Rng;
 
-use crate::molecule::dynamics::{thermal_velocities, Potential, State};
+use crate::molecule::dynamics::{thermal_velocities, verlet_step, Potential, State};
 
 /// One controlled step of a dynamics whose only randomness is an additive Gaussian term.
 pub trait ControlledDynamics: Send + Sync {
@@ -61,13 +61,9 @@ impl Underdamped {
     fn a(&self) -> f64 {
         (-self.gamma * self.dt).exp()
     }
-    /// c_T per coordinate at temperature `temp`.
-    pub fn noise_scale(&self, temp: f64) -> Vec<f64> {
-        let a = self.a();
-        self.masses
-            .iter()
-            .map(|m| ((1.0 - a * a) * self.k_b * temp / m).sqrt())
-            .collect()
+    /// c_ref of coordinate i: the O-step's noise scale at the reference temperature.
+    fn c_ref(&self, a: f64, i: usize) -> f64 {
+        ((1.0 - a * a) * self.k_b * self.temperature / self.masses[i]).sqrt()
     }
 }
 
@@ -76,9 +72,9 @@ impl ControlledDynamics for Underdamped {
         self.dt
     }
     fn force_to_control(&self, f: &[f64], u: &mut [f64]) {
-        let c = self.noise_scale(self.temperature);
+        let a = self.a();
         for i in 0..f.len() {
-            u[i] = f[i] * self.dt / (self.masses[i] * c[i] * self.h());
+            u[i] = f[i] * self.dt / (self.masses[i] * self.c_ref(a, i) * self.h());
         }
     }
     fn reference_temperature(&self) -> f64 {
@@ -97,19 +93,13 @@ impl ControlledDynamics for Underdamped {
         temp: f64,
         xi_ref: &mut [f64],
     ) {
-        let (a, h, dt) = (self.a(), self.h(), self.dt);
+        let (a, h) = (self.a(), self.h());
         let ratio = (temp / self.temperature).sqrt();
         for i in 0..s.v.len() {
-            let c_ref = ((1.0 - a * a) * self.k_b * self.temperature / self.masses[i]).sqrt();
             xi_ref[i] = h * u[i] + ratio * xi[i];
-            s.v[i] = a * s.v[i] + c_ref * xi_ref[i];
-            s.v[i] += 0.5 * dt * s.f[i] / self.masses[i];
-            s.x[i] += dt * s.v[i];
+            s.v[i] = a * s.v[i] + self.c_ref(a, i) * xi_ref[i];
         }
-        s.energy = p.energy_forces(&s.x, &mut s.f);
-        for i in 0..s.v.len() {
-            s.v[i] += 0.5 * dt * s.f[i] / self.masses[i];
-        }
+        verlet_step(p, s, &self.masses, self.dt);
     }
 }
 
@@ -123,12 +113,19 @@ pub struct Overdamped {
     pub k_b: f64,
 }
 
+impl Overdamped {
+    /// s_ref = √(2 k_B T_ref Δt).
+    fn s_ref(&self) -> f64 {
+        (2.0 * self.k_b * self.temperature * self.dt).sqrt()
+    }
+}
+
 impl ControlledDynamics for Overdamped {
     fn dt(&self) -> f64 {
         self.dt
     }
     fn force_to_control(&self, f: &[f64], u: &mut [f64]) {
-        let s_ref = (2.0 * self.k_b * self.temperature * self.dt).sqrt();
+        let s_ref = self.s_ref();
         for (u, f) in u.iter_mut().zip(f) {
             *u = f * self.dt / (s_ref * self.h());
         }
@@ -148,7 +145,7 @@ impl ControlledDynamics for Overdamped {
         temp: f64,
         xi_ref: &mut [f64],
     ) {
-        let s_ref = (2.0 * self.k_b * self.temperature * self.dt).sqrt();
+        let s_ref = self.s_ref();
         let ratio = (temp / self.temperature).sqrt();
         for i in 0..s.x.len() {
             xi_ref[i] = self.h() * u[i] + ratio * xi[i];

@@ -87,6 +87,9 @@ pub struct Units {
     pub cv_range: [[f64; 2]; 2],
 }
 
+/// Frames kept per path for the plots of sampled paths ([`PathSet::cv_paths`]).
+pub const PLOT_FRAMES: usize = 100;
+
 /// A registered TPS system: its name and how to build it.
 pub struct TpsEntry {
     pub name: &'static str,

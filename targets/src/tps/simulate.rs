@@ -34,6 +34,20 @@ impl PathSet {
         let o = (i * (self.steps + 1) + k) * self.dim;
         &self.positions[o..o + self.dim]
     }
+    /// Each path's collective variables ([`TpsSystem::cvs`]) from x_0 to its best frame, at
+    /// about `frames` evenly spaced frames plus the best one: the paths of the reports' plots.
+    pub fn cv_paths(&self, sys: &dyn TpsSystem, frames: usize) -> Vec<Vec<[f64; 2]>> {
+        let stride = (self.steps / frames).max(1);
+        (0..self.n)
+            .map(|i| {
+                (0..=self.best[i])
+                    .step_by(stride)
+                    .chain(std::iter::once(self.best[i]))
+                    .map(|k| sys.cvs(self.frame(i, k)))
+                    .collect()
+            })
+            .collect()
+    }
     /// The work W = −log r per path.
     pub fn work(&self) -> Vec<f64> {
         self.log_r.iter().map(|l| -l).collect()
