@@ -3,6 +3,7 @@
 
 pub mod cell;
 pub mod definition;
+pub mod finetune;
 pub mod overlay;
 pub mod sweep;
 pub mod tps;

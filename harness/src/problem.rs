@@ -34,6 +34,13 @@ pub trait SocProblem: Send + Sync {
     fn integrator(&self) -> &dyn Integrator;
     /// The counter every target evaluation goes through.
     fn evals(&self) -> &EvalCounter;
+    /// How many trailing coordinates of the state are a condition (a prompt, a class label)
+    /// rather than a state: drawn by `sample_initial` and then constant. The simulator zeroes
+    /// the noise there (so the log-likelihood ratios, Σ h u·ξ, see none of it); the problem's
+    /// drift and the controls must be zero there. Default 0.
+    fn condition_dims(&self) -> usize {
+        0
+    }
 }
 
 /// A partition of state space into modes with known weights (eq. 56 of the paper).

@@ -219,9 +219,21 @@ fn run(
     if opts.store_path {
         states.push(x.clone());
     }
+    // Noise is zeroed on the condition coordinates (`SocProblem::condition_dims`).
+    let cond = problem.condition_dims();
+    let mask = (cond > 0).then(|| {
+        let d = problem.dim();
+        let v: Vec<f32> = (0..d)
+            .map(|i| if i < d - cond { 1.0 } else { 0.0 })
+            .collect();
+        Tensor::<B, 2>::from_data(TensorData::new(v, [1, d]), &device)
+    });
     for k in 0..integ.num_steps() {
         let c = integ.coeffs(k);
-        let xi = noise_at(k);
+        let xi = match &mask {
+            Some(m) => noise_at(k) * m.clone(),
+            None => noise_at(k),
+        };
         if let Some(f) = problem.running_cost(x.clone(), c.t) {
             running = running + f.mul_scalar(c.dt);
         }

@@ -7,6 +7,7 @@ pub mod clip;
 pub mod config;
 pub mod dual;
 pub mod eval;
+pub mod finetune;
 pub mod history;
 pub mod loss;
 pub mod losses;

@@ -4,6 +4,7 @@
 
 pub mod aggregate;
 pub mod claims;
+pub mod finetune;
 pub mod load;
 pub mod logz;
 pub mod markdown;

@@ -61,7 +61,7 @@ fn percent(hits: &[bool]) -> f64 {
     100.0 * hits.iter().filter(|&&h| h).count() as f64 / hits.len().max(1) as f64
 }
 
-fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<f64>>), String> {
+pub(crate) fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<f64>>), String> {
     let mut r = csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let head: Vec<String> = r
         .headers()
@@ -164,7 +164,7 @@ pub struct TpsContext<'a> {
     pub hit_radius_cv: f64,
 }
 
-fn pm(v: &[f64], digits: usize) -> String {
+pub(crate) fn pm(v: &[f64], digits: usize) -> String {
     let v: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
     match mean_std(&v) {
         None => "–".into(),

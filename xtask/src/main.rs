@@ -3,6 +3,7 @@
 
 mod bench;
 mod check;
+mod finetune;
 mod gpu;
 mod oracle;
 mod peers;
@@ -24,6 +25,9 @@ struct Cli {
 enum Command {
     /// Run every cell of an experiment's sweep (resumable), then write its report.
     Replicate(replicate::ReplicateArgs),
+    /// Pretrain (or load from the cache) the base model of a fine-tuning experiment (fig5) and
+    /// print its sample quality.
+    Pretrain(finetune::PretrainArgs),
     /// Write `reports/<experiment>.md` (+ SVG) from the results of a sweep.
     Report(report::ReportArgs),
     /// CI metric regression check against `experiments/baselines/check.csv`.
@@ -46,6 +50,7 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Replicate(a) => replicate::run(a),
+        Command::Pretrain(a) => finetune::pretrain(a),
         Command::Report(a) => report::run(a),
         Command::Check(a) => check::run(a),
         Command::Oracle(args) => oracle::run(args),

@@ -20,9 +20,10 @@ pub struct Which {
         required_unless_present = "def",
         conflicts_with = "def",
         help = format!(
-            "Experiment: {}, {}",
+            "Experiment: {}, {}, {}",
             definition::names().join(", "),
-            socbench_experiments::tps::names().join(", ")
+            socbench_experiments::tps::names().join(", "),
+            socbench_experiments::finetune::names().join(", ")
         )
     )]
     pub experiment: Option<String>,
@@ -40,6 +41,15 @@ impl Which {
             .then_some(())
             .and(self.experiment.as_deref())
             .and_then(socbench_experiments::tps::load)
+    }
+
+    /// The built-in fine-tuning experiment named, if it is one (`fig5`).
+    pub fn finetune(&self) -> Option<Result<socbench_experiments::finetune::FtExperiment, String>> {
+        self.def
+            .is_none()
+            .then_some(())
+            .and(self.experiment.as_deref())
+            .and_then(socbench_experiments::finetune::load)
     }
 
     pub fn load(&self) -> Result<Experiment, String> {
@@ -165,6 +175,9 @@ pub fn resolve_experiment(
 pub fn run(a: ReplicateArgs) -> Result<(), String> {
     if let Some(exp) = a.which.tps() {
         return crate::tps::replicate(&a, exp?);
+    }
+    if let Some(exp) = a.which.finetune() {
+        return crate::finetune::replicate(&a, exp?);
     }
     let device = backend::by_name(&a.device).map_err(|e| e.to_string())?;
     let jobs = a.jobs()?;

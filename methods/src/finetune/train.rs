@@ -1,0 +1,255 @@
+//! The fine-tuning loop: AM (a fresh batch of rollouts and lean adjoints per update) and TR-SOCM
+//! (a buffer of rollouts and lean adjoints reused for several passes, reweighted by the dual's
+//! w^τ, Algorithm 2 with β_i = 1 or annealed). Both losses come from the registry
+//! (`crate::losses::{am, socm}`); this loop only owns the rollouts, the optimiser and the
+//! bookkeeping of rollouts, updates and the running KL.
+
+use std::time::Instant;
+
+use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
+use burn::prelude::*;
+use rand::seq::SliceRandom;
+use socbench_harness::backend::{self, Device, B};
+use socbench_harness::rng::StreamKey;
+use socbench_harness::tensor_util::to_f64;
+
+use super::config::{BetaSchedule, FineTuneConfig};
+use super::control::FineTuneControl;
+use crate::clip::clip_global_norm;
+use crate::config::TrainConfig;
+use crate::dual::solve_dual;
+use crate::loss::{Batch, Loss, Tilt, Trainer};
+use crate::method::Method;
+use crate::paths::PathBatch;
+use socbench_harness::problem::SocProblem;
+use socbench_targets::finetune::FineTuneProblem;
+
+/// Where training stands at a checkpoint.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct TrainPoint {
+    pub update: usize,
+    /// Rollouts simulated so far (each with its lean adjoint).
+    pub rollouts: usize,
+    pub wall_s: f64,
+    /// The last update's loss.
+    pub loss: f64,
+    /// E[½ Σ h²|u|²] on the last rollouts: the running KL(P^u | P^base) of the fine-tuned model.
+    pub kl: f64,
+    /// TR-SOCM: the last buffer's λ, β and ESS of its tilted weights.
+    pub lambda: Option<f64>,
+    pub beta: Option<f64>,
+    pub ess: Option<f64>,
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FtStatus {
+    Finished,
+    Diverged(String),
+}
+
+/// Checks `method` can fine-tune: AM on-policy or a buffer-capable adjoint loss under the trust
+/// region (TR-SOCM).
+pub fn check_method(method: Method) -> Result<(), String> {
+    let ok = method.build_loss(&TrainConfig::default()).needs().adjoints;
+    if ok && (method.trainer() == Trainer::OnPolicy || method.loss().buffer) {
+        Ok(())
+    } else {
+        Err(format!(
+            "method `{method}` cannot fine-tune: allowed a loss on lean adjoints (am, socm, \
+             tr-socm)"
+        ))
+    }
+}
+
+/// Checkpoint updates: 0 and `n` evenly spaced up to `updates`.
+pub fn checkpoint_updates(updates: usize, n: usize) -> Vec<usize> {
+    let mut v: Vec<usize> = (0..=n).map(|i| i * updates / n).collect();
+    v.dedup();
+    v
+}
+
+struct FtLoop<'a> {
+    problem: &'a FineTuneProblem<'a>,
+    cfg: &'a FineTuneConfig,
+    method: Method,
+    seed: u64,
+    control: FineTuneControl<'a>,
+    loss: Box<dyn Loss>,
+    optim: burn::optim::adaptor::OptimizerAdaptor<
+        burn::optim::AdamW,
+        socbench_targets::finetune::denoiser::Denoiser<B>,
+        B,
+    >,
+    device: Device,
+}
+
+impl FtLoop<'_> {
+    fn step(&mut self, batch: &PathBatch, tilt: Tilt, update: usize) -> Result<f64, String> {
+        let loss = self
+            .loss
+            .loss(Batch::Paths(batch), self.problem, &self.control, tilt)?;
+        let v = loss.clone().into_scalar().to_f64();
+        if !v.is_finite() {
+            return Err(self.diverged(update, format!("loss = {v}")));
+        }
+        let mut grads = GradientsParams::from_grads(loss.backward(), &self.control.net);
+        let norm = clip_global_norm(&self.control.net, &mut grads, self.cfg.clip);
+        if !norm.is_finite() {
+            return Err(self.diverged(update, format!("gradient norm = {norm}")));
+        }
+        let net = self.control.net.clone();
+        self.control.net = self.optim.step(self.cfg.lr, net, grads);
+        Ok(v)
+    }
+
+    fn diverged(&self, update: usize, what: String) -> String {
+        format!(
+            "{} diverged at update {update} (seed {}): {what}",
+            self.method.label(),
+            self.seed
+        )
+    }
+
+    /// E[Σ ½h²|u_k|²] over the stored controls of `b`.
+    fn running_kl(&self, b: &PathBatch) -> f64 {
+        let integ = self.problem.integrator();
+        let mut acc = 0.0;
+        for (k, u) in b.controls.iter().enumerate() {
+            let h = integ.coeffs(k).h;
+            acc += 0.5 * h * h * to_f64(u.clone().square().sum()).iter().sum::<f64>();
+        }
+        acc / b.len() as f64
+    }
+}
+
+/// Fine-tunes the problem's base model with `method` (AM or TR-SOCM). `checkpoint` is called at
+/// update 0 and at `cfg.checkpoints` evenly spaced updates with the current control (it
+/// evaluates the metrics); every random stream comes from `key`.
+pub fn train_finetune<'a>(
+    problem: &'a FineTuneProblem<'a>,
+    method: Method,
+    cfg: &'a FineTuneConfig,
+    key: &StreamKey,
+    device: &Device,
+    checkpoint: &mut dyn FnMut(&FineTuneControl<'a>, &TrainPoint),
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<FtStatus, String> {
+    cfg.validate()?;
+    check_method(method)?;
+    let device = backend::autodiff(device);
+    let optim = AdamWConfig::new()
+        .with_beta_1(cfg.adam_beta1 as f32)
+        .with_beta_2(cfg.adam_beta2 as f32)
+        .with_weight_decay(cfg.weight_decay as f32)
+        .init();
+    let mut t = FtLoop {
+        problem,
+        cfg,
+        method,
+        seed: key.seed,
+        control: FineTuneControl::from_base(problem),
+        loss: method.build_loss(&TrainConfig::default()),
+        optim,
+        device: device.clone(),
+    };
+    let marks = checkpoint_updates(cfg.updates, cfg.checkpoints);
+    let mut rng = key.stream("train");
+    let clock = Instant::now();
+    let mut point = TrainPoint::default();
+    checkpoint(&t.control, &point);
+    let mut next_mark = 1;
+    let mut update = 0;
+    let mut prod = 1.0;
+    while update < cfg.updates {
+        let result: Result<(), String> = (|| {
+            if method.trainer() == Trainer::OnPolicy {
+                let mut b =
+                    PathBatch::simulate(problem, &t.control, cfg.batch, &mut rng, &t.device, true);
+                point.rollouts += cfg.batch;
+                point.kl = t.running_kl(&b);
+                let mut tilt = Tilt::ON_POLICY;
+                t.loss.prepare(&mut b, problem, &mut tilt);
+                update += 1;
+                point.loss = t.step(&b, tilt, update)?;
+                after_update(
+                    &mut t,
+                    &mut point,
+                    update,
+                    &marks,
+                    &mut next_mark,
+                    &clock,
+                    checkpoint,
+                    progress,
+                );
+            } else {
+                let frozen = t.control.frozen();
+                let mut buf =
+                    PathBatch::simulate(problem, &frozen, cfg.buffer, &mut rng, &t.device, false);
+                point.rollouts += cfg.buffer;
+                point.kl = t.running_kl(&buf);
+                let w: Vec<f64> = buf.log_w.iter().map(|l| -l).collect();
+                let sol = solve_dual(&w, cfg.epsilon, 1e-10);
+                prod *= sol.lambda / (1.0 + sol.lambda);
+                let beta = match cfg.beta {
+                    BetaSchedule::One => 1.0,
+                    BetaSchedule::Annealed => 1.0 - prod,
+                };
+                let mut tilt = Tilt {
+                    tau: 1.0 / (1.0 + sol.lambda),
+                    beta,
+                };
+                (point.lambda, point.beta, point.ess) =
+                    (Some(sol.lambda), Some(beta), Some(sol.ess));
+                t.loss.prepare(&mut buf, problem, &mut tilt);
+                let mut order: Vec<usize> = (0..cfg.buffer).collect();
+                'passes: for _ in 0..cfg.passes {
+                    order.shuffle(&mut rng);
+                    for mb in order.chunks(cfg.batch) {
+                        if update == cfg.updates {
+                            break 'passes;
+                        }
+                        let sub = buf.select(mb);
+                        update += 1;
+                        point.loss = t.step(&sub, tilt, update)?;
+                        after_update(
+                            &mut t,
+                            &mut point,
+                            update,
+                            &marks,
+                            &mut next_mark,
+                            &clock,
+                            checkpoint,
+                            progress,
+                        );
+                    }
+                }
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            return Ok(FtStatus::Diverged(e));
+        }
+    }
+    Ok(FtStatus::Finished)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn after_update<'a>(
+    t: &mut FtLoop<'a>,
+    point: &mut TrainPoint,
+    update: usize,
+    marks: &[usize],
+    next_mark: &mut usize,
+    clock: &Instant,
+    checkpoint: &mut dyn FnMut(&FineTuneControl<'a>, &TrainPoint),
+    progress: &mut dyn FnMut(usize, usize),
+) {
+    progress(update, t.cfg.updates);
+    if *next_mark < marks.len() && update == marks[*next_mark] {
+        point.update = update;
+        point.wall_s = clock.elapsed().as_secs_f64();
+        checkpoint(&t.control.frozen(), point);
+        *next_mark += 1;
+    }
+}
