@@ -118,7 +118,17 @@ pub const METRICS: [(&str, &str, bool); 4] = [
 
 const ETAS: [f64; 2] = [0.0, 1.0];
 
-/// The rollouts at which a trust-region seed first reaches `target` at η, or None.
+/// Checkpoints averaged for a run's final (plateau) reward.
+pub const PLATEAU: usize = 3;
+
+/// The mean reward of the last [`PLATEAU`] checkpoints at η.
+fn plateau(run: &FtRun, eta: f64) -> f64 {
+    let s = run.series("reward", eta);
+    let tail = &s[s.len().saturating_sub(PLATEAU)..];
+    tail.iter().map(|p| p.2).sum::<f64>() / tail.len().max(1) as f64
+}
+
+/// The rollouts at which a run first reaches `target` at η, or None.
 fn reach(run: &FtRun, eta: f64, target: f64) -> Option<f64> {
     run.series("reward", eta)
         .into_iter()
@@ -243,23 +253,33 @@ pub fn ft_report(ctx: &FtContext, runs: &[FtRun]) -> (String, Vec<(String, Strin
     let _ = writeln!(md, "\n## Claims\n");
     let am = base_row;
     let am_label = ctx.arms.first().map_or("AM".into(), |a| a.1.clone());
+    let _ = writeln!(
+        md,
+        "{am_label}'s final reward is the mean of its last {PLATEAU} checkpoints (its plateau; \
+         one checkpoint alone is noisy). A method *reaches* a reward at the first checkpoint \
+         whose reward is at least that. Each seed is compared with the same seed's \
+         {am_label} (same base model, prompts and evaluation noise). The second reading asks \
+         how many rollouts each method needs for 90 % of {am_label}'s gain over the base \
+         model, so that an {am_label} run that plateaus early does not flatter the ratio.\n"
+    );
     for (arm, label) in ctx.arms.iter().skip(1) {
         let tr = by_arm(arm);
         for eta in ETAS {
-            let am_final: Vec<f64> = am.iter().map(|r| r.last("reward", eta)).collect();
+            let am_final: Vec<f64> = am.iter().map(|r| plateau(r, eta)).collect();
             let am_rollouts: Vec<f64> = am.iter().map(|r| r.last("rollouts", eta)).collect();
             let mut ratios = Vec::new();
             let mut lines = Vec::new();
+            let mut gain_lines = Vec::new();
             for t in &tr {
                 let Some(a) = am.iter().find(|a| a.seed == t.seed) else {
                     continue;
                 };
-                let (target, total) = (a.last("reward", eta), a.last("rollouts", eta));
+                let (target, total) = (plateau(a, eta), a.last("rollouts", eta));
                 match reach(t, eta, target) {
                     Some(r) => {
                         ratios.push(r / total);
                         lines.push(format!(
-                            "seed {}: {:.0} of {:.0} rollouts ({:.3})",
+                            "seed {}: {:.0} of {:.0} ({:.3})",
                             t.seed,
                             r,
                             total,
@@ -269,25 +289,43 @@ pub fn ft_report(ctx: &FtContext, runs: &[FtRun]) -> (String, Vec<(String, Strin
                     None => {
                         ratios.push(f64::INFINITY);
                         lines.push(format!(
-                            "seed {}: never (final {:.3} < {:.3})",
+                            "seed {}: never (best {:.3} < {:.3})",
                             t.seed,
-                            t.last("reward", eta),
+                            t.series("reward", eta)
+                                .iter()
+                                .map(|p| p.2)
+                                .fold(f64::NEG_INFINITY, f64::max),
                             target
                         ));
                     }
                 }
+                let base = a.series("reward", eta).first().map_or(f64::NAN, |p| p.2);
+                let level = base + 0.9 * (target - base);
+                let fmt = |v: Option<f64>| v.map_or("never".to_string(), |v| format!("{v:.0}"));
+                let (ra, rt) = (reach(a, eta, level), reach(t, eta, level));
+                gain_lines.push(format!(
+                    "seed {}: {} against {}{}",
+                    t.seed,
+                    fmt(rt),
+                    fmt(ra),
+                    match (rt, ra) {
+                        (Some(x), Some(y)) => format!(" ({:.3})", x / y),
+                        _ => String::new(),
+                    }
+                ));
             }
             let holds = !ratios.is_empty() && ratios.iter().all(|&r| r <= 1.0 / 3.0);
             let _ = writeln!(
                 md,
                 "- **{label} reaches {am_label}'s final reward with at most 1/3 of its rollouts \
                  (η = {eta})**: {}. {am_label}'s final reward {} after {} rollouts; rollouts \
-                 {label} needed, as a fraction of {am_label}'s, per seed (each against the same \
-                 seed's {am_label}): {}.",
+                 {label} needed, and their fraction of {am_label}'s: {}. For 90 % of \
+                 {am_label}'s gain, rollouts of {label} against {am_label}'s (ratio): {}.",
                 if holds { "holds" } else { "does not hold" },
                 pm(&am_final, 3),
                 pm(&am_rollouts, 0),
-                lines.join("; ")
+                lines.join("; "),
+                gain_lines.join("; ")
             );
             let div = |rs: &[&FtRun]| -> Vec<f64> {
                 rs.iter().map(|r| r.last("diversity", eta)).collect()

@@ -15,6 +15,7 @@ pub mod annealed;
 pub mod banana;
 pub mod digits;
 pub mod discrete_riccati;
+pub mod fashion;
 pub mod finetune;
 pub mod funnel;
 pub mod gmm;

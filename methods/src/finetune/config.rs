@@ -36,6 +36,16 @@ pub struct FineTuneConfig {
     pub clip: f64,
     /// Checkpoints evaluated during training (plus the base model at update 0).
     pub checkpoints: usize,
+    /// Where they fall: `log` (geometrically spaced updates, so that the early part of the
+    /// reward-against-rollouts curve, where the methods differ, is resolved) or `linear`.
+    pub checkpoint_spacing: Spacing,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Spacing {
+    Log,
+    Linear,
 }
 
 impl Default for FineTuneConfig {
@@ -54,6 +64,7 @@ impl Default for FineTuneConfig {
             weight_decay: 0.0,
             clip: 1.0,
             checkpoints: 6,
+            checkpoint_spacing: Spacing::Log,
         }
     }
 }

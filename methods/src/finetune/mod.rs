@@ -6,6 +6,6 @@ pub mod config;
 pub mod control;
 pub mod train;
 
-pub use config::{BetaSchedule, FineTuneConfig};
+pub use config::{BetaSchedule, FineTuneConfig, Spacing};
 pub use control::FineTuneControl;
 pub use train::{train_finetune, FtStatus, TrainPoint};

@@ -13,7 +13,7 @@ use socbench_harness::backend::{self, Device, B};
 use socbench_harness::rng::StreamKey;
 use socbench_harness::tensor_util::to_f64;
 
-use super::config::{BetaSchedule, FineTuneConfig};
+use super::config::{BetaSchedule, FineTuneConfig, Spacing};
 use super::control::FineTuneControl;
 use crate::clip::clip_global_norm;
 use crate::config::TrainConfig;
@@ -62,9 +62,16 @@ pub fn check_method(method: Method) -> Result<(), String> {
     }
 }
 
-/// Checkpoint updates: 0 and `n` evenly spaced up to `updates`.
-pub fn checkpoint_updates(updates: usize, n: usize) -> Vec<usize> {
-    let mut v: Vec<usize> = (0..=n).map(|i| i * updates / n).collect();
+/// Checkpoint updates: 0 and `n` more up to `updates`, evenly or geometrically spaced
+/// (updates^(i/n), rounded; repeats dropped).
+pub fn checkpoint_updates(updates: usize, n: usize, spacing: Spacing) -> Vec<usize> {
+    let mut v: Vec<usize> = (0..=n)
+        .map(|i| match spacing {
+            Spacing::Linear => i * updates / n,
+            Spacing::Log if i == 0 => 0,
+            Spacing::Log => ((updates as f64).powf(i as f64 / n as f64).round() as usize).max(1),
+        })
+        .collect();
     v.dedup();
     v
 }
@@ -153,7 +160,7 @@ pub fn train_finetune<'a>(
         optim,
         device: device.clone(),
     };
-    let marks = checkpoint_updates(cfg.updates, cfg.checkpoints);
+    let marks = checkpoint_updates(cfg.updates, cfg.checkpoints, cfg.checkpoint_spacing);
     let mut rng = key.stream("train");
     let clock = Instant::now();
     let mut point = TrainPoint::default();
@@ -232,6 +239,24 @@ pub fn train_finetune<'a>(
         }
     }
     Ok(FtStatus::Finished)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checkpoints_end_at_the_last_update() {
+        assert_eq!(
+            checkpoint_updates(100, 4, Spacing::Linear),
+            vec![0, 25, 50, 75, 100]
+        );
+        assert_eq!(
+            checkpoint_updates(100, 4, Spacing::Log),
+            vec![0, 3, 10, 32, 100]
+        );
+        assert_eq!(checkpoint_updates(3, 6, Spacing::Log), vec![0, 1, 2, 3]);
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

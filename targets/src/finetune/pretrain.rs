@@ -28,7 +28,8 @@ pub const DATASETS: &[&str] = &["digits", "fashion-mnist"];
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PretrainConfig {
-    /// `digits` (the shipped 8×8 UCI digits).
+    /// `digits` (the shipped 8×8 UCI digits) or `fashion-mnist` (the Debian package,
+    /// downsampled to 8×8; `scripts/fashion-mnist.sh`).
     pub dataset: String,
     /// Every k-th image of each class is held out (Fréchet distance, classifier accuracy).
     pub holdout_every: usize,
@@ -94,12 +95,7 @@ impl PretrainConfig {
         self.validate()?;
         let d = match self.dataset.as_str() {
             "digits" => Digits::shipped().map_err(|e| format!("dataset digits: {e}"))?,
-            other => {
-                return Err(format!(
-                    "dataset {other}: no loader yet (only the shipped digits can be used; \
-                     see docs/finetune.md)"
-                ))
-            }
+            _ => crate::fashion::load(&crate::fashion::data_dir())?,
         };
         Ok(d.split(self.holdout_every))
     }
