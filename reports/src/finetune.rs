@@ -350,12 +350,15 @@ pub fn ft_report(ctx: &FtContext, runs: &[FtRun]) -> (String, Vec<(String, Strin
 
     // Figures.
     let mut figures = Vec::new();
-    for (axis, x_label, file) in [
-        (0usize, "rollouts", "rollouts"),
-        (1, "model updates", "updates"),
-    ] {
-        let mut panels = Vec::new();
+    let _ = writeln!(
+        md,
+        "\n## Fig. 5: metrics against rollouts and against model updates\n\nMean over seeds, \
+         band: min–max. Rollouts on a log axis: a curve left of another reached its value with \
+         fewer rollouts."
+    );
+    for (axis, x_label, file) in [(0usize, "rollouts", "rollouts"), (1, "model updates", "updates")] {
         for eta in ETAS {
+            let mut panels = Vec::new();
             for (m, name, _) in METRICS {
                 let mut lines = Vec::new();
                 for (arm, label) in &ctx.arms {
@@ -372,7 +375,8 @@ pub fn ft_report(ctx: &FtContext, runs: &[FtRun]) -> (String, Vec<(String, Strin
                                     .map(|p| (if axis == 0 { p.0 } else { p.1 }, p.2))
                             })
                             .collect();
-                        let x = xs[0].0.max(if axis == 0 { 1.0 } else { 0.0 });
+                        // The base model (0 rollouts, 0 updates) sits at 1 on the log axes.
+                        let x = xs[0].0.max(1.0);
                         let v: Vec<f64> = xs.iter().map(|p| p.1).collect();
                         let mean = v.iter().sum::<f64>() / v.len() as f64;
                         let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
@@ -386,22 +390,17 @@ pub fn ft_report(ctx: &FtContext, runs: &[FtRun]) -> (String, Vec<(String, Strin
                         band,
                     });
                 }
-                panels.push((format!("{name}, η = {eta}"), lines));
+                panels.push((name.to_string(), lines));
             }
+            let name = format!("{}-{file}-eta{eta}.svg", ctx.svg_stem);
+            figures.push((name.clone(), curves(&panels, x_label, true, false)));
+            let _ = writeln!(
+                md,
+                "\n![metrics against {x_label}, η = {eta}]({name})\n\n*η = {eta} ({}), against \
+                 {x_label} (the base model at 1).*",
+                if eta == 0.0 { "ODE, DDIM-like" } else { "SDE, DDPM-like" }
+            );
         }
-        let name = format!("{}-{file}.svg", ctx.svg_stem);
-        figures.push((name.clone(), curves(&panels, x_label, axis == 0, false)));
-        let _ = writeln!(
-            md,
-            "\n![metrics against {x_label}]({name})\n\n*Each metric against {x_label} (mean over \
-             seeds, band: min–max), η = 0 (ODE) in the first four panels, η = 1 (SDE) in the \
-             last four.{}*",
-            if axis == 0 {
-                " Log x: a method left of another reached its value with fewer rollouts."
-            } else {
-                ""
-            }
-        );
     }
     if let Some(svg) = sample_grid(ctx, runs) {
         let name = format!("{}-samples.svg", ctx.svg_stem);
@@ -472,7 +471,7 @@ fn sample_grid(ctx: &FtContext, runs: &[FtRun]) -> Option<String> {
         })
         .collect();
     let first = seed0.first()?;
-    let px = 4.0;
+    let px = 5.0;
     let img = 8.0 * px;
     let gap = 3.0;
     let per_class = 2;
@@ -482,7 +481,7 @@ fn sample_grid(ctx: &FtContext, runs: &[FtRun]) -> Option<String> {
     let mut s = String::new();
     let _ = write!(
         s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="10"><rect width="{w}" height="{h}" fill="white"/>"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="10" shape-rendering="crispEdges"><rect width="{w}" height="{h}" fill="white"/>"#
     );
     for (ei, eta) in ETAS.iter().enumerate() {
         let x0 = 20.0 + ei as f64 * block_w;
@@ -522,7 +521,7 @@ fn sample_grid(ctx: &FtContext, runs: &[FtRun]) -> Option<String> {
                     let g = 255 - g;
                     let _ = write!(
                         s,
-                        r#"<rect x="{:.1}" y="{:.1}" width="{px}" height="{px}" fill="rgb({g},{g},{g})"/>"#,
+                        r#"<rect x="{:.1}" y="{:.1}" width="{px}" height="{px}" fill="rgb({g},{g},{g})" stroke="none"/>"#,
                         ix + (p % 8) as f64 * px,
                         iy + (p / 8) as f64 * px
                     );
