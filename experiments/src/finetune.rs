@@ -40,15 +40,12 @@ pub fn names() -> Vec<&'static str> {
 
 /// The built-in fine-tuning experiment `name`, if it is one.
 pub fn load(name: &str) -> Option<Result<FtExperiment, String>> {
-    let (_, text) = DEFINITIONS.iter().find(|(n, _)| *n == name)?;
-    Some(parse(text, &format!("experiments/defs/{name}.toml")))
+    crate::builtin::load(DEFINITIONS, name, FtExperiment::check)
 }
 
 /// A fine-tuning experiment from its TOML text, checked; errors start with `origin`.
 pub fn parse(text: &str, origin: &str) -> Result<FtExperiment, String> {
-    let e = toml::from_str::<FtExperiment>(text).map_err(|e| format!("{origin}: {e}"))?;
-    e.check().map_err(|e| format!("{origin}: {e}"))?;
-    Ok(e)
+    crate::builtin::parse(text, origin, FtExperiment::check)
 }
 
 /// Everything that determines a cell (besides arm and seed).
@@ -154,13 +151,7 @@ impl FtExperiment {
     }
 
     pub fn profile(&self, name: &str) -> Result<&FtProfile, String> {
-        self.profiles.get(name).ok_or_else(|| {
-            format!(
-                "unknown profile `{name}` of {}: allowed {}",
-                self.name,
-                self.profiles.keys().cloned().collect::<Vec<_>>().join(", ")
-            )
-        })
+        crate::builtin::profile(&self.profiles, &self.name, name)
     }
 
     /// The profile's setup (before arm overrides): what pretraining uses.
@@ -386,19 +377,7 @@ pub fn run_ft_cell(
 
 /// The state of a cell on disk: finished with this configuration, absent, or a conflict.
 pub fn finished(dir: &Path, cell: &FtCell) -> Result<bool, String> {
-    let Ok(text) = std::fs::read_to_string(dir.join("manifest.json")) else {
-        return Ok(false);
-    };
-    match serde_json::from_str::<FtManifest>(&text) {
-        Ok(m) if m.config_hash == cell.hash() => Ok(true),
-        Ok(m) => Err(format!(
-            "`{}` holds a run with a different configuration (hash {}); rerun with --force (the \
-             old run is moved aside, not deleted)",
-            dir.display(),
-            m.config_hash
-        )),
-        Err(_) => Ok(false),
-    }
+    crate::builtin::finished(dir, &cell.hash())
 }
 
 /// Pretrains (or loads) the base model of a profile, with `progress`.

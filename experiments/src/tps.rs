@@ -28,16 +28,12 @@ pub fn names() -> Vec<&'static str> {
 
 /// The built-in TPS experiment `name`, if it is one.
 pub fn load(name: &str) -> Option<Result<TpsExperiment, String>> {
-    let (_, text) = DEFINITIONS.iter().find(|(n, _)| *n == name)?;
-    Some(parse(text, &format!("experiments/defs/{name}.toml")))
+    crate::builtin::load(DEFINITIONS, name, TpsExperiment::check)
 }
 
-/// A TPS experiment from its TOML text, checked (arms, profiles, targets, every cell's config);
-/// errors start with `origin`.
+/// A TPS experiment from its TOML text, checked; errors start with `origin`.
 pub fn parse(text: &str, origin: &str) -> Result<TpsExperiment, String> {
-    let e = toml::from_str::<TpsExperiment>(text).map_err(|e| format!("{origin}: {e}"))?;
-    e.check().map_err(|e| format!("{origin}: {e}"))?;
-    Ok(e)
+    crate::builtin::parse(text, origin, TpsExperiment::check)
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -147,13 +143,7 @@ impl TpsExperiment {
     }
 
     pub fn profile(&self, name: &str) -> Result<&TpsProfile, String> {
-        self.profiles.get(name).ok_or_else(|| {
-            format!(
-                "unknown profile `{name}` of {}: allowed {}",
-                self.name,
-                self.profiles.keys().cloned().collect::<Vec<_>>().join(", ")
-            )
-        })
+        crate::builtin::profile(&self.profiles, &self.name, name)
     }
 
     /// Every (arm, seed) cell of a profile, arms in the profile's order.
@@ -377,19 +367,7 @@ fn paths_csv(cvs: &[Vec<[f64; 2]>]) -> String {
     s
 }
 
-/// The state of a cell on disk.
+/// The state of a cell on disk: finished with this configuration, absent, or a conflict.
 pub fn finished(dir: &Path, cell: &TpsCell) -> Result<bool, String> {
-    let Ok(text) = std::fs::read_to_string(dir.join("manifest.json")) else {
-        return Ok(false);
-    };
-    match serde_json::from_str::<TpsManifest>(&text) {
-        Ok(m) if m.config_hash == cell.hash() => Ok(true),
-        Ok(m) => Err(format!(
-            "`{}` holds a run with a different configuration (hash {}); rerun with --force (the \
-             old run is moved aside, not deleted)",
-            dir.display(),
-            m.config_hash
-        )),
-        Err(_) => Ok(false),
-    }
+    crate::builtin::finished(dir, &cell.hash())
 }

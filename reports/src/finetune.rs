@@ -9,8 +9,9 @@ use std::path::Path;
 
 use crate::plot::curves;
 use crate::protocol::mean_std;
+use crate::rundirs::{manifests, read_csv};
 use crate::svg::{esc, Line, COLORS};
-use crate::tps::{pm, read_csv};
+use crate::tps::pm;
 
 /// One finished cell.
 pub struct FtRun {
@@ -52,17 +53,7 @@ impl FtRun {
 /// Every finished run under `dir`.
 pub fn load_ft_runs(dir: &Path) -> Result<Vec<FtRun>, String> {
     let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok(out);
-    };
-    let mut dirs: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    dirs.sort();
-    for d in dirs {
-        let Ok(text) = std::fs::read_to_string(d.join("manifest.json")) else {
-            continue;
-        };
-        let m: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", d.display()))?;
+    for (d, m) in manifests(dir)? {
         let s = |k: &str| m[k].as_str().unwrap_or("").to_string();
         let mut run = FtRun {
             arm: s("arm"),
@@ -356,7 +347,10 @@ pub fn ft_report(ctx: &FtContext, runs: &[FtRun]) -> (String, Vec<(String, Strin
          band: min–max. Rollouts on a log axis: a curve left of another reached its value with \
          fewer rollouts."
     );
-    for (axis, x_label, file) in [(0usize, "rollouts", "rollouts"), (1, "model updates", "updates")] {
+    for (axis, x_label, file) in [
+        (0usize, "rollouts", "rollouts"),
+        (1, "model updates", "updates"),
+    ] {
         for eta in ETAS {
             let mut panels = Vec::new();
             for (m, name, _) in METRICS {
@@ -394,7 +388,8 @@ pub fn ft_report(ctx: &FtContext, runs: &[FtRun]) -> (String, Vec<(String, Strin
             }
             let name = format!("{}-{file}-eta{eta}.svg", ctx.svg_stem);
             figures.push((name.clone(), curves(&panels, x_label, true, false)));
-            let _ = writeln!(
+            let _ =
+                writeln!(
                 md,
                 "\n![metrics against {x_label}, η = {eta}]({name})\n\n*η = {eta} ({}), against \
                  {x_label} (the base model at 1).*",

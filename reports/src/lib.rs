@@ -12,6 +12,7 @@ pub mod paper;
 pub mod plot;
 pub mod protocol;
 pub mod provenance;
+pub mod rundirs;
 pub mod sections;
 pub mod svg;
 pub mod tps;

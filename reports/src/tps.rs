@@ -9,6 +9,7 @@ use std::path::Path;
 use crate::paper::{lookup, PaperValue};
 use crate::plot::curves;
 use crate::protocol::mean_std;
+use crate::rundirs::{manifests, read_csv};
 use crate::svg::{esc, Line, COLORS};
 
 /// One finished TPS run.
@@ -61,36 +62,10 @@ fn percent(hits: &[bool]) -> f64 {
     100.0 * hits.iter().filter(|&&h| h).count() as f64 / hits.len().max(1) as f64
 }
 
-pub(crate) fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<f64>>), String> {
-    let mut r = csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let head: Vec<String> = r
-        .headers()
-        .map_err(|e| e.to_string())?
-        .iter()
-        .map(String::from)
-        .collect();
-    let mut rows = Vec::new();
-    for rec in r.records() {
-        let rec = rec.map_err(|e| format!("{}: {e}", path.display()))?;
-        rows.push(rec.iter().map(|v| v.parse().unwrap_or(f64::NAN)).collect());
-    }
-    Ok((head, rows))
-}
-
 /// Every finished run under `dir` (one directory per cell, with a `manifest.json`).
 pub fn load_tps_runs(dir: &Path) -> Result<Vec<TpsRun>, String> {
     let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok(out);
-    };
-    let mut dirs: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    dirs.sort();
-    for d in dirs {
-        let Ok(text) = std::fs::read_to_string(d.join("manifest.json")) else {
-            continue;
-        };
-        let m: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", d.display()))?;
+    for (d, m) in manifests(dir)? {
         let s = |k: &str| m[k].as_str().unwrap_or("").to_string();
         let mut run = TpsRun {
             arm: s("arm"),

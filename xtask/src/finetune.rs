@@ -9,13 +9,13 @@ use clap::Args;
 use socbench_experiments::finetune::{
     finished, pretrain_profile, run_ft_cell, FineTuneSetup, FtCell, FtExperiment, ETAS,
 };
-use socbench_experiments::sweep::move_aside;
 use socbench_harness::backend;
 use socbench_methods::record::git_commit;
 use socbench_reports::finetune::{ft_report, load_ft_runs, FtContext};
 use socbench_targets::finetune::quality::{all_classes, prompts, sample_quality, Quality};
 use socbench_targets::finetune::BaseModel;
 
+use crate::arm_sweep::{prepare, ArmCell};
 use crate::pool::run_cells;
 use crate::replicate::ReplicateArgs;
 
@@ -131,56 +131,36 @@ fn quality_line(eta: f64, q: &Quality) -> String {
     )
 }
 
+impl ArmCell for FtCell {
+    fn arm(&self) -> &str {
+        &self.arm
+    }
+    fn seed(&self) -> u64 {
+        self.seed
+    }
+    fn dir(&self, results: &Path) -> PathBuf {
+        FtCell::dir(self, results)
+    }
+    fn finished(&self, dir: &Path) -> Result<bool, String> {
+        finished(dir, self)
+    }
+}
+
 pub fn replicate(a: &ReplicateArgs, exp: FtExperiment) -> Result<(), String> {
-    let device = backend::by_name(&a.device).map_err(|e| e.to_string())?;
-    let jobs = a.jobs()?;
-    if !a.dims.is_empty() {
-        return Err(format!(
-            "invalid `--dims`: {} fine-tunes 8×8 images and has no d to choose",
-            exp.name
-        ));
-    }
-    let profile = a
-        .profile
-        .clone()
-        .unwrap_or_else(|| crate::replicate::default_profile(&a.device).into());
-    let every = exp.cells(&profile)?;
-    if let Some(bad) = a
-        .methods
-        .iter()
-        .find(|m| !every.iter().any(|c| &c.arm == *m))
-    {
-        return Err(format!(
-            "invalid `--methods` entry `{bad}`: allowed the arms of {} (profile `{profile}`): {}",
-            exp.name,
-            exp.profile(&profile)?.arms.join(", ")
-        ));
-    }
-    let cells: Vec<_> = every
-        .into_iter()
-        .filter(|c| a.methods.is_empty() || a.methods.contains(&c.arm))
-        .filter(|c| a.seeds.is_none_or(|n| c.seed < n))
-        .collect();
-    let mut todo = Vec::new();
-    let mut done = 0;
-    for c in &cells {
-        let dir = c.dir(&a.results);
-        if !a.force && finished(&dir, c)? {
-            done += 1;
-            continue;
-        }
-        if let Some(old) = move_aside(&dir).map_err(|e| e.to_string())? {
-            eprintln!("moved {} aside to {}", dir.display(), old.display());
-        }
-        todo.push((c.clone(), dir));
-    }
-    if !todo.is_empty() {
+    let p = prepare(
+        a,
+        &exp.name,
+        "fine-tunes 8×8 images and has no d to choose",
+        |prof| exp.cells(prof),
+        |prof| Ok(exp.profile(prof)?.arms.clone()),
+    )?;
+    if !p.todo.is_empty() {
         // Once, before the cells (which run in parallel) load it.
         let clock = std::time::Instant::now();
-        let setup = exp.setup(&profile)?;
-        let (base, trained, dir) = pretrain_profile(&setup, &device, &mut pretrain_bar())?;
+        let setup = exp.setup(&p.profile)?;
+        let (base, trained, dir) = pretrain_profile(&setup, &p.device, &mut pretrain_bar())?;
         if !dir.join("quality.txt").exists() {
-            write_quality(&setup, &base, &dir, &device)?;
+            write_quality(&setup, &base, &dir, &p.device)?;
         }
         if trained {
             eprintln!(
@@ -190,30 +170,18 @@ pub fn replicate(a: &ReplicateArgs, exp: FtExperiment) -> Result<(), String> {
             );
         }
     }
-    eprintln!(
-        "replicate {}: profile `{profile}`, device {}, {} cells ({done} done, {} to run), {jobs} jobs",
-        exp.name,
-        backend::name(&device),
-        cells.len(),
-        todo.len()
-    );
+    p.announce(&exp.name);
     let prefix = |c: &FtCell| format!("{}-s{}", c.arm, c.seed);
     let run = |c: &FtCell, dir: &PathBuf, bar: &indicatif::ProgressBar| {
         let mut on_step = |step: usize, total: usize| {
             bar.set_length(total as u64);
             bar.set_position(step as u64);
         };
-        run_ft_cell(c, &device, dir, &mut on_step).map(|m| m.message)
+        run_ft_cell(c, &p.device, dir, &mut on_step).map(|m| m.message)
     };
-    let (failures, minutes) = run_cells(&todo, cells.len(), done, jobs, &prefix, &run);
-    if !todo.is_empty() {
-        let dir = a.results.join(&exp.name).join(&profile);
-        crate::replicate::log_sweep(&dir, &backend::name(&device), jobs, todo.len(), minutes);
-    }
-    if !failures.is_empty() {
-        return Err(failures.join("\n"));
-    }
-    report(&exp, &profile, &a.results, &a.reports)
+    let (failures, minutes) = run_cells(&p.todo, p.cells.len(), p.done, p.jobs, &prefix, &run);
+    p.conclude(a, &exp.name, failures, minutes)?;
+    report(&exp, &p.profile, &a.results, &a.reports)
 }
 
 /// Writes `reports/<experiment>[-<profile>].md` and its SVGs from the finished runs.

@@ -1,6 +1,7 @@
 //! `cargo xtask <command>`: project tasks — replicate a figure, write its report, the CI metric
 //! regression check, the oracle table, the kernel benchmarks, and GPU runs through the device tool.
 
+mod arm_sweep;
 mod bench;
 mod check;
 mod finetune;

@@ -4,65 +4,38 @@
 
 use std::path::{Path, PathBuf};
 
-use socbench_experiments::sweep::move_aside;
 use socbench_experiments::tps::{finished, run_tps_cell, TpsCell, TpsExperiment};
-use socbench_harness::backend;
 use socbench_methods::record::git_commit;
 use socbench_reports::tps::{load_tps_runs, tps_report, TpsContext};
 
+use crate::arm_sweep::{prepare, ArmCell};
 use crate::pool::run_cells;
 use crate::replicate::ReplicateArgs;
 
+impl ArmCell for TpsCell {
+    fn arm(&self) -> &str {
+        &self.arm
+    }
+    fn seed(&self) -> u64 {
+        self.seed
+    }
+    fn dir(&self, results: &Path) -> PathBuf {
+        TpsCell::dir(self, results)
+    }
+    fn finished(&self, dir: &Path) -> Result<bool, String> {
+        finished(dir, self)
+    }
+}
+
 pub fn replicate(a: &ReplicateArgs, exp: TpsExperiment) -> Result<(), String> {
-    let device = backend::by_name(&a.device).map_err(|e| e.to_string())?;
-    let jobs = a.jobs()?;
-    if !a.dims.is_empty() {
-        return Err(format!(
-            "invalid `--dims`: {} has one system and no d to choose",
-            exp.name
-        ));
-    }
-    let profile = a
-        .profile
-        .clone()
-        .unwrap_or_else(|| crate::replicate::default_profile(&a.device).into());
-    let every = exp.cells(&profile)?;
-    if let Some(bad) = a
-        .methods
-        .iter()
-        .find(|m| !every.iter().any(|c| &c.arm == *m))
-    {
-        return Err(format!(
-            "invalid `--methods` entry `{bad}`: allowed the arms of {} (profile `{profile}`): {}",
-            exp.name,
-            exp.profile(&profile)?.arms.join(", ")
-        ));
-    }
-    let cells: Vec<_> = every
-        .into_iter()
-        .filter(|c| a.methods.is_empty() || a.methods.contains(&c.arm))
-        .filter(|c| a.seeds.is_none_or(|n| c.seed < n))
-        .collect();
-    let mut todo = Vec::new();
-    let mut done = 0;
-    for c in &cells {
-        let dir = c.dir(&a.results);
-        if !a.force && finished(&dir, c)? {
-            done += 1;
-            continue;
-        }
-        if let Some(old) = move_aside(&dir).map_err(|e| e.to_string())? {
-            eprintln!("moved {} aside to {}", dir.display(), old.display());
-        }
-        todo.push((c.clone(), dir));
-    }
-    eprintln!(
-        "replicate {}: profile `{profile}`, device {}, {} cells ({done} done, {} to run), {jobs} jobs",
-        exp.name,
-        backend::name(&device),
-        cells.len(),
-        todo.len()
-    );
+    let p = prepare(
+        a,
+        &exp.name,
+        "has one system and no d to choose",
+        |prof| exp.cells(prof),
+        |prof| Ok(exp.profile(prof)?.arms.clone()),
+    )?;
+    p.announce(&exp.name);
     let prefix = |c: &TpsCell| format!("{}-{}-s{}", c.target, c.arm, c.seed);
     let run = |c: &TpsCell, dir: &PathBuf, bar: &indicatif::ProgressBar| {
         let mut on_step = |step: usize, total: usize, loss: f64| {
@@ -70,17 +43,11 @@ pub fn replicate(a: &ReplicateArgs, exp: TpsExperiment) -> Result<(), String> {
             bar.set_position(step as u64);
             bar.set_message(format!("loss={loss:.3e}"));
         };
-        run_tps_cell(c, &device, dir, &mut on_step).map(|m| m.message)
+        run_tps_cell(c, &p.device, dir, &mut on_step).map(|m| m.message)
     };
-    let (failures, minutes) = run_cells(&todo, cells.len(), done, jobs, &prefix, &run);
-    if !todo.is_empty() {
-        let dir = a.results.join(&exp.name).join(&profile);
-        crate::replicate::log_sweep(&dir, &backend::name(&device), jobs, todo.len(), minutes);
-    }
-    if !failures.is_empty() {
-        return Err(failures.join("\n"));
-    }
-    report(&exp, &profile, &a.results, &a.reports)
+    let (failures, minutes) = run_cells(&p.todo, p.cells.len(), p.done, p.jobs, &prefix, &run);
+    p.conclude(a, &exp.name, failures, minutes)?;
+    report(&exp, &p.profile, &a.results, &a.reports)
 }
 
 /// Writes `reports/<experiment>[-<profile>].md` and its SVGs from the finished runs.

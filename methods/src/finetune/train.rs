@@ -89,9 +89,15 @@ struct FtLoop<'a> {
         B,
     >,
     device: Device,
+    /// Where training stands (`point.update` counts the updates made).
+    point: TrainPoint,
+    /// The checkpoint updates, and the index of the next one.
+    marks: Vec<usize>,
+    next_mark: usize,
+    clock: Instant,
 }
 
-impl FtLoop<'_> {
+impl<'a> FtLoop<'a> {
     fn step(&mut self, batch: &PathBatch, tilt: Tilt, update: usize) -> Result<f64, String> {
         let loss = self
             .loss
@@ -108,6 +114,26 @@ impl FtLoop<'_> {
         let net = self.control.net.clone();
         self.control.net = self.optim.step(self.cfg.lr, net, grads);
         Ok(v)
+    }
+
+    /// One model update on `batch`, then the progress display and, at a mark, the checkpoint.
+    fn update(
+        &mut self,
+        batch: &PathBatch,
+        tilt: Tilt,
+        checkpoint: &mut dyn FnMut(&FineTuneControl<'a>, &TrainPoint),
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<(), String> {
+        self.point.update += 1;
+        let update = self.point.update;
+        self.point.loss = self.step(batch, tilt, update)?;
+        progress(update, self.cfg.updates);
+        if self.next_mark < self.marks.len() && update == self.marks[self.next_mark] {
+            self.point.wall_s = self.clock.elapsed().as_secs_f64();
+            checkpoint(&self.control.frozen(), &self.point);
+            self.next_mark += 1;
+        }
+        Ok(())
     }
 
     fn diverged(&self, update: usize, what: String) -> String {
@@ -159,42 +185,30 @@ pub fn train_finetune<'a>(
         loss: method.build_loss(&TrainConfig::default()),
         optim,
         device: device.clone(),
+        point: TrainPoint::default(),
+        marks: checkpoint_updates(cfg.updates, cfg.checkpoints, cfg.checkpoint_spacing),
+        next_mark: 1,
+        clock: Instant::now(),
     };
-    let marks = checkpoint_updates(cfg.updates, cfg.checkpoints, cfg.checkpoint_spacing);
     let mut rng = key.stream("train");
-    let clock = Instant::now();
-    let mut point = TrainPoint::default();
-    checkpoint(&t.control, &point);
-    let mut next_mark = 1;
-    let mut update = 0;
+    checkpoint(&t.control, &t.point);
     let mut prod = 1.0;
-    while update < cfg.updates {
+    while t.point.update < cfg.updates {
         let result: Result<(), String> = (|| {
             if method.trainer() == Trainer::OnPolicy {
                 let mut b =
                     PathBatch::simulate(problem, &t.control, cfg.batch, &mut rng, &t.device, true);
-                point.rollouts += cfg.batch;
-                point.kl = t.running_kl(&b);
+                t.point.rollouts += cfg.batch;
+                t.point.kl = t.running_kl(&b);
                 let mut tilt = Tilt::ON_POLICY;
                 t.loss.prepare(&mut b, problem, &mut tilt);
-                update += 1;
-                point.loss = t.step(&b, tilt, update)?;
-                after_update(
-                    &mut t,
-                    &mut point,
-                    update,
-                    &marks,
-                    &mut next_mark,
-                    &clock,
-                    checkpoint,
-                    progress,
-                );
+                t.update(&b, tilt, checkpoint, progress)?;
             } else {
                 let frozen = t.control.frozen();
                 let mut buf =
                     PathBatch::simulate(problem, &frozen, cfg.buffer, &mut rng, &t.device, false);
-                point.rollouts += cfg.buffer;
-                point.kl = t.running_kl(&buf);
+                t.point.rollouts += cfg.buffer;
+                t.point.kl = t.running_kl(&buf);
                 let w: Vec<f64> = buf.log_w.iter().map(|l| -l).collect();
                 let sol = solve_dual(&w, cfg.epsilon, 1e-10);
                 prod *= sol.lambda / (1.0 + sol.lambda);
@@ -206,29 +220,17 @@ pub fn train_finetune<'a>(
                     tau: 1.0 / (1.0 + sol.lambda),
                     beta,
                 };
-                (point.lambda, point.beta, point.ess) =
+                (t.point.lambda, t.point.beta, t.point.ess) =
                     (Some(sol.lambda), Some(beta), Some(sol.ess));
                 t.loss.prepare(&mut buf, problem, &mut tilt);
                 let mut order: Vec<usize> = (0..cfg.buffer).collect();
                 'passes: for _ in 0..cfg.passes {
                     order.shuffle(&mut rng);
                     for mb in order.chunks(cfg.batch) {
-                        if update == cfg.updates {
+                        if t.point.update == cfg.updates {
                             break 'passes;
                         }
-                        let sub = buf.select(mb);
-                        update += 1;
-                        point.loss = t.step(&sub, tilt, update)?;
-                        after_update(
-                            &mut t,
-                            &mut point,
-                            update,
-                            &marks,
-                            &mut next_mark,
-                            &clock,
-                            checkpoint,
-                            progress,
-                        );
+                        t.update(&buf.select(mb), tilt, checkpoint, progress)?;
                     }
                 }
             }
@@ -256,25 +258,5 @@ mod tests {
             vec![0, 3, 10, 32, 100]
         );
         assert_eq!(checkpoint_updates(3, 6, Spacing::Log), vec![0, 1, 2, 3]);
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn after_update<'a>(
-    t: &mut FtLoop<'a>,
-    point: &mut TrainPoint,
-    update: usize,
-    marks: &[usize],
-    next_mark: &mut usize,
-    clock: &Instant,
-    checkpoint: &mut dyn FnMut(&FineTuneControl<'a>, &TrainPoint),
-    progress: &mut dyn FnMut(usize, usize),
-) {
-    progress(update, t.cfg.updates);
-    if *next_mark < marks.len() && update == marks[*next_mark] {
-        point.update = update;
-        point.wall_s = clock.elapsed().as_secs_f64();
-        checkpoint(&t.control.frozen(), point);
-        *next_mark += 1;
     }
 }

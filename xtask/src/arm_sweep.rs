@@ -1,0 +1,121 @@
+//! What `replicate` does alike for the experiment kinds whose cells are (arm, seed) pairs (TPS,
+//! fine-tuning): check the arguments, narrow the cells by `--methods` and `--seeds`, skip the
+//! finished ones and move interrupted ones aside, and after the pool has run them, log the sweep.
+
+use std::path::{Path, PathBuf};
+
+use socbench_experiments::sweep::move_aside;
+use socbench_harness::backend::{self, Device};
+
+use crate::replicate::ReplicateArgs;
+
+/// A cell of such an experiment.
+pub trait ArmCell: Clone {
+    fn arm(&self) -> &str;
+    fn seed(&self) -> u64;
+    fn dir(&self, results: &Path) -> PathBuf;
+    /// Finished with this configuration (false: absent or interrupted; Err: another one).
+    fn finished(&self, dir: &Path) -> Result<bool, String>;
+}
+
+pub struct Prepared<C> {
+    pub device: Device,
+    pub jobs: usize,
+    pub profile: String,
+    /// Every selected cell; `todo` those still to run (with their directories), `done` the rest.
+    pub cells: Vec<C>,
+    pub todo: Vec<(C, PathBuf)>,
+    pub done: usize,
+}
+
+/// Checks the arguments and selects the cells of experiment `exp` (`cells` of a profile, whose
+/// arms `arms` lists for the error message); `why_no_dims` says why `--dims` does not apply.
+pub fn prepare<C: ArmCell>(
+    a: &ReplicateArgs,
+    exp: &str,
+    why_no_dims: &str,
+    cells: impl Fn(&str) -> Result<Vec<C>, String>,
+    arms: impl Fn(&str) -> Result<Vec<String>, String>,
+) -> Result<Prepared<C>, String> {
+    let device = backend::by_name(&a.device).map_err(|e| e.to_string())?;
+    let jobs = a.jobs()?;
+    if !a.dims.is_empty() {
+        return Err(format!("invalid `--dims`: {exp} {why_no_dims}"));
+    }
+    let profile = a
+        .profile
+        .clone()
+        .unwrap_or_else(|| crate::replicate::default_profile(&a.device).into());
+    let every = cells(&profile)?;
+    if let Some(bad) = a
+        .methods
+        .iter()
+        .find(|m| !every.iter().any(|c| c.arm() == *m))
+    {
+        return Err(format!(
+            "invalid `--methods` entry `{bad}`: allowed the arms of {exp} (profile `{profile}`): {}",
+            arms(&profile)?.join(", ")
+        ));
+    }
+    let cells: Vec<C> = every
+        .into_iter()
+        .filter(|c| a.methods.is_empty() || a.methods.iter().any(|m| m == c.arm()))
+        .filter(|c| a.seeds.is_none_or(|n| c.seed() < n))
+        .collect();
+    let mut todo = Vec::new();
+    let mut done = 0;
+    for c in &cells {
+        let dir = c.dir(&a.results);
+        if !a.force && c.finished(&dir)? {
+            done += 1;
+            continue;
+        }
+        if let Some(old) = move_aside(&dir).map_err(|e| e.to_string())? {
+            eprintln!("moved {} aside to {}", dir.display(), old.display());
+        }
+        todo.push((c.clone(), dir));
+    }
+    Ok(Prepared {
+        device,
+        jobs,
+        profile,
+        cells,
+        todo,
+        done,
+    })
+}
+
+impl<C> Prepared<C> {
+    /// The line that opens a sweep.
+    pub fn announce(&self, exp: &str) {
+        eprintln!(
+            "replicate {exp}: profile `{}`, device {}, {} cells ({} done, {} to run), {} jobs",
+            self.profile,
+            backend::name(&self.device),
+            self.cells.len(),
+            self.done,
+            self.todo.len(),
+            self.jobs
+        );
+    }
+
+    /// After the pool: logs the sweep and turns failures into the error.
+    pub fn conclude(
+        &self,
+        a: &ReplicateArgs,
+        exp: &str,
+        failures: Vec<String>,
+        minutes: f64,
+    ) -> Result<(), String> {
+        if !self.todo.is_empty() {
+            let dir = a.results.join(exp).join(&self.profile);
+            let name = backend::name(&self.device);
+            crate::replicate::log_sweep(&dir, &name, self.jobs, self.todo.len(), minutes);
+        }
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(failures.join("\n"))
+        }
+    }
+}
