@@ -90,12 +90,17 @@ fn bad_definitions_are_one_line_errors() {
 
 #[test]
 fn a_missing_dataset_or_model_is_a_one_line_error() {
+    // Where the Debian package is installed, point the loader elsewhere.
+    std::env::set_var("SOCBENCH_FASHION_MNIST", tmp("no-fashion"));
     let cfg = PretrainConfig {
         dataset: "fashion-mnist".into(),
         ..Default::default()
     };
     let e = cfg.data().unwrap_err();
-    assert!(e.contains("fashion-mnist") && !e.contains('\n'), "{e}");
+    assert!(
+        e.contains("fashion-mnist") && e.contains("scripts/fashion-mnist.sh") && !e.contains('\n'),
+        "{e}"
+    );
     let dir = tmp("missing");
     let e = BaseModel::load(&PretrainConfig::default(), &dir, &backend::flex())
         .err()
