@@ -335,18 +335,42 @@ pub fn ft_report(ctx: &FtContext, runs: &[FtRun]) -> (String, Vec<(String, Strin
                     }
                 ));
             }
+            // At equal rollouts: the share of AM's gain that the method has at its end, and AM's
+            // share at the method's total rollouts.
+            let mut shares = Vec::new();
+            for t in &tr {
+                let Some(a) = am.iter().find(|a| a.seed == t.seed) else {
+                    continue;
+                };
+                let base = a.series("reward", eta).first().map_or(f64::NAN, |p| p.2);
+                let gain = plateau(a, eta) - base;
+                let n = t.last("rollouts", eta);
+                let am_then = smoothed(a, eta)
+                    .into_iter()
+                    .filter(|p| p.0 <= n)
+                    .last()
+                    .map_or(f64::NAN, |p| p.1);
+                shares.push(format!(
+                    "seed {}: {:.0} % after {n:.0} rollouts, {am_label} {:.0} % after as many",
+                    t.seed,
+                    100.0 * (plateau(t, eta) - base) / gain,
+                    100.0 * (am_then - base) / gain
+                ));
+            }
             let holds = !ratios.is_empty() && ratios.iter().all(|&r| r <= 1.0 / 3.0);
             let _ = writeln!(
                 md,
                 "- **{label} reaches {am_label}'s final reward with at most 1/3 of its rollouts \
                  (η = {eta})**: {}. {am_label}'s final reward {} after {} rollouts; rollouts \
                  {label} needed, and their fraction of {am_label}'s: {}. For 90 % of \
-                 {am_label}'s gain, rollouts of {label} against {am_label}'s (ratio): {}.",
+                 {am_label}'s gain, rollouts of {label} against {am_label}'s (ratio): {}. \
+                 Share of {am_label}'s final gain over the base model (running means): {}.",
                 if holds { "holds" } else { "does not hold" },
                 pm(&am_final, 3),
                 pm(&am_rollouts, 0),
                 lines.join("; "),
-                gain_lines.join("; ")
+                gain_lines.join("; "),
+                shares.join("; ")
             );
             let div = |rs: &[&FtRun]| -> Vec<f64> {
                 rs.iter().map(|r| r.last("diversity", eta)).collect()
