@@ -274,8 +274,8 @@ pub fn ft_report(ctx: &FtContext, runs: &[FtRun]) -> (String, Vec<(String, Strin
         md,
         "Rewards are judged on their trailing running mean over {PLATEAU} checkpoints, as the \
          paper's protocol smooths its curves: one checkpoint alone is noisy, and the first Adam \
-         steps of every method overshoot (the largest single-checkpoint rewards come within the \
-         first few updates, with a running KL far above the later one; see the per-seed table). \
+         steps can overshoot (see the peak column of the per-seed table; a trust-region run's \
+         KL there is its current buffer's, simulated before the updates it serves). \
          {am_label}'s final reward is then the mean of its last {PLATEAU} checkpoints, and a \
          method *reaches* a reward at the first checkpoint whose running mean is at least that. \
          Each seed is compared with the same seed's {am_label} (same base model, prompts and \
