@@ -27,6 +27,9 @@ enum Command {
     Crosscheck(cli::crosscheck::CrosscheckArgs),
     /// List the registered methods: name, trainer, and what the loss is.
     Methods,
+    /// Run one cell of a sweep from a cell list (what each Slurm array task of `cargo xtask
+    /// replicate --slurm` runs; docs/cluster.md).
+    Cell(cli::cell::CellArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train(args) => cli::train::run(args),
         Command::Crosscheck(args) => cli::crosscheck::run(args),
+        Command::Cell(args) => cli::cell::run(args).map_err(Into::into),
         Command::Methods => {
             cli::methods::print();
             Ok(ExitCode::SUCCESS)

@@ -3,6 +3,8 @@
 
 pub mod builtin;
 pub mod cell;
+pub mod cell_list;
+pub mod claim;
 pub mod definition;
 pub mod finetune;
 pub mod overlay;

@@ -1,3 +1,4 @@
+pub mod cell;
 pub mod crosscheck;
 pub mod methods;
 pub mod train;

@@ -37,6 +37,12 @@ pub fn prepare<C: ArmCell>(
     cells: impl Fn(&str) -> Result<Vec<C>, String>,
     arms: impl Fn(&str) -> Result<Vec<String>, String>,
 ) -> Result<Prepared<C>, String> {
+    if a.slurm.slurm {
+        return Err(format!(
+            "`--slurm` runs the sweep experiments (fig2, fig3, …) so far, not {exp}: run it \
+             without `--slurm`"
+        ));
+    }
     let device = backend::by_name(&a.device).map_err(|e| e.to_string())?;
     let jobs = a.jobs()?;
     if !a.dims.is_empty() {

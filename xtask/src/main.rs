@@ -11,6 +11,7 @@ mod peers;
 mod pool;
 mod replicate;
 mod report;
+mod slurm;
 mod tps;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +30,9 @@ enum Command {
     /// Pretrain (or load from the cache) the base model of a fine-tuning experiment (fig5) and
     /// print its sample quality.
     Pretrain(finetune::PretrainArgs),
+    /// Sweeps submitted with `replicate --slurm`: `status`.
+    #[command(subcommand)]
+    Slurm(slurm::SlurmCommand),
     /// Write `reports/<experiment>.md` (+ SVG) from the results of a sweep.
     Report(report::ReportArgs),
     /// CI metric regression check against `experiments/baselines/check.csv`.
@@ -52,6 +56,7 @@ fn main() {
     let result = match cli.command {
         Command::Replicate(a) => replicate::run(a),
         Command::Pretrain(a) => finetune::pretrain(a),
+        Command::Slurm(c) => slurm::run(c),
         Command::Report(a) => report::run(a),
         Command::Check(a) => check::run(a),
         Command::Oracle(args) => oracle::run(args),

@@ -94,6 +94,8 @@ pub struct ReplicateArgs {
     /// Where reports go.
     #[arg(long, default_value = "reports")]
     pub reports: PathBuf,
+    #[command(flatten)]
+    pub slurm: crate::slurm::SlurmArgs,
 }
 
 impl ReplicateArgs {
@@ -214,10 +216,17 @@ pub fn run(a: ReplicateArgs) -> Result<(), String> {
             data.name, r.profile, a.dims, r.dims
         ));
     }
+    if a.slurm.slurm {
+        return crate::slurm::submit(&a, &sweep, all);
+    }
     let mut todo: Vec<(CellSpec, PathBuf)> = Vec::new();
     let mut done = 0;
     for c in all.iter() {
         let dir = cell_dir(&a.results, c);
+        if let Some(h) = crate::slurm::held(&dir) {
+            eprintln!("{}: held by {h}; left to it", dir.display());
+            continue;
+        }
         match state(&dir, c) {
             CellState::Done(_) if !a.force => done += 1,
             CellState::Stale(m) if !a.force => {

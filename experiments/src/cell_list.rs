@@ -1,0 +1,101 @@
+//! The list of cells a Slurm array job runs (`cargo xtask replicate --slurm` writes it, `socbench
+//! cell --list F --index I` runs line I): the experiment (a built-in name or a definition file),
+//! the profile, and one cell directory per line, relative to the results root.
+
+use std::path::{Path, PathBuf};
+
+use crate::definition::{self, Experiment};
+use crate::sweep::{cell_dir, cells};
+use crate::CellSpec;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CellList {
+    pub experiment: String,
+    /// The definition file, for an experiment outside `experiments/defs/`.
+    pub def: Option<PathBuf>,
+    pub profile: String,
+    /// Cell directories relative to the results root (`fig2/smoke/gmm-d2-lv-s0`).
+    pub cells: Vec<String>,
+}
+
+const HEADER: &str = "# socbench cell list";
+
+impl CellList {
+    pub fn to_text(&self) -> String {
+        let mut s = format!(
+            "{HEADER}\nexperiment={}\ndef={}\nprofile={}\n",
+            self.experiment,
+            self.def
+                .as_ref()
+                .map_or(String::new(), |p| p.display().to_string()),
+            self.profile
+        );
+        for c in &self.cells {
+            s.push_str(c);
+            s.push('\n');
+        }
+        s
+    }
+
+    pub fn read(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let bad = |what: &str| format!("{}: not a socbench cell list ({what})", path.display());
+        let mut lines = text.lines();
+        if lines.next() != Some(HEADER) {
+            return Err(bad("first line"));
+        }
+        let mut field = |k: &str| -> Result<String, String> {
+            lines
+                .next()
+                .and_then(|l| l.strip_prefix(&format!("{k}=")))
+                .map(String::from)
+                .ok_or_else(|| bad(k))
+        };
+        let experiment = field("experiment")?;
+        let def = field("def")?;
+        let profile = field("profile")?;
+        Ok(Self {
+            experiment,
+            def: (!def.is_empty()).then(|| PathBuf::from(def)),
+            profile,
+            cells: lines.filter(|l| !l.is_empty()).map(String::from).collect(),
+        })
+    }
+
+    /// The experiment's definition.
+    pub fn load(&self) -> Result<Experiment, String> {
+        match &self.def {
+            Some(p) => definition::load_file(p),
+            None => definition::load(&self.experiment),
+        }
+    }
+
+    /// The cell on line `index`, resolved against the current definition (an error if the
+    /// definition no longer has it), and its directory under `results`.
+    pub fn cell(&self, index: usize, results: &Path) -> Result<(CellSpec, PathBuf), String> {
+        let rel = self.cells.get(index).ok_or_else(|| {
+            format!(
+                "invalid `--index` = {index}: the list has {} cells (0–{})",
+                self.cells.len(),
+                self.cells.len().saturating_sub(1)
+            )
+        })?;
+        let data = self.load()?.data()?;
+        let r = data.resolve(&self.profile)?;
+        let want = results.join(rel);
+        cells(&data, &r)
+            .into_iter()
+            .map(|c| {
+                let d = cell_dir(results, &c);
+                (c, d)
+            })
+            .find(|(_, d)| *d == want)
+            .ok_or_else(|| {
+                format!(
+                    "cell `{rel}` is not in {} profile `{}` any more (the definition changed \
+                     since the job was submitted)",
+                    data.name, self.profile
+                )
+            })
+    }
+}

@@ -1,0 +1,85 @@
+//! `socbench cell --list F --index I`: runs one cell of a sweep, as a Slurm array task does
+//! (`cargo xtask replicate --slurm`, docs/cluster.md). The cell is claimed with a lock file
+//! first, so no result is written twice: a finished cell is left alone, a cell another live task
+//! holds is skipped, and an interrupted one (a directory without a manifest) is moved aside and
+//! run again.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use socbench_experiments::cell_list::CellList;
+use socbench_experiments::claim::{claim, Claimed, Owner};
+use socbench_experiments::run_cell;
+use socbench_experiments::sweep::{move_aside, state, CellState};
+use socbench_harness::backend;
+
+#[derive(Args, Debug)]
+pub struct CellArgs {
+    /// The cell list the array job was submitted with.
+    #[arg(long)]
+    list: PathBuf,
+    /// The line of the list (the array task id).
+    #[arg(long)]
+    index: usize,
+    #[arg(long, default_value = "results")]
+    results: PathBuf,
+    #[arg(long, default_value = backend::default_name())]
+    device: String,
+}
+
+pub fn run(a: CellArgs) -> Result<ExitCode, String> {
+    let list = CellList::read(&a.list)?;
+    let (spec, dir) = list.cell(a.index, &a.results)?;
+    let device = backend::by_name(&a.device).map_err(|e| e.to_string())?;
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let locks = dir
+        .parent()
+        .ok_or("a cell directory has a parent")?
+        .join("slurm")
+        .join("locks");
+    let _claim = match claim(&locks, &name, &Owner::me()).map_err(|e| e.to_string())? {
+        Claimed::Mine(c) => c,
+        Claimed::Busy(o) => {
+            eprintln!(
+                "{name}: held by another worker ({} on {}, pid {}); skipped",
+                o.slurm, o.host, o.pid
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    match state(&dir, &spec) {
+        CellState::Done(_) => {
+            eprintln!("{name}: already finished");
+            return Ok(ExitCode::SUCCESS);
+        }
+        CellState::Stale(m) => {
+            return Err(format!(
+                "`{}` holds a run with a different configuration (hash {}): move it aside or \
+                 rerun with `cargo xtask replicate --force`",
+                dir.display(),
+                m.config_hash
+            ))
+        }
+        CellState::Todo => {
+            if let Some(old) = move_aside(&dir).map_err(|e| e.to_string())? {
+                eprintln!(
+                    "{name}: moved an interrupted run aside to {}",
+                    old.display()
+                );
+            }
+        }
+    }
+    eprintln!("{name}: running on {}", backend::name(&device));
+    let clock = std::time::Instant::now();
+    let (_, m) = run_cell(&spec, &device, &dir, &mut |_| {}).map_err(|e| e.to_string())?;
+    eprintln!(
+        "{name}: {} in {:.1} s",
+        m.status,
+        clock.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
