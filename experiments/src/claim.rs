@@ -125,13 +125,11 @@ pub fn claim(locks: &Path, name: &str, me: &Owner) -> std::io::Result<Claimed> {
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 let text = std::fs::read_to_string(&path).unwrap_or_default();
-                match Owner::parse(&text) {
-                    Some(o) if o != *me && !(o.slurm == me.slurm && !me.slurm.is_empty()) => {
-                        if o.alive() {
-                            return Ok(Claimed::Busy(o));
-                        }
-                    }
-                    _ => {}
+                // Our own task (a requeue) or a dead owner: the lock is stale.
+                let requeued = !me.slurm.is_empty()
+                    && Some(&me.slurm) == Owner::parse(&text).as_ref().map(|o| &o.slurm);
+                if let Some(o) = Owner::parse(&text).filter(|o| o != me && !requeued && o.alive()) {
+                    return Ok(Claimed::Busy(o));
                 }
                 // Stale (or our own task, requeued): remove it and try again atomically.
                 let _ = std::fs::remove_file(&path);
