@@ -159,11 +159,7 @@ fn slurm_array_job_matches_a_local_run_and_survives_a_cancel() {
     let sl = root("slurm");
     submit(&sl);
     println!("{}", wait_finished(&sl));
-    assert_eq!(
-        report(&sl.join("reports")),
-        want,
-        "Slurm report differs from the local one"
-    );
+    same_report(&report(&sl.join("reports")), &want, "array job");
 
     // 2. Cancel one task while it runs, then resubmit.
     let cx = root("cancel");
@@ -192,10 +188,10 @@ fn slurm_array_job_matches_a_local_run_and_survives_a_cancel() {
     );
     submit(&cx);
     println!("{}", wait_finished(&cx));
-    assert_eq!(
-        report(&cx.join("reports")),
-        want,
-        "report after the resubmission differs"
+    same_report(
+        &report(&cx.join("reports")),
+        &want,
+        "after the resubmission",
     );
     let cells = cx.join("results/fig2/smoke");
     let entries: Vec<String> = std::fs::read_dir(&cells)

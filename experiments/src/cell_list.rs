@@ -4,9 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::definition::{self, Experiment};
-use crate::sweep::{cell_dir, cells};
-use crate::CellSpec;
+use crate::any_cell::{all_cells, AnyCell};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct CellList {
@@ -62,17 +60,9 @@ impl CellList {
         })
     }
 
-    /// The experiment's definition.
-    pub fn load(&self) -> Result<Experiment, String> {
-        match &self.def {
-            Some(p) => definition::load_file(p),
-            None => definition::load(&self.experiment),
-        }
-    }
-
     /// The cell on line `index`, resolved against the current definition (an error if the
     /// definition no longer has it), and its directory under `results`.
-    pub fn cell(&self, index: usize, results: &Path) -> Result<(CellSpec, PathBuf), String> {
+    pub fn cell(&self, index: usize, results: &Path) -> Result<(AnyCell, PathBuf), String> {
         let rel = self.cells.get(index).ok_or_else(|| {
             format!(
                 "invalid `--index` = {index}: the list has {} cells (0–{})",
@@ -80,13 +70,11 @@ impl CellList {
                 self.cells.len().saturating_sub(1)
             )
         })?;
-        let data = self.load()?.data()?;
-        let r = data.resolve(&self.profile)?;
         let want = results.join(rel);
-        cells(&data, &r)
+        all_cells(&self.experiment, self.def.as_deref(), &self.profile)?
             .into_iter()
             .map(|c| {
-                let d = cell_dir(results, &c);
+                let d = c.dir(results);
                 (c, d)
             })
             .find(|(_, d)| *d == want)
@@ -94,7 +82,7 @@ impl CellList {
                 format!(
                     "cell `{rel}` is not in {} profile `{}` any more (the definition changed \
                      since the job was submitted)",
-                    data.name, self.profile
+                    self.experiment, self.profile
                 )
             })
     }

@@ -1,6 +1,7 @@
 //! Experiments: one definition per figure/table of the paper (`defs/*.toml`), the cells of a
 //! sweep and their state on disk, and one cell run end to end into a run directory.
 
+pub mod any_cell;
 pub mod builtin;
 pub mod cell;
 pub mod cell_list;

@@ -10,8 +10,7 @@ use std::process::ExitCode;
 use clap::Args;
 use socbench_experiments::cell_list::CellList;
 use socbench_experiments::claim::{claim, Claimed, Owner};
-use socbench_experiments::run_cell;
-use socbench_experiments::sweep::{move_aside, state, CellState};
+use socbench_experiments::sweep::move_aside;
 use socbench_harness::backend;
 
 #[derive(Args, Debug)]
@@ -51,20 +50,17 @@ pub fn run(a: CellArgs) -> Result<ExitCode, String> {
             return Ok(ExitCode::SUCCESS);
         }
     };
-    match state(&dir, &spec) {
-        CellState::Done(_) => {
+    match spec.finished(&dir) {
+        Ok(true) => {
             eprintln!("{name}: already finished");
             return Ok(ExitCode::SUCCESS);
         }
-        CellState::Stale(m) => {
+        Err(e) => {
             return Err(format!(
-                "`{}` holds a run with a different configuration (hash {}): move it aside or \
-                 rerun with `cargo xtask replicate --force`",
-                dir.display(),
-                m.config_hash
+                "{e}: move it aside or rerun with `cargo xtask replicate --force`"
             ))
         }
-        CellState::Todo => {
+        Ok(false) => {
             if let Some(old) = move_aside(&dir).map_err(|e| e.to_string())? {
                 eprintln!(
                     "{name}: moved an interrupted run aside to {}",
@@ -75,11 +71,7 @@ pub fn run(a: CellArgs) -> Result<ExitCode, String> {
     }
     eprintln!("{name}: running on {}", backend::name(&device));
     let clock = std::time::Instant::now();
-    let (_, m) = run_cell(&spec, &device, &dir, &mut |_| {}).map_err(|e| e.to_string())?;
-    eprintln!(
-        "{name}: {} in {:.1} s",
-        m.status,
-        clock.elapsed().as_secs_f64()
-    );
+    let status = spec.run(&device, &dir)?;
+    eprintln!("{name}: {status} in {:.1} s", clock.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
 }

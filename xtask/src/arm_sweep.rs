@@ -37,12 +37,6 @@ pub fn prepare<C: ArmCell>(
     cells: impl Fn(&str) -> Result<Vec<C>, String>,
     arms: impl Fn(&str) -> Result<Vec<String>, String>,
 ) -> Result<Prepared<C>, String> {
-    if a.slurm.slurm {
-        return Err(format!(
-            "`--slurm` runs the sweep experiments (fig2, fig3, …) so far, not {exp}: run it \
-             without `--slurm`"
-        ));
-    }
     let device = backend::by_name(&a.device).map_err(|e| e.to_string())?;
     let jobs = a.jobs()?;
     if !a.dims.is_empty() {
@@ -89,6 +83,24 @@ pub fn prepare<C: ArmCell>(
         todo,
         done,
     })
+}
+
+/// The profile `replicate` means, and its cells narrowed by `--methods` and `--seeds` (for
+/// `--slurm`, which skips finished cells itself).
+pub fn selected<C: ArmCell>(
+    a: &ReplicateArgs,
+    cells: impl Fn(&str) -> Result<Vec<C>, String>,
+) -> Result<(String, Vec<C>), String> {
+    let profile = a
+        .profile
+        .clone()
+        .unwrap_or_else(|| crate::replicate::default_profile(&a.device).into());
+    let cells = cells(&profile)?
+        .into_iter()
+        .filter(|c| a.methods.is_empty() || a.methods.iter().any(|m| m == c.arm()))
+        .filter(|c| a.seeds.is_none_or(|n| c.seed() < n))
+        .collect();
+    Ok((profile, cells))
 }
 
 impl<C> Prepared<C> {

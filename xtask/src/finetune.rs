@@ -15,9 +15,10 @@ use socbench_reports::finetune::{ft_report, load_ft_runs, FtContext};
 use socbench_targets::finetune::quality::{all_classes, prompts, sample_quality, Quality};
 use socbench_targets::finetune::BaseModel;
 
-use crate::arm_sweep::{prepare, ArmCell};
+use crate::arm_sweep::{prepare, selected, ArmCell};
 use crate::pool::run_cells;
 use crate::replicate::ReplicateArgs;
+use socbench_experiments::any_cell::AnyCell;
 
 #[derive(Args, Debug)]
 pub struct PretrainArgs {
@@ -147,6 +148,28 @@ impl ArmCell for FtCell {
 }
 
 pub fn replicate(a: &ReplicateArgs, exp: FtExperiment) -> Result<(), String> {
+    if a.slurm.slurm {
+        let (profile, cells) = selected(a, |p| exp.cells(p))?;
+        if !a.slurm.dry_run {
+            // The tasks load the base model from the cache: train it here, once.
+            let device =
+                socbench_harness::backend::by_name(&a.device).map_err(|e| e.to_string())?;
+            let setup = exp.setup(&profile)?;
+            let (base, _, dir) = pretrain_profile(&setup, &device, &mut pretrain_bar())?;
+            if !dir.join("quality.txt").exists() {
+                write_quality(&setup, &base, &dir, &device)?;
+            }
+        }
+        let s = crate::slurm::SlurmSweep {
+            name: exp.name.clone(),
+            data: exp.name.clone(),
+            profile: profile.clone(),
+            def: None,
+            cells: cells.into_iter().map(AnyCell::Finetune).collect(),
+            report: Box::new(|| report(&exp, &profile, &a.results, &a.reports)),
+        };
+        return crate::slurm::submit(a, &s);
+    }
     let p = prepare(
         a,
         &exp.name,

@@ -217,7 +217,14 @@ pub fn run(a: ReplicateArgs) -> Result<(), String> {
         ));
     }
     if a.slurm.slurm {
-        return crate::slurm::submit(&a, &sweep, all);
+        let s = crate::slurm::SlurmSweep::of_sweep(
+            sweep,
+            a.which.def.clone(),
+            &a.results,
+            &a.reports,
+            Some(all),
+        );
+        return crate::slurm::submit(&a, &s);
     }
     let mut todo: Vec<(CellSpec, PathBuf)> = Vec::new();
     let mut done = 0;

@@ -10,12 +10,25 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use clap::{Args, Subcommand};
+use socbench_experiments::any_cell::AnyCell;
 use socbench_experiments::cell_list::CellList;
 use socbench_experiments::claim::holder;
-use socbench_experiments::sweep::{cell_dir, cells, state, CellState};
-use socbench_experiments::CellSpec;
 
-use crate::replicate::{ReplicateArgs, Sweep};
+use crate::replicate::ReplicateArgs;
+
+/// A sweep of any experiment kind, as `--slurm` and `slurm status` see it.
+pub struct SlurmSweep<'a> {
+    /// The experiment's name (what a task resolves its cell by).
+    pub name: String,
+    /// The folder its runs go to (`results/<data>/<profile>/`).
+    pub data: String,
+    pub profile: String,
+    /// The definition file of a `--def` experiment.
+    pub def: Option<PathBuf>,
+    pub cells: Vec<AnyCell>,
+    /// Writes the report from the finished runs.
+    pub report: Box<dyn Fn() -> Result<(), String> + 'a>,
+}
 
 /// The Slurm options of `replicate`.
 #[derive(Args, Debug, Clone, Default)]
@@ -69,27 +82,90 @@ pub struct StatusArgs {
 pub fn run(c: SlurmCommand) -> Result<(), String> {
     match c {
         SlurmCommand::Status(a) => {
-            let sweep = crate::replicate::resolve_experiment(
-                a.which.load()?,
-                a.profile.as_deref(),
-                socbench_harness::backend::default_name(),
-            )?;
-            let all = cells(&sweep.data, &sweep.resolved);
-            let st = status(&sweep, &all, &a.results)?;
+            let sweep = sweep_of(&a)?;
+            let st = status(&sweep, &a.results)?;
             print!("{}", st.text);
             if st.all_finished() {
-                crate::report::write(&sweep, &a.results, &a.reports)?;
+                (sweep.report)()?;
             }
             Ok(())
         }
     }
 }
 
-fn slurm_dir(results: &Path, sweep: &Sweep) -> PathBuf {
-    results
-        .join(&sweep.data.name)
-        .join(&sweep.resolved.profile)
-        .join("slurm")
+/// The sweep `slurm status` is asked about, of whichever kind.
+fn sweep_of(a: &StatusArgs) -> Result<SlurmSweep<'_>, String> {
+    let profile = a.profile.clone().unwrap_or_else(|| {
+        crate::replicate::default_profile(socbench_harness::backend::default_name()).into()
+    });
+    if let Some(exp) = a.which.tps() {
+        let exp = exp?;
+        let cells = exp.cells(&profile)?.into_iter().map(AnyCell::Tps).collect();
+        let p = profile.clone();
+        return Ok(SlurmSweep {
+            name: exp.name.clone(),
+            data: exp.name.clone(),
+            profile,
+            def: None,
+            cells,
+            report: Box::new(move || crate::tps::report(&exp, &p, &a.results, &a.reports)),
+        });
+    }
+    if let Some(exp) = a.which.finetune() {
+        let exp = exp?;
+        let cells = exp
+            .cells(&profile)?
+            .into_iter()
+            .map(AnyCell::Finetune)
+            .collect();
+        let p = profile.clone();
+        return Ok(SlurmSweep {
+            name: exp.name.clone(),
+            data: exp.name.clone(),
+            profile,
+            def: None,
+            cells,
+            report: Box::new(move || crate::finetune::report(&exp, &p, &a.results, &a.reports)),
+        });
+    }
+    let sweep = crate::replicate::resolve_experiment(
+        a.which.load()?,
+        Some(&profile),
+        socbench_harness::backend::default_name(),
+    )?;
+    Ok(SlurmSweep::of_sweep(
+        sweep,
+        a.which.def.clone(),
+        &a.results,
+        &a.reports,
+        None,
+    ))
+}
+
+impl<'a> SlurmSweep<'a> {
+    /// A sweep experiment's (`defs/*.toml`), narrowed to `only` if given.
+    pub fn of_sweep(
+        sweep: crate::replicate::Sweep,
+        def: Option<PathBuf>,
+        results: &'a Path,
+        reports: &'a Path,
+        only: Option<Vec<socbench_experiments::CellSpec>>,
+    ) -> Self {
+        let all = only
+            .unwrap_or_else(|| socbench_experiments::sweep::cells(&sweep.data, &sweep.resolved));
+        SlurmSweep {
+            name: sweep.exp.name.clone(),
+            data: sweep.data.name.clone(),
+            profile: sweep.resolved.profile.clone(),
+            def,
+            cells: all.into_iter().map(AnyCell::Sweep).collect(),
+            report: Box::new(move || crate::report::write(&sweep, results, reports)),
+        }
+    }
+}
+
+fn slurm_dir(results: &Path, sweep: &SlurmSweep) -> PathBuf {
+    results.join(&sweep.data).join(&sweep.profile).join("slurm")
 }
 
 fn name_of(dir: &Path) -> String {
@@ -112,7 +188,7 @@ pub fn held(dir: &Path) -> Option<String> {
 }
 
 /// `replicate --slurm`: submits the cells that are neither finished nor held by a live worker.
-pub fn submit(a: &ReplicateArgs, sweep: &Sweep, all: Vec<CellSpec>) -> Result<(), String> {
+pub fn submit(a: &ReplicateArgs, sweep: &SlurmSweep) -> Result<(), String> {
     let s = &a.slurm;
     if a.force {
         return Err(
@@ -122,19 +198,10 @@ pub fn submit(a: &ReplicateArgs, sweep: &Sweep, all: Vec<CellSpec>) -> Result<()
         );
     }
     let mut todo = Vec::new();
-    for c in &all {
-        let dir = cell_dir(&a.results, c);
-        match state(&dir, c) {
-            CellState::Done(_) if !a.force => continue,
-            CellState::Stale(m) if !a.force => {
-                return Err(format!(
-                    "`{}` holds a run with a different configuration (hash {}); rerun with --force \
-                     (the old run is moved aside by the task, not deleted)",
-                    dir.display(),
-                    m.config_hash
-                ))
-            }
-            _ => {}
+    for c in &sweep.cells {
+        let dir = c.dir(&a.results);
+        if c.finished(&dir)? {
+            continue;
         }
         if held(&dir).is_some() {
             continue;
@@ -153,9 +220,9 @@ pub fn submit(a: &ReplicateArgs, sweep: &Sweep, all: Vec<CellSpec>) -> Result<()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         let list = CellList {
-            experiment: sweep.exp.name.clone(),
-            def: a.which.def.as_ref().map(|p| abs(p)).transpose()?,
-            profile: sweep.resolved.profile.clone(),
+            experiment: sweep.name.clone(),
+            def: sweep.def.as_ref().map(|p| abs(p)).transpose()?,
+            profile: sweep.profile.clone(),
             cells: todo
                 .iter()
                 .map(|d| {
@@ -219,14 +286,14 @@ pub fn submit(a: &ReplicateArgs, sweep: &Sweep, all: Vec<CellSpec>) -> Result<()
              shows progress and writes the report when all are finished",
             todo.len(),
             sdir.join("logs").display(),
-            sweep.exp.name,
-            format_args!(" --profile {}", sweep.resolved.profile)
+            sweep.name,
+            format_args!(" --profile {}", sweep.profile)
         );
     }
-    let st = status(sweep, &all, &a.results)?;
+    let st = status(sweep, &a.results)?;
     eprint!("{}", st.text);
     if st.all_finished() {
-        crate::report::write(sweep, &a.results, &a.reports)?;
+        (sweep.report)()?;
     }
     Ok(())
 }
@@ -256,7 +323,7 @@ fn socbench_binary(device: &str, dry_run: bool) -> Result<PathBuf, String> {
 #[allow(clippy::too_many_arguments)]
 fn sbatch_script(
     a: &ReplicateArgs,
-    sweep: &Sweep,
+    sweep: &SlurmSweep,
     list: &CellList,
     list_path: &Path,
     bin: &Path,
@@ -271,7 +338,7 @@ fn sbatch_script(
     let _ = writeln!(
         t,
         "#SBATCH --job-name=socbench-{}-{}",
-        sweep.data.name, sweep.resolved.profile
+        sweep.data, sweep.profile
     );
     let _ = writeln!(
         t,
@@ -300,8 +367,8 @@ fn sbatch_script(
         "# Written by `cargo xtask replicate {} --profile {} --slurm` at commit {}: one array task\n\
          # per unfinished cell, each running the line $SLURM_ARRAY_TASK_ID of the cell list.\n\
          set -euo pipefail\ncd {}\nexec {} cell --list {} --index \"$SLURM_ARRAY_TASK_ID\" --results {} --device {}",
-        sweep.exp.name,
-        sweep.resolved.profile,
+        sweep.name,
+        sweep.profile,
         socbench_methods::record::git_commit(),
         root.display(),
         bin.display(),
@@ -390,7 +457,7 @@ fn submissions(sdir: &Path) -> BTreeMap<String, (String, usize)> {
     out
 }
 
-pub fn status(sweep: &Sweep, all: &[CellSpec], results: &Path) -> Result<Status, String> {
+pub fn status(sweep: &SlurmSweep, results: &Path) -> Result<Status, String> {
     let sdir = slurm_dir(results, sweep);
     let subs = submissions(&sdir);
     let queue = squeue_states();
@@ -407,8 +474,8 @@ pub fn status(sweep: &Sweep, all: &[CellSpec], results: &Path) -> Result<Status,
             .map(|k| (k, 0))
             .collect();
     let mut lines = String::new();
-    for c in all {
-        let dir = cell_dir(results, c);
+    for c in &sweep.cells {
+        let dir = c.dir(results);
         let rel = dir
             .strip_prefix(results)
             .unwrap_or(&dir)
@@ -416,9 +483,10 @@ pub fn status(sweep: &Sweep, all: &[CellSpec], results: &Path) -> Result<Status,
             .to_string();
         let sub = subs.get(&rel);
         let task = sub.map(|(j, i)| format!("{j}_{i}"));
-        let (kind, detail) = match state(&dir, c) {
-            CellState::Done(m) => ("finished", m.status.clone()),
-            _ => match task.as_ref().and_then(|t| queue.get(t)) {
+        let (kind, detail) = match c.finished(&dir) {
+            Ok(true) => ("finished", String::new()),
+            Err(e) => ("failed", e),
+            Ok(false) => match task.as_ref().and_then(|t| queue.get(t)) {
                 Some(st) if st == "RUNNING" || st == "COMPLETING" => ("running", st.clone()),
                 Some(st) => ("pending", st.clone()),
                 None => match (&task, held(&dir)) {
@@ -447,8 +515,8 @@ pub fn status(sweep: &Sweep, all: &[CellSpec], results: &Path) -> Result<Status,
     }
     let mut text = format!(
         "{} profile `{}`: {}\n",
-        sweep.data.name,
-        sweep.resolved.profile,
+        sweep.data,
+        sweep.profile,
         counts
             .iter()
             .map(|(k, v)| format!("{v} {k}"))

@@ -8,9 +8,10 @@ use socbench_experiments::tps::{finished, run_tps_cell, TpsCell, TpsExperiment};
 use socbench_methods::record::git_commit;
 use socbench_reports::tps::{load_tps_runs, tps_report, TpsContext};
 
-use crate::arm_sweep::{prepare, ArmCell};
+use crate::arm_sweep::{prepare, selected, ArmCell};
 use crate::pool::run_cells;
 use crate::replicate::ReplicateArgs;
+use socbench_experiments::any_cell::AnyCell;
 
 impl ArmCell for TpsCell {
     fn arm(&self) -> &str {
@@ -28,6 +29,18 @@ impl ArmCell for TpsCell {
 }
 
 pub fn replicate(a: &ReplicateArgs, exp: TpsExperiment) -> Result<(), String> {
+    if a.slurm.slurm {
+        let (profile, cells) = selected(a, |p| exp.cells(p))?;
+        let s = crate::slurm::SlurmSweep {
+            name: exp.name.clone(),
+            data: exp.name.clone(),
+            profile: profile.clone(),
+            def: None,
+            cells: cells.into_iter().map(AnyCell::Tps).collect(),
+            report: Box::new(|| report(&exp, &profile, &a.results, &a.reports)),
+        };
+        return crate::slurm::submit(a, &s);
+    }
     let p = prepare(
         a,
         &exp.name,
