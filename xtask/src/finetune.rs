@@ -160,14 +160,10 @@ pub fn replicate(a: &ReplicateArgs, exp: FtExperiment) -> Result<(), String> {
                 write_quality(&setup, &base, &dir, &device)?;
             }
         }
-        let s = crate::slurm::SlurmSweep {
-            name: exp.name.clone(),
-            data: exp.name.clone(),
-            profile: profile.clone(),
-            def: None,
-            cells: cells.into_iter().map(AnyCell::Finetune).collect(),
-            report: Box::new(|| report(&exp, &profile, &a.results, &a.reports)),
-        };
+        let cells = cells.into_iter().map(AnyCell::Finetune).collect();
+        let report = || report(&exp, &profile, &a.results, &a.reports);
+        let s =
+            crate::slurm::SlurmSweep::named(&exp.name, profile.clone(), cells, Box::new(report));
         return crate::slurm::submit(a, &s);
     }
     let p = prepare(

@@ -64,20 +64,9 @@ pub struct SlurmArgs {
 pub enum SlurmCommand {
     /// Finished, running, pending and failed cells of a sweep submitted with `--slurm`; writes
     /// the report once every cell has finished.
-    Status(StatusArgs),
+    Status(crate::report::ReportArgs),
 }
 
-#[derive(Args, Debug)]
-pub struct StatusArgs {
-    #[command(flatten)]
-    pub which: crate::replicate::Which,
-    #[arg(long)]
-    pub profile: Option<String>,
-    #[arg(long, default_value = "results")]
-    pub results: PathBuf,
-    #[arg(long, default_value = "reports")]
-    pub reports: PathBuf,
-}
 
 pub fn run(c: SlurmCommand) -> Result<(), String> {
     match c {
@@ -94,22 +83,16 @@ pub fn run(c: SlurmCommand) -> Result<(), String> {
 }
 
 /// The sweep `slurm status` is asked about, of whichever kind.
-fn sweep_of(a: &StatusArgs) -> Result<SlurmSweep<'_>, String> {
+fn sweep_of(a: &crate::report::ReportArgs) -> Result<SlurmSweep<'_>, String> {
     let profile = a.profile.clone().unwrap_or_else(|| {
         crate::replicate::default_profile(socbench_harness::backend::default_name()).into()
     });
     if let Some(exp) = a.which.tps() {
         let exp = exp?;
         let cells = exp.cells(&profile)?.into_iter().map(AnyCell::Tps).collect();
-        let p = profile.clone();
-        return Ok(SlurmSweep {
-            name: exp.name.clone(),
-            data: exp.name.clone(),
-            profile,
-            def: None,
-            cells,
-            report: Box::new(move || crate::tps::report(&exp, &p, &a.results, &a.reports)),
-        });
+        let (name, p) = (exp.name.clone(), profile.clone());
+        let report = move || crate::tps::report(&exp, &p, &a.results, &a.reports);
+        return Ok(SlurmSweep::named(&name, profile, cells, Box::new(report)));
     }
     if let Some(exp) = a.which.finetune() {
         let exp = exp?;
@@ -118,15 +101,9 @@ fn sweep_of(a: &StatusArgs) -> Result<SlurmSweep<'_>, String> {
             .into_iter()
             .map(AnyCell::Finetune)
             .collect();
-        let p = profile.clone();
-        return Ok(SlurmSweep {
-            name: exp.name.clone(),
-            data: exp.name.clone(),
-            profile,
-            def: None,
-            cells,
-            report: Box::new(move || crate::finetune::report(&exp, &p, &a.results, &a.reports)),
-        });
+        let (name, p) = (exp.name.clone(), profile.clone());
+        let report = move || crate::finetune::report(&exp, &p, &a.results, &a.reports);
+        return Ok(SlurmSweep::named(&name, profile, cells, Box::new(report)));
     }
     let sweep = crate::replicate::resolve_experiment(
         a.which.load()?,
@@ -143,6 +120,23 @@ fn sweep_of(a: &StatusArgs) -> Result<SlurmSweep<'_>, String> {
 }
 
 impl<'a> SlurmSweep<'a> {
+    /// A built-in experiment whose runs go to `results/<name>/` (TPS, fine-tuning).
+    pub fn named(
+        name: &str,
+        profile: String,
+        cells: Vec<AnyCell>,
+        report: Box<dyn Fn() -> Result<(), String> + 'a>,
+    ) -> Self {
+        SlurmSweep {
+            name: name.into(),
+            data: name.into(),
+            profile,
+            def: None,
+            cells,
+            report,
+        }
+    }
+
     /// A sweep experiment's (`defs/*.toml`), narrowed to `only` if given.
     pub fn of_sweep(
         sweep: crate::replicate::Sweep,

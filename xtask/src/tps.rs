@@ -31,14 +31,10 @@ impl ArmCell for TpsCell {
 pub fn replicate(a: &ReplicateArgs, exp: TpsExperiment) -> Result<(), String> {
     if a.slurm.slurm {
         let (profile, cells) = selected(a, |p| exp.cells(p))?;
-        let s = crate::slurm::SlurmSweep {
-            name: exp.name.clone(),
-            data: exp.name.clone(),
-            profile: profile.clone(),
-            def: None,
-            cells: cells.into_iter().map(AnyCell::Tps).collect(),
-            report: Box::new(|| report(&exp, &profile, &a.results, &a.reports)),
-        };
+        let cells = cells.into_iter().map(AnyCell::Tps).collect();
+        let report = || report(&exp, &profile, &a.results, &a.reports);
+        let s =
+            crate::slurm::SlurmSweep::named(&exp.name, profile.clone(), cells, Box::new(report));
         return crate::slurm::submit(a, &s);
     }
     let p = prepare(
