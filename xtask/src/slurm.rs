@@ -67,7 +67,6 @@ pub enum SlurmCommand {
     Status(crate::report::ReportArgs),
 }
 
-
 pub fn run(c: SlurmCommand) -> Result<(), String> {
     match c {
         SlurmCommand::Status(a) => {
