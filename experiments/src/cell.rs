@@ -9,12 +9,12 @@ use socbench_harness::backend::{self, Device};
 use socbench_harness::benchmark::Benchmark;
 use socbench_harness::error::TargetError;
 use socbench_harness::rng::StreamKey;
+use socbench_methods::checkpoint::Checkpointing;
 use socbench_methods::record::{
     config_hash, git_commit, write_run, Manifest, Provenance, RecordError,
 };
-use socbench_methods::{
-    train, validate_for, ConfigError, History, Method, Progress, Status, TrainConfig,
-};
+use socbench_methods::train::{train_checkpointed, TrainError};
+use socbench_methods::{validate_for, ConfigError, History, Method, Progress, Status, TrainConfig};
 use socbench_targets::problems;
 
 /// What to run.
@@ -40,6 +40,22 @@ pub enum CellError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Record(#[from] RecordError),
+    /// Stopped by SIGTERM after saving `checkpoint.mpk` in the run directory: rerunning the
+    /// cell resumes from it.
+    #[error(
+        "interrupted after step {step}; the run resumes from {path} when the cell is run again"
+    )]
+    Interrupted { step: usize, path: String },
+    #[error("{0}")]
+    Checkpoint(String),
+}
+
+/// The checkpoint file of a cell's run directory (`socbench_methods::checkpoint`).
+pub const CHECKPOINT: &str = "checkpoint.mpk";
+
+/// Whether `dir` holds a checkpoint to resume (an interrupted run that must not be moved aside).
+pub fn has_checkpoint(dir: &Path) -> bool {
+    dir.join(CHECKPOINT).exists()
 }
 
 impl CellSpec {
@@ -80,16 +96,30 @@ pub fn run_prepared(
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<(History, Manifest), CellError> {
     let clock = Instant::now();
-    let history = train(
+    let ckpt = Checkpointing::at(&dir.join(CHECKPOINT));
+    let history = train_checkpointed(
         problem,
         spec.method,
+        spec.method.build_loss(&spec.config),
         &spec.config,
         &spec.key(),
         device,
         progress,
-    )?;
+        Some(&ckpt),
+    )
+    .map_err(|e| match e {
+        TrainError::Config(c) => CellError::Config(c),
+        TrainError::Checkpoint(m) => CellError::Checkpoint(m),
+    })?;
+    if let Status::Interrupted { step } = history.status {
+        return Err(CellError::Interrupted {
+            step,
+            path: ckpt.path.display().to_string(),
+        });
+    }
     let message = match &history.status {
         Status::Diverged { message, .. } => Some(message.clone()),
+        Status::Interrupted { step } => Some(format!("interrupted after step {step}")),
         Status::Finished => None,
     };
     let manifest = Manifest {
@@ -114,5 +144,7 @@ pub fn run_prepared(
         provenance: Some(Provenance::current()),
     };
     write_run(dir, &history, &manifest)?;
+    // The run is complete: its checkpoint has served.
+    let _ = std::fs::remove_file(&ckpt.path);
     Ok((history, manifest))
 }

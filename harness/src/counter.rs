@@ -17,6 +17,11 @@ impl EvalCounter {
     pub fn add_gradient(&self, n: usize) {
         self.gradient.fetch_add(n as u64, Ordering::Relaxed);
     }
+    /// Sets both counts (a run resumed from a checkpoint).
+    pub fn set(&self, density: u64, gradient: u64) {
+        self.density.store(density, Ordering::Relaxed);
+        self.gradient.store(gradient, Ordering::Relaxed);
+    }
     pub fn density(&self) -> u64 {
         self.density.load(Ordering::Relaxed)
     }

@@ -53,6 +53,14 @@ impl Evaluator {
         }
     }
 
+    /// How many evaluations have been made (a checkpoint's position in the evaluation streams).
+    pub fn index(&self) -> usize {
+        self.index
+    }
+    pub fn set_index(&mut self, index: usize) {
+        self.index = index;
+    }
+
     /// The next evaluation of `u` (frozen), on the common paths of this evaluation index.
     pub fn evaluate(
         &mut self,

@@ -1,7 +1,7 @@
 //! The history of a training run: one row per evaluation, and the run's status.
 
 /// One evaluation point.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EvalRow {
     pub step: usize,
     /// Target evaluations spent on training so far (evaluation excluded).
@@ -35,12 +35,12 @@ pub struct EvalRow {
     pub step_ess: Option<f64>,
     /// Metrics of the loss's own (`Loss::metrics`, e.g. lv-logz's learned log Z): extra columns
     /// after the standard ones, only in the histories of losses that report them.
-    pub loss_metrics: Vec<(&'static str, f64)>,
+    pub loss_metrics: Vec<(String, f64)>,
 }
 
 /// The bookkeeping of one trust-region refresh (Algorithm 2), recorded at every refresh whether or
 /// not an evaluation follows it (`refreshes.csv`).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RefreshRow {
     /// Refresh index i (0-based).
     pub refresh: usize,
@@ -82,6 +82,11 @@ pub enum Status {
         step: usize,
         message: String,
     },
+    /// Stopped on request (SIGTERM, or a test's stop point) after saving a checkpoint to resume
+    /// from (`crate::checkpoint`).
+    Interrupted {
+        step: usize,
+    },
 }
 
 impl Status {
@@ -89,6 +94,7 @@ impl Status {
         match self {
             Status::Finished => "finished",
             Status::Diverged { .. } => "diverged",
+            Status::Interrupted { .. } => "interrupted",
         }
     }
 }
@@ -116,7 +122,7 @@ impl History {
         // The loss's own columns, in order of first appearance.
         let mut extra: Vec<&str> = Vec::new();
         for (name, _) in self.rows.iter().flat_map(|r| &r.loss_metrics) {
-            if !extra.contains(name) {
+            if !extra.contains(&name.as_str()) {
                 extra.push(name);
             }
         }
@@ -228,7 +234,7 @@ mod tests {
         };
         let plain = h.to_csv();
         assert_eq!(plain.lines().next(), Some(CSV_HEADER));
-        h.rows[1].loss_metrics = vec![("loss_log_z", 1.5)];
+        h.rows[1].loss_metrics = vec![("loss_log_z".into(), 1.5)];
         let csv = h.to_csv();
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines[0], format!("{CSV_HEADER},loss_log_z"));

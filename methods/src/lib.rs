@@ -3,6 +3,7 @@
 //! any loss valid on stored paths (TR-LV, TR-SOCM, TR-CE, …), behind one entry point [`train()`].
 
 pub mod annealed_kl;
+pub mod checkpoint;
 pub mod clip;
 pub mod config;
 pub mod dual;

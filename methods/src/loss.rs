@@ -135,6 +135,21 @@ pub trait Loss {
     fn metrics(&self) -> Vec<(&'static str, f64)> {
         Vec::new()
     }
+
+    /// The loss's own state between steps (a running normaliser, learned parameters and their
+    /// optimiser), for checkpoints (`crate::checkpoint`). Default: none.
+    fn save_state(&self) -> Result<Vec<u8>, String> {
+        Ok(Vec::new())
+    }
+
+    /// Restores what [`Loss::save_state`] saved.
+    fn load_state(
+        &mut self,
+        _state: &[u8],
+        _device: &socbench_harness::backend::Device,
+    ) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// A registered loss: its name, what it is, whether the trust region may wrap it, and how to

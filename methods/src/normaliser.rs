@@ -10,7 +10,7 @@ use socbench_harness::tensor_util::logsumexp;
 pub const EMA_COEFF: f64 = 0.002;
 
 /// log N, the log of the running mean weight.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EmaNormaliser {
     log_n: Option<f64>,
 }

@@ -18,6 +18,7 @@ use socbench_harness::simulate::{simulate, SimOptions};
 use socbench_harness::tensor_util::to_f64;
 
 use crate::annealed_kl::annealed_kl;
+use crate::checkpoint::{from_bytes, to_bytes, Checkpointing, TrainState};
 use crate::clip::clip_global_norm;
 use crate::config::{ConfigError, TrainConfig};
 use crate::dual::{solve_dual, DualSolution};
@@ -90,7 +91,45 @@ pub fn train_with(
     device: &Device,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<History, ConfigError> {
-    validate_for(cfg, method, problem)?;
+    train_checkpointed(problem, method, loss, cfg, key, device, progress, None).map_err(|e| match e
+    {
+        TrainError::Config(c) => c,
+        TrainError::Checkpoint(m) => unreachable!("no checkpoint without checkpointing: {m}"),
+    })
+}
+
+/// Why [`train_checkpointed`] could not run.
+#[derive(Debug)]
+pub enum TrainError {
+    Config(ConfigError),
+    /// A checkpoint could not be read or written.
+    Checkpoint(String),
+}
+
+impl std::fmt::Display for TrainError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TrainError::Config(c) => write!(f, "{c}"),
+            TrainError::Checkpoint(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+/// [`train_with`], checkpointing to `ckpt.path` (every `ckpt.every_steps` on-policy steps, every
+/// trust-region refresh, and when asked to stop: then the history's status is
+/// `Status::Interrupted`) and resuming from it if it holds a checkpoint of this configuration.
+#[allow(clippy::too_many_arguments)]
+pub fn train_checkpointed(
+    problem: &dyn Benchmark,
+    method: Method,
+    loss: Box<dyn Loss>,
+    cfg: &TrainConfig,
+    key: &StreamKey,
+    device: &Device,
+    progress: &mut dyn FnMut(&Progress),
+    ckpt: Option<&Checkpointing>,
+) -> Result<History, TrainError> {
+    validate_for(cfg, method, problem).map_err(TrainError::Config)?;
     let ad = backend::autodiff(device);
     // Parameters are drawn on the CPU whatever the device, from its RNG seeded by the common
     // stream: every method at the same (experiment, target, d, seed) starts from the same
@@ -119,15 +158,27 @@ pub fn train_with(
         // A problem may have served earlier runs: count from its counter's value now.
         eval_evals: problem.evals().target_evals(),
         evaluator: Evaluator::new(problem, cfg, key),
+        ckpt: ckpt.cloned(),
+        resume: None,
+        wall0: 0.0,
     };
-    if cfg.eval_at_start {
+    if let Some(c) = ckpt {
+        let hash = crate::record::config_hash(cfg);
+        let state = TrainState::load(&c.path, &hash).map_err(TrainError::Checkpoint)?;
+        if let Some(st) = state {
+            run.restore(&st).map_err(TrainError::Checkpoint)?;
+            run.resume = Some(st);
+        }
+    }
+    if cfg.eval_at_start && run.resume.is_none() {
         run.record(0, f64::NAN, EvalRow::default());
     }
     let status = if method.is_trust_region() {
         run.trust_region(progress)
     } else {
         run.on_policy(progress)
-    };
+    }
+    .map_err(TrainError::Checkpoint)?;
     let samples = match status {
         Status::Finished if cfg.save_samples > 0 => run.final_samples(cfg.save_samples),
         _ => Vec::new(),
@@ -138,6 +189,11 @@ pub fn train_with(
         samples,
         refreshes: run.refreshes,
     })
+}
+
+fn parse_pos(s: &str) -> Result<u128, String> {
+    s.parse()
+        .map_err(|_| format!("checkpoint: a random stream position {s:?} is not a number"))
 }
 
 struct Run<'a> {
@@ -158,6 +214,11 @@ struct Run<'a> {
     eval_evals: u64,
     /// Evaluations on common random numbers (shared by every method at this seed).
     evaluator: Evaluator,
+    ckpt: Option<Checkpointing>,
+    /// The checkpoint this run resumed from.
+    resume: Option<TrainState>,
+    /// Wall seconds before the resume.
+    wall0: f64,
 }
 
 impl<'a> Run<'a> {
@@ -258,20 +319,29 @@ impl<'a> Run<'a> {
         row.step = step;
         row.loss = loss;
         row.target_evals = self.problem.evals().target_evals() - self.eval_evals;
-        row.wall_s = self.clock.elapsed().as_secs_f64();
+        row.wall_s = self.wall0 + self.clock.elapsed().as_secs_f64();
         row.lambda = extra.lambda.take();
         row.beta = extra.beta.take();
         row.step_kl = extra.step_kl.take();
         row.measured_step_kl = extra.measured_step_kl.take();
         row.step_ess = extra.step_ess.take();
-        row.loss_metrics = self.loss.metrics();
+        row.loss_metrics = (self.loss.metrics().into_iter())
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
         self.rows.push(row);
     }
 
-    fn on_policy(&mut self, progress: &mut dyn FnMut(&Progress)) -> Status {
+    fn on_policy(&mut self, progress: &mut dyn FnMut(&Progress)) -> Result<Status, String> {
         let mut rng = self.key.stream("train");
         let every = (self.cfg.steps / self.cfg.evals).max(1);
-        for step in 1..=self.cfg.steps {
+        let start = match self.resume.take() {
+            Some(st) => {
+                rng.set_word_pos(parse_pos(&st.rng_train)?);
+                st.step
+            }
+            None => 0,
+        };
+        for step in start + 1..=self.cfg.steps {
             let result = match self.loss.needs().simulation {
                 Simulation::Differentiable => {
                     let traj = simulate(
@@ -297,7 +367,7 @@ impl<'a> Run<'a> {
             };
             let v = match result {
                 Ok(v) => v,
-                Err(s) => return s,
+                Err(s) => return Ok(s),
             };
             progress(&Progress {
                 step,
@@ -308,13 +378,22 @@ impl<'a> Run<'a> {
             if step % every == 0 || step == self.cfg.steps {
                 self.record(step, v, EvalRow::default());
             }
+            if let Some(c) = self.ckpt.clone() {
+                let stop = c.stop_now(step) && step < self.cfg.steps;
+                if stop || step % c.every_steps.max(1) == 0 {
+                    self.save(&c, step, 0, 1.0, &rng, None, None)?;
+                }
+                if stop {
+                    return Ok(Status::Interrupted { step });
+                }
+            }
         }
-        Status::Finished
+        Ok(Status::Finished)
     }
 
     /// Algorithm 2: refresh the buffer with the frozen u_i, solve the dual for λ_i, update
     /// β_{i+1} = 1 − Π_{j≤i} λ_j/(1+λ_j), take N minibatch steps; stop once λ_i ≤ δ.
-    fn trust_region(&mut self, progress: &mut dyn FnMut(&Progress)) -> Status {
+    fn trust_region(&mut self, progress: &mut dyn FnMut(&Progress)) -> Result<Status, String> {
         let tr = self.cfg.tr.clone();
         let mut rng = self.key.stream("train");
         let total = tr.refreshes * tr.inner_steps;
@@ -323,7 +402,17 @@ impl<'a> Run<'a> {
         let mut step = 0;
         let mut previous: Option<ControlNet<B>> = None;
         let mut annealed_rng = self.key.common("annealed-optimal");
-        for it in 0..tr.refreshes {
+        let mut first = 0;
+        if let Some(st) = self.resume.take() {
+            rng.set_word_pos(parse_pos(&st.rng_train)?);
+            annealed_rng.set_word_pos(parse_pos(&st.rng_annealed)?);
+            (prod, step, first) = (st.prod, st.step, st.refresh);
+            previous = match &st.previous {
+                Some(b) => Some(self.net_from(b)?.no_grad()),
+                None => None,
+            };
+        }
+        for it in first..tr.refreshes {
             let mut buffer = self.collect(tr.buffer, &mut rng, false);
             // KL(P^{u_i} | P^{u_{i−1}}) actually reached by the last update, on fresh paths of u_i.
             // r = log dP^{u_i}/dP^{u_{i−1}} on u_i's paths: KL = E[r], and e^{−r} are the weights
@@ -382,7 +471,7 @@ impl<'a> Run<'a> {
                 let mb = buffer.select(&idx);
                 loss_v = match self.step(Batch::Paths(&mb), tilt, step) {
                     Ok(v) => v,
-                    Err(s) => return s,
+                    Err(s) => return Ok(s),
                 };
                 progress(&Progress {
                     step,
@@ -410,7 +499,76 @@ impl<'a> Run<'a> {
             if converged {
                 break;
             }
+            if let Some(c) = self.ckpt.clone() {
+                let stop = c.stop_now(it) && it + 1 < tr.refreshes;
+                let prev = previous.as_ref().map(|p| p.clone().into_record());
+                self.save(&c, step, it + 1, prod, &rng, Some(&annealed_rng), prev)?;
+                if stop {
+                    return Ok(Status::Interrupted { step });
+                }
+            }
         }
-        Status::Finished
+        Ok(Status::Finished)
+    }
+
+    /// A network of this run's shape with the parameters (and ids) of a saved record.
+    fn net_from(&self, bytes: &[u8]) -> Result<ControlNet<B>, String> {
+        let fresh = self.control.net().clone();
+        Ok(fresh.load_record(from_bytes(bytes, &self.device)?))
+    }
+
+    /// Restores a checkpoint into this freshly built run (the loops restore their own counters).
+    fn restore(&mut self, st: &TrainState) -> Result<(), String> {
+        let net = self.net_from(&st.net)?;
+        self.control.set_net(net);
+        let optim = std::mem::replace(&mut self.optim, AdamConfig::new().init());
+        // Optimiser moments live on the inner backend (no autodiff).
+        let inner = backend::without_autodiff(&self.device);
+        self.optim = optim.load_record(from_bytes(&st.optim, inner)?);
+        self.loss.load_state(&st.loss, &self.device)?;
+        self.rows = st.rows.clone();
+        self.refreshes = st.refreshes.clone();
+        self.evaluator.set_index(st.eval_index);
+        self.eval_evals = st.eval_evals;
+        self.problem
+            .evals()
+            .set(st.density_evals, st.gradient_evals);
+        self.wall0 = st.wall_s;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn save(
+        &self,
+        c: &Checkpointing,
+        step: usize,
+        refresh: usize,
+        prod: f64,
+        rng: &rand_chacha::ChaCha20Rng,
+        annealed: Option<&rand_chacha::ChaCha20Rng>,
+        previous: Option<<ControlNet<B> as burn::module::Module<B>>::Record>,
+    ) -> Result<(), String> {
+        let evals = self.problem.evals();
+        TrainState {
+            version: crate::checkpoint::VERSION,
+            config_hash: crate::record::config_hash(self.cfg),
+            step,
+            refresh,
+            prod,
+            rows: self.rows.clone(),
+            refreshes: self.refreshes.clone(),
+            rng_train: rng.get_word_pos().to_string(),
+            rng_annealed: annealed.map_or(String::new(), |r| r.get_word_pos().to_string()),
+            eval_index: self.evaluator.index(),
+            eval_evals: self.eval_evals,
+            density_evals: evals.density(),
+            gradient_evals: evals.gradient(),
+            wall_s: self.wall0 + self.clock.elapsed().as_secs_f64(),
+            net: to_bytes(self.control.net().clone().into_record())?,
+            optim: to_bytes(self.optim.to_record())?,
+            previous: previous.map(to_bytes).transpose()?,
+            loss: self.loss.save_state()?,
+        }
+        .save(&c.path)
     }
 }

@@ -28,6 +28,8 @@ pub struct CellArgs {
 }
 
 pub fn run(a: CellArgs) -> Result<ExitCode, String> {
+    // Slurm sends SIGTERM before a pre-emption or the time limit: checkpoint and stop.
+    socbench_methods::checkpoint::install_sigterm();
     let list = CellList::read(&a.list)?;
     let (spec, dir) = list.cell(a.index, &a.results)?;
     let device = backend::by_name(&a.device).map_err(|e| e.to_string())?;
@@ -59,6 +61,9 @@ pub fn run(a: CellArgs) -> Result<ExitCode, String> {
             return Err(format!(
                 "{e}: move it aside or rerun with `cargo xtask replicate --force`"
             ))
+        }
+        Ok(false) if socbench_experiments::cell::has_checkpoint(&dir) => {
+            eprintln!("{name}: resuming from its checkpoint");
         }
         Ok(false) => {
             if let Some(old) = move_aside(&dir).map_err(|e| e.to_string())? {

@@ -245,7 +245,9 @@ pub fn run(a: ReplicateArgs) -> Result<(), String> {
                 ))
             }
             _ => {
-                if let Some(old) = move_aside(&dir).map_err(|e| e.to_string())? {
+                if !a.force && socbench_experiments::cell::has_checkpoint(&dir) {
+                    eprintln!("{}: resuming from its checkpoint", dir.display());
+                } else if let Some(old) = move_aside(&dir).map_err(|e| e.to_string())? {
                     eprintln!("moved {} aside to {}", dir.display(), old.display());
                 }
                 todo.push((c.clone(), dir));

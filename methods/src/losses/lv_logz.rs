@@ -93,6 +93,38 @@ impl Loss for LvLogZ {
             .unwrap_or_default()
     }
 
+    /// c (with its parameter id) and the optimiser's moments, as burn records.
+    fn save_state(&self) -> Result<Vec<u8>, String> {
+        use crate::checkpoint::to_bytes;
+        let c = self.c.clone().map(|c| to_bytes(c.into_record())).transpose()?;
+        let optim = to_bytes(self.optim.to_record())?;
+        serde_json::to_vec(&(c, optim)).map_err(|e| e.to_string())
+    }
+
+    fn load_state(
+        &mut self,
+        state: &[u8],
+        device: &socbench_harness::backend::Device,
+    ) -> Result<(), String> {
+        use crate::checkpoint::from_bytes;
+        let (c, optim): (Option<Vec<u8>>, Vec<u8>) =
+            serde_json::from_slice(state).map_err(|e| format!("lv-logz state: {e}"))?;
+        self.c = match c {
+            Some(b) => {
+                let empty = LogZ {
+                    c: Param::from_tensor(Tensor::zeros([1], device).require_grad()),
+                };
+                Some(empty.load_record(from_bytes(&b, device)?))
+            }
+            None => None,
+        };
+        let fresh = std::mem::replace(&mut self.optim, AdamConfig::new().init());
+        // Optimiser moments live on the inner backend (no autodiff).
+        let inner = socbench_harness::backend::without_autodiff(device);
+        self.optim = fresh.load_record(from_bytes(&optim, inner)?);
+        Ok(())
+    }
+
     fn step_own_params(&mut self, grads: &mut Gradients, lr: f64) {
         if let Some(c) = self.c.take() {
             let g = GradientsParams::from_module(grads, &c);

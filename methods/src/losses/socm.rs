@@ -58,6 +58,19 @@ impl Loss for Socm {
         }
     }
 
+    fn save_state(&self) -> Result<Vec<u8>, String> {
+        serde_json::to_vec(&self.ema).map_err(|e| e.to_string())
+    }
+
+    fn load_state(
+        &mut self,
+        state: &[u8],
+        _device: &socbench_harness::backend::Device,
+    ) -> Result<(), String> {
+        self.ema = serde_json::from_slice(state).map_err(|e| format!("socm state: {e}"))?;
+        Ok(())
+    }
+
     fn loss(
         &mut self,
         batch: Batch<'_>,
