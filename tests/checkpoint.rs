@@ -10,7 +10,7 @@ use socbench::harness::rng::StreamKey;
 use socbench::methods::checkpoint::{Checkpointing, TrainState};
 use socbench::methods::history::{History, Status};
 use socbench::methods::profile::Profile;
-use socbench::methods::train::{train_checkpointed, train_with};
+use socbench::methods::train::train_checkpointed;
 use socbench::methods::Method;
 use socbench::targets::problems::build;
 
@@ -35,70 +35,41 @@ fn runs(method: &str, stop_after: usize) -> (History, History, History) {
     let key = StreamKey::new("checkpoint-test", method, 2, 0).with_target("gmm");
     let dev = backend::flex();
     let fresh = || build("gmm", 2, cfg.time_steps).unwrap();
-    let p = fresh();
-    let whole = train_with(
-        p.as_ref(),
-        m,
-        m.build_loss(&cfg),
-        &cfg,
-        &key,
-        &dev,
-        &mut |_| {},
-    )
-    .unwrap();
     let dir = std::env::temp_dir().join(format!("socbench-ckpt-{method}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("checkpoint.json");
+    let path = dir.join("checkpoint.mpk");
     let mut ck = Checkpointing::at(&path);
     ck.every_steps = 7;
+    // One run on a fresh problem, checkpointing to (and resuming from) `path` if `ck` is given.
+    let run = |ck: Option<&Checkpointing>| {
+        let p = fresh();
+        train_checkpointed(
+            p.as_ref(),
+            m,
+            m.build_loss(&cfg),
+            &cfg,
+            &key,
+            &dev,
+            &mut |_| {},
+            ck,
+        )
+        .unwrap()
+    };
+    let whole = run(None);
     ck.stop_after = Some(stop_after);
-    let p = fresh();
-    let first = train_checkpointed(
-        p.as_ref(),
-        m,
-        m.build_loss(&cfg),
-        &cfg,
-        &key,
-        &dev,
-        &mut |_| {},
-        Some(&ck),
-    )
-    .unwrap();
+    let first = run(Some(&ck));
     assert!(
         matches!(first.status, Status::Interrupted { .. }),
         "{method}: {:?}",
         first.status
     );
-    let saved = TrainState::read(&path).unwrap();
+    let mut saved = TrainState::read(&path).unwrap();
     ck.stop_after = None;
-    let p = fresh();
-    let resumed = train_checkpointed(
-        p.as_ref(),
-        m,
-        m.build_loss(&cfg),
-        &cfg,
-        &key,
-        &dev,
-        &mut |_| {},
-        Some(&ck),
-    )
-    .unwrap();
+    let resumed = run(Some(&ck));
     // The same checkpoint with the training stream's position reset to its start.
-    let mut st = saved;
-    st.rng_train = "0".into();
-    st.save(&path).unwrap();
-    let p = fresh();
-    let reset = train_checkpointed(
-        p.as_ref(),
-        m,
-        m.build_loss(&cfg),
-        &cfg,
-        &key,
-        &dev,
-        &mut |_| {},
-        Some(&ck),
-    )
-    .unwrap();
+    saved.rng_train = "0".into();
+    saved.save(&path).unwrap();
+    let reset = run(Some(&ck));
     std::fs::remove_dir_all(&dir).ok();
     (whole, resumed, reset)
 }

@@ -96,7 +96,11 @@ impl Loss for LvLogZ {
     /// c (with its parameter id) and the optimiser's moments, as burn records.
     fn save_state(&self) -> Result<Vec<u8>, String> {
         use crate::checkpoint::to_bytes;
-        let c = self.c.clone().map(|c| to_bytes(c.into_record())).transpose()?;
+        let c = self
+            .c
+            .clone()
+            .map(|c| to_bytes(c.into_record()))
+            .transpose()?;
         let optim = to_bytes(self.optim.to_record())?;
         serde_json::to_vec(&(c, optim)).map_err(|e| e.to_string())
     }
