@@ -6,7 +6,8 @@
 //!    but for the line naming the results folder and the wall times).
 //! 2. An array task cancelled with `scancel` while it runs leaves its cell unfinished; a second
 //!    `replicate --slurm` submits that cell alone, and afterwards every cell is finished, the
-//!    report is again the local one, and the interrupted run was moved aside, not deleted.
+//!    report is again the local one, and the interrupted run was resumed from its checkpoint
+//!    (scancel sends SIGTERM) or moved aside, never deleted.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -199,9 +200,17 @@ fn slurm_array_job_matches_a_local_run_and_survives_a_cancel() {
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
         .collect();
     println!("cell directories: {entries:?}");
+    // scancel sends SIGTERM: the cell checkpoints and the resubmitted task resumes from it; a
+    // task killed before its first checkpoint leaves a run that is moved aside instead.
+    let logs: String = std::fs::read_dir(cells.join("slurm/logs"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    println!("task logs:\n{logs}");
     assert!(
-        entries.iter().any(|e| e.contains(".old-")),
-        "the interrupted run should be moved aside, not deleted: {entries:?}"
+        logs.contains("resuming from its checkpoint")
+            || entries.iter().any(|e| e.contains(".old-")),
+        "the interrupted run was neither resumed nor moved aside: {entries:?}"
     );
     let manifests = entries
         .iter()
