@@ -84,6 +84,24 @@ pub fn pretrain(a: PretrainArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// The profile's base model in the cache (trained there first if missing, with its quality.txt),
+/// before any cell loads it.
+fn ensure_base(setup: &FineTuneSetup, device: &backend::Device) -> Result<(), String> {
+    let clock = std::time::Instant::now();
+    let (base, trained, dir) = pretrain_profile(setup, device, &mut pretrain_bar())?;
+    if !dir.join("quality.txt").exists() {
+        write_quality(setup, &base, &dir, device)?;
+    }
+    if trained {
+        eprintln!(
+            "pretrained the base model into {} ({:.0} s)",
+            dir.display(),
+            clock.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
 /// The base model's sample quality at η = 0 and 1 (10 classes × 20 prompts), written to
 /// `quality.txt` in its cache directory (the report quotes it).
 fn write_quality(
@@ -154,11 +172,7 @@ pub fn replicate(a: &ReplicateArgs, exp: FtExperiment) -> Result<(), String> {
             // The tasks load the base model from the cache: train it here, once.
             let device =
                 socbench_harness::backend::by_name(&a.device).map_err(|e| e.to_string())?;
-            let setup = exp.setup(&profile)?;
-            let (base, _, dir) = pretrain_profile(&setup, &device, &mut pretrain_bar())?;
-            if !dir.join("quality.txt").exists() {
-                write_quality(&setup, &base, &dir, &device)?;
-            }
+            ensure_base(&exp.setup(&profile)?, &device)?;
         }
         let cells = cells.into_iter().map(AnyCell::Finetune).collect();
         let report = || report(&exp, &profile, &a.results, &a.reports);
@@ -175,19 +189,7 @@ pub fn replicate(a: &ReplicateArgs, exp: FtExperiment) -> Result<(), String> {
     )?;
     if !p.todo.is_empty() {
         // Once, before the cells (which run in parallel) load it.
-        let clock = std::time::Instant::now();
-        let setup = exp.setup(&p.profile)?;
-        let (base, trained, dir) = pretrain_profile(&setup, &p.device, &mut pretrain_bar())?;
-        if !dir.join("quality.txt").exists() {
-            write_quality(&setup, &base, &dir, &p.device)?;
-        }
-        if trained {
-            eprintln!(
-                "pretrained the base model into {} ({:.0} s)",
-                dir.display(),
-                clock.elapsed().as_secs_f64()
-            );
-        }
+        ensure_base(&exp.setup(&p.profile)?, &p.device)?;
     }
     p.announce(&exp.name);
     let prefix = |c: &FtCell| format!("{}-s{}", c.arm, c.seed);
