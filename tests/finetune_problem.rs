@@ -14,38 +14,10 @@ use socbench::harness::tensor_util::to_f64;
 use socbench::methods::finetune::{train_finetune, BetaSchedule, FineTuneConfig, FineTuneControl};
 use socbench::methods::paths::PathBatch;
 use socbench::methods::Method;
-use socbench::targets::finetune::denoiser::Denoiser;
 use socbench::targets::finetune::mlp::Mlp;
-use socbench::targets::finetune::reward::RewardConfig;
-use socbench::targets::finetune::sampler::SamplerConfig;
-use socbench::targets::finetune::schedule::VpSchedule;
-use socbench::targets::finetune::FineTuneProblem;
 
-fn nets(device: &backend::Device) -> (Denoiser<B>, Mlp<B>) {
-    let mut rng = ChaCha20Rng::seed_from_u64(7);
-    let den = Denoiser::new(Mlp::seeded(
-        &[Denoiser::input_dim(), 32, 64],
-        device,
-        &mut rng,
-    ));
-    let clf = Mlp::seeded(&[64, 24, 10], device, &mut rng);
-    (den, clf)
-}
-
-fn problem<'a>(den: &'a Denoiser<B>, clf: &'a Mlp<B>, multiplier: f64) -> FineTuneProblem<'a> {
-    FineTuneProblem::new(
-        den,
-        clf,
-        RewardConfig::default(),
-        VpSchedule::default(),
-        SamplerConfig {
-            steps: 8,
-            guidance: 0.5,
-        },
-        multiplier,
-        (0..10).collect(),
-    )
-}
+mod common;
+use common::finetune::{nets, params, problem};
 
 /// a_k (stored as adjoints[k − 1]) against (g(X_N(x_k + δv)) − g(X_N(x_k − δv)))/2δ, re-running
 /// the base model's steps k..N with the same noise.
@@ -118,18 +90,6 @@ fn the_condition_coordinate_stays_fixed() {
         (0..10).collect::<Vec<_>>(),
         "20 rollouts cycle through all classes"
     );
-}
-
-fn params(d: &Denoiser<B>) -> Vec<f64> {
-    d.net
-        .layers
-        .iter()
-        .flat_map(|l| {
-            let mut v = to_f64(l.weight.val().flatten::<1>(0, 1));
-            v.extend(to_f64(l.bias.as_ref().unwrap().val()));
-            v
-        })
-        .collect()
 }
 
 /// With λ_r = 0 the terminal cost, the adjoints and the optimal control are zero, and the

@@ -47,6 +47,7 @@ fn double_well_learns_to_hit() {
             &key,
             &device,
             &mut |_, _, _| {},
+            None,
         )
         .unwrap();
         for r in &h.rows {
@@ -129,6 +130,7 @@ fn alanine_timing() {
             &key,
             &device,
             &mut |s, _, v| marks.push((s, t.elapsed().as_secs_f64(), v)),
+            None,
         )
         .unwrap();
         if marks.len() <= 20 {
@@ -158,6 +160,7 @@ fn weighted_and_adjoint_losses_are_refused() {
             &key,
             &backend::flex(),
             &mut |_, _, _| {},
+            None,
         ) {
             Err(e) => e.to_string(),
             Ok(_) => panic!("{m} was accepted"),

@@ -53,6 +53,16 @@ pub enum CellError {
 /// The checkpoint file of a cell's run directory (`socbench_methods::checkpoint`).
 pub const CHECKPOINT: &str = "checkpoint.mpk";
 
+/// The error of a run stopped by SIGTERM after saving its checkpoint at `path` (the TPS and
+/// fine-tuning kinds; a sweep cell's is [`CellError::Interrupted`]).
+pub fn interrupted(step: usize, path: &Path) -> String {
+    CellError::Interrupted {
+        step,
+        path: path.display().to_string(),
+    }
+    .to_string()
+}
+
 /// Whether `dir` holds a checkpoint to resume (an interrupted run that must not be moved aside).
 pub fn has_checkpoint(dir: &Path) -> bool {
     dir.join(CHECKPOINT).exists()

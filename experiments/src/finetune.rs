@@ -11,9 +11,10 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use socbench_harness::backend::{self, Device};
 use socbench_harness::rng::StreamKey;
+use socbench_methods::checkpoint::Checkpointing;
 use socbench_methods::finetune::train::check_method;
 use socbench_methods::finetune::{
-    train_finetune, FineTuneConfig, FineTuneControl, FtStatus, TrainPoint,
+    train_finetune_with, FineTuneConfig, FineTuneControl, FtObserver, FtStatus, TrainPoint,
 };
 use socbench_methods::record::{claim_dir, git_commit, hash_json, put_file, Provenance};
 use socbench_methods::Method;
@@ -24,6 +25,7 @@ use socbench_targets::finetune::reward::RewardConfig;
 use socbench_targets::finetune::sampler::SamplerConfig;
 use socbench_targets::finetune::{BaseModel, FineTuneProblem, PretrainConfig};
 
+use crate::cell::{interrupted, CHECKPOINT};
 use crate::overlay::merge;
 
 /// Built-in fine-tuning definitions: (name, TOML text).
@@ -300,52 +302,41 @@ pub fn run_ft_cell(
     );
     let key = cell.key();
     let labels = prompts(&s.classes, s.eval_per_class);
-    let clock = Instant::now();
-    let mut history = format!("{HISTORY_COLUMNS}\n");
-    let mut samples = String::from("update,eta,index,class");
-    for p in 0..64 {
-        let _ = write!(samples, ",p{p}");
-    }
-    samples.push('\n');
-    let mut last = TrainPoint::default();
     let grid: Vec<usize> = (0..labels.len())
         .filter(|i| i % s.eval_per_class < GRID_PER_CLASS)
         .collect();
-    let mut on_checkpoint = |c: &FineTuneControl, p: &TrainPoint| {
-        for eta in ETAS {
-            // The same prompts and noise at every checkpoint, for every method at this seed.
-            let mut rng = key.common(&format!("eval-eta{eta}"));
-            let eps = |x, t, l| c.eps(x, t, l);
-            let (q, x) = sample_quality(
-                &base, &s.reward, &eps, &s.sampler, eta, &labels, &held, &mut rng, &ad,
-            );
-            history_row(&mut history, p, eta, &q);
-            let final_or_base = p.update == 0 || p.update == s.train.updates;
-            if final_or_base {
-                for &i in &grid {
-                    let _ = write!(samples, "{},{eta},{i},{}", p.update, labels[i]);
-                    for v in &x[i * 64..(i + 1) * 64] {
-                        let _ = write!(samples, ",{v:.3}");
-                    }
-                    samples.push('\n');
-                }
-            }
-        }
-        last = p.clone();
+    let mut rec = Recorder {
+        base: &base,
+        setup: s,
+        key: &key,
+        labels: &labels,
+        grid: &grid,
+        held: &held,
+        device: &ad,
+        out: Recorded::default(),
     };
-    let status = train_finetune(
+    let ckpt = Checkpointing::at(&dir.join(CHECKPOINT));
+    let clock = Instant::now();
+    let status = train_finetune_with(
         &problem,
         cell.method,
         &s.train,
         &key,
         &ad,
-        &mut on_checkpoint,
+        &mut rec,
         progress,
+        Some(&ckpt),
     )?;
     let (status, message) = match status {
         FtStatus::Finished => ("finished", None),
         FtStatus::Diverged(m) => ("diverged", Some(m)),
+        FtStatus::Interrupted(update) => return Err(interrupted(update, &ckpt.path)),
     };
+    let Recorded {
+        history,
+        samples,
+        last,
+    } = rec.out;
     let put = |name: &str, body: &str| put_file(dir, name, body).map_err(|e| e.to_string());
     put("history.csv", &history)?;
     put("samples.csv", &samples)?;
@@ -372,7 +363,86 @@ pub fn run_ft_cell(
         "manifest.json",
         &serde_json::to_string_pretty(&manifest).expect("manifest serialises"),
     )?;
+    // The run is complete: its saved state has served.
+    let _ = std::fs::remove_file(&ckpt.path);
     Ok(manifest)
+}
+
+/// What a cell writes from the evaluation marks: `history.csv`, `samples.csv` and the last mark.
+#[derive(Serialize, Deserialize)]
+struct Recorded {
+    history: String,
+    samples: String,
+    last: TrainPoint,
+}
+
+impl Default for Recorded {
+    fn default() -> Self {
+        let mut samples = String::from("update,eta,index,class");
+        for p in 0..64 {
+            let _ = write!(samples, ",p{p}");
+        }
+        samples.push('\n');
+        Self {
+            history: format!("{HISTORY_COLUMNS}\n"),
+            samples,
+            last: TrainPoint::default(),
+        }
+    }
+}
+
+/// Evaluates every metric at both η at each mark; what it recorded travels in the run's saved
+/// state, so that a resumed cell writes the same files as an uninterrupted one.
+struct Recorder<'r> {
+    base: &'r BaseModel,
+    setup: &'r FineTuneSetup,
+    key: &'r StreamKey,
+    labels: &'r [usize],
+    grid: &'r [usize],
+    held: &'r (Vec<f64>, Vec<usize>),
+    device: &'r Device,
+    out: Recorded,
+}
+
+impl<'a> FtObserver<'a> for Recorder<'_> {
+    fn at_mark(&mut self, c: &FineTuneControl<'a>, p: &TrainPoint) {
+        let s = self.setup;
+        for eta in ETAS {
+            // The same prompts and noise at every mark, for every method at this seed.
+            let mut rng = self.key.common(&format!("eval-eta{eta}"));
+            let eps = |x, t, l| c.eps(x, t, l);
+            let (q, x) = sample_quality(
+                self.base,
+                &s.reward,
+                &eps,
+                &s.sampler,
+                eta,
+                self.labels,
+                self.held,
+                &mut rng,
+                self.device,
+            );
+            history_row(&mut self.out.history, p, eta, &q);
+            if p.update == 0 || p.update == s.train.updates {
+                for &i in self.grid {
+                    let samples = &mut self.out.samples;
+                    let _ = write!(samples, "{},{eta},{i},{}", p.update, self.labels[i]);
+                    for v in &x[i * 64..(i + 1) * 64] {
+                        let _ = write!(samples, ",{v:.3}");
+                    }
+                    samples.push('\n');
+                }
+            }
+        }
+        self.out.last = p.clone();
+    }
+    fn save_state(&self) -> Result<Vec<u8>, String> {
+        rmp_serde::to_vec_named(&self.out).map_err(|e| e.to_string())
+    }
+    fn load_state(&mut self, state: &[u8]) -> Result<(), String> {
+        self.out = rmp_serde::from_slice(state).map_err(|e| format!("checkpoint: {e}"))?;
+        Ok(())
+    }
 }
 
 /// The state of a cell on disk: finished with this configuration, absent, or a conflict.

@@ -11,12 +11,14 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use socbench_harness::backend::{self, Device};
 use socbench_harness::rng::StreamKey;
+use socbench_methods::checkpoint::Checkpointing;
 use socbench_methods::record::{claim_dir, git_commit, hash_json, put_file, Provenance};
 use socbench_methods::tps::{train_tps, TpsConfig, TpsHistory};
 use socbench_methods::{Method, Status};
 use socbench_targets::tps::baselines::{smd, umd};
 use socbench_targets::tps::{self, PathMetrics};
 
+use crate::cell::{interrupted, CHECKPOINT};
 use crate::overlay::merge;
 
 /// Built-in TPS definitions: (name, TOML text).
@@ -225,8 +227,14 @@ impl TpsCell {
     }
 }
 
+/// A TPS run checkpoints at most this often (on SIGTERM whenever asked): at the paper's scale
+/// its replay buffer makes a checkpoint about half a GB.
+pub const CHECKPOINT_INTERVAL_S: f64 = 600.0;
+
 /// Runs a cell into `dir` (which must not hold a run): trains a method, or simulates a baseline,
-/// then evaluates `final_paths` paths on the seed's common evaluation stream.
+/// then evaluates `final_paths` paths on the seed's common evaluation stream. A training run
+/// stopped by SIGTERM leaves its checkpoint in `dir` and returns the error that says so; run
+/// again, it resumes from there.
 pub fn run_tps_cell(
     cell: &TpsCell,
     device: &Device,
@@ -240,8 +248,21 @@ pub fn run_tps_cell(
     let (history, fin) = match (&cell.spec.method, cell.spec.baseline.as_deref()) {
         (Some(m), _) => {
             let method: Method = m.parse().map_err(|e| format!("{e}"))?;
-            let h = train_tps(sys.as_ref(), method, &cell.config, &key, device, progress)
-                .map_err(|e| e.to_string())?;
+            let mut ckpt = Checkpointing::at(&dir.join(CHECKPOINT));
+            ckpt.min_interval_s = CHECKPOINT_INTERVAL_S;
+            let h = train_tps(
+                sys.as_ref(),
+                method,
+                &cell.config,
+                &key,
+                device,
+                progress,
+                Some(&ckpt),
+            )
+            .map_err(|e| e.to_string())?;
+            if let Status::Interrupted { step } = h.status {
+                return Err(interrupted(step, &ckpt.path));
+            }
             (Some(h), None)
         }
         (None, Some(b)) => {
@@ -308,6 +329,8 @@ pub fn run_tps_cell(
         "manifest.json",
         serde_json::to_string_pretty(&manifest).expect("manifest serialises"),
     )?;
+    // The run is complete: its checkpoint has served.
+    let _ = std::fs::remove_file(dir.join(CHECKPOINT));
     Ok(manifest)
 }
 

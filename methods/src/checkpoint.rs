@@ -35,6 +35,10 @@ pub struct Checkpointing {
     /// On-policy runs: a checkpoint every this many gradient steps (trust-region runs: every
     /// refresh).
     pub every_steps: usize,
+    /// And at least this many seconds since the last one (the TPS loop, whose replay buffer
+    /// makes a checkpoint hundreds of MB at the paper's scale). Wall-clock time decides only
+    /// when a checkpoint is written, never what a run computes.
+    pub min_interval_s: f64,
     /// Stop (as SIGTERM would) after this gradient step (on-policy) or refresh (trust region):
     /// how tests interrupt a run.
     pub stop_after: Option<usize>,
@@ -45,6 +49,7 @@ impl Checkpointing {
         Self {
             path: path.to_path_buf(),
             every_steps: 200,
+            min_interval_s: 0.0,
             stop_after: None,
         }
     }
@@ -52,6 +57,88 @@ impl Checkpointing {
     pub fn stop_now(&self, i: usize) -> bool {
         STOP.load(Ordering::SeqCst) || self.stop_after == Some(i)
     }
+    /// Whether to stop at a point reached after `i` steps, where the loop only stops at some
+    /// steps (the fine-tuning loop's buffer boundaries): SIGTERM, or `stop_after` passed.
+    pub fn stop_by(&self, i: usize) -> bool {
+        STOP.load(Ordering::SeqCst) || self.stop_after.is_some_and(|s| i >= s)
+    }
+}
+
+/// A loop's own checkpoint (the TPS and fine-tuning loops): its state `T` with the version and
+/// the configuration hash it belongs to.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Snapshot<T> {
+    pub version: u32,
+    pub config_hash: String,
+    pub state: T,
+}
+
+/// Writes `value` to `path` in MessagePack (to a temporary name, then renamed: a kill mid-write
+/// leaves the old file).
+pub fn write_msgpack<T: Serialize>(value: &T, path: &Path) -> Result<(), String> {
+    let bytes = rmp_serde::to_vec_named(value).map_err(|e| e.to_string())?;
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// What [`write_msgpack`] wrote (MessagePack keeps NaN, which JSON cannot).
+pub fn read_msgpack<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("checkpoint {}: {e}", path.display()))?;
+    rmp_serde::from_slice(&bytes).map_err(|e| format!("checkpoint {}: {e}", path.display()))
+}
+
+fn other_configuration(path: &Path) -> String {
+    format!(
+        "checkpoint {}: written for another configuration or version; move it aside to start \
+         the run afresh",
+        path.display()
+    )
+}
+
+impl<T> Snapshot<T> {
+    pub fn save(state: &T, config_hash: &str, path: &Path) -> Result<(), String>
+    where
+        T: Serialize,
+    {
+        write_msgpack(
+            &Snapshot {
+                version: VERSION,
+                config_hash: config_hash.to_string(),
+                state,
+            },
+            path,
+        )
+    }
+
+    /// The state at `path`, if there is one for this configuration.
+    pub fn load(path: &Path, config_hash: &str) -> Result<Option<T>, String>
+    where
+        T: serde::de::DeserializeOwned,
+    {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let s: Self = read_msgpack(path)?;
+        if s.version != VERSION || s.config_hash != config_hash {
+            return Err(other_configuration(path));
+        }
+        Ok(Some(s.state))
+    }
+}
+
+/// A ChaCha20 word position as checkpoints keep it (a decimal string: u128).
+pub fn stream_pos(rng: &rand_chacha::ChaCha20Rng) -> String {
+    rng.get_word_pos().to_string()
+}
+
+/// Sets `rng` to a position [`stream_pos`] wrote.
+pub fn set_stream_pos(rng: &mut rand_chacha::ChaCha20Rng, pos: &str) -> Result<(), String> {
+    let p: u128 = pos
+        .parse()
+        .map_err(|_| format!("checkpoint: a random stream position {pos:?} is not a number"))?;
+    rng.set_word_pos(p);
+    Ok(())
 }
 
 /// The saved state.
@@ -110,17 +197,12 @@ pub fn from_bytes<R: burn::record::Record<socbench_harness::backend::B>>(
 impl TrainState {
     /// Writes the state (to a temporary name, then renamed: a kill mid-write leaves the old one).
     pub fn save(&self, path: &Path) -> Result<(), String> {
-        let text = rmp_serde::to_vec_named(self).map_err(|e| e.to_string())?;
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
-        std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+        write_msgpack(self, path)
     }
 
-    /// The state saved at `path` (MessagePack: it keeps NaN, which JSON cannot).
+    /// The state saved at `path`.
     pub fn read(path: &Path) -> Result<Self, String> {
-        let bytes =
-            std::fs::read(path).map_err(|e| format!("checkpoint {}: {e}", path.display()))?;
-        rmp_serde::from_slice(&bytes).map_err(|e| format!("checkpoint {}: {e}", path.display()))
+        read_msgpack(path)
     }
 
     /// The state at `path`, if there is one for this configuration.
@@ -130,11 +212,7 @@ impl TrainState {
         }
         let s = Self::read(path)?;
         if s.version != VERSION || s.config_hash != config_hash {
-            return Err(format!(
-                "checkpoint {}: written for another configuration or version; move it aside to \
-                 start the run afresh",
-                path.display()
-            ));
+            return Err(other_configuration(path));
         }
         Ok(Some(s))
     }

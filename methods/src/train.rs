@@ -18,7 +18,9 @@ use socbench_harness::simulate::{simulate, SimOptions};
 use socbench_harness::tensor_util::to_f64;
 
 use crate::annealed_kl::annealed_kl;
-use crate::checkpoint::{from_bytes, to_bytes, Checkpointing, TrainState};
+use crate::checkpoint::{
+    from_bytes, set_stream_pos, stream_pos, to_bytes, Checkpointing, TrainState,
+};
 use crate::clip::clip_global_norm;
 use crate::config::{ConfigError, TrainConfig};
 use crate::dual::{solve_dual, DualSolution};
@@ -191,11 +193,6 @@ pub fn train_checkpointed(
     })
 }
 
-fn parse_pos(s: &str) -> Result<u128, String> {
-    s.parse()
-        .map_err(|_| format!("checkpoint: a random stream position {s:?} is not a number"))
-}
-
 struct Run<'a> {
     problem: &'a dyn Benchmark,
     method: Method,
@@ -336,7 +333,7 @@ impl<'a> Run<'a> {
         let every = (self.cfg.steps / self.cfg.evals).max(1);
         let start = match self.resume.take() {
             Some(st) => {
-                rng.set_word_pos(parse_pos(&st.rng_train)?);
+                set_stream_pos(&mut rng, &st.rng_train)?;
                 st.step
             }
             None => 0,
@@ -404,8 +401,8 @@ impl<'a> Run<'a> {
         let mut annealed_rng = self.key.common("annealed-optimal");
         let mut first = 0;
         if let Some(st) = self.resume.take() {
-            rng.set_word_pos(parse_pos(&st.rng_train)?);
-            annealed_rng.set_word_pos(parse_pos(&st.rng_annealed)?);
+            set_stream_pos(&mut rng, &st.rng_train)?;
+            set_stream_pos(&mut annealed_rng, &st.rng_annealed)?;
             (prod, step, first) = (st.prod, st.step, st.refresh);
             previous = match &st.previous {
                 Some(b) => Some(self.net_from(b)?.no_grad()),
@@ -557,8 +554,8 @@ impl<'a> Run<'a> {
             prod,
             rows: self.rows.clone(),
             refreshes: self.refreshes.clone(),
-            rng_train: rng.get_word_pos().to_string(),
-            rng_annealed: annealed.map_or(String::new(), |r| r.get_word_pos().to_string()),
+            rng_train: stream_pos(rng),
+            rng_annealed: annealed.map_or(String::new(), stream_pos),
             eval_index: self.evaluator.index(),
             eval_evals: self.eval_evals,
             density_evals: evals.density(),

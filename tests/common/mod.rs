@@ -71,3 +71,59 @@ pub fn small_tr_config(
         ..socbench::methods::TrainConfig::default()
     }
 }
+
+/// Small random networks for the reward fine-tuning problem.
+pub mod finetune {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+    use socbench::harness::backend::{self, B};
+    use socbench::harness::tensor_util::to_f64;
+    use socbench::targets::finetune::denoiser::Denoiser;
+    use socbench::targets::finetune::mlp::Mlp;
+    use socbench::targets::finetune::reward::RewardConfig;
+    use socbench::targets::finetune::sampler::SamplerConfig;
+    use socbench::targets::finetune::schedule::VpSchedule;
+    use socbench::targets::finetune::FineTuneProblem;
+
+    pub fn nets(device: &backend::Device) -> (Denoiser<B>, Mlp<B>) {
+        let mut rng = ChaCha20Rng::seed_from_u64(7);
+        let den = Denoiser::new(Mlp::seeded(
+            &[Denoiser::input_dim(), 32, 64],
+            device,
+            &mut rng,
+        ));
+        let clf = Mlp::seeded(&[64, 24, 10], device, &mut rng);
+        (den, clf)
+    }
+
+    pub fn problem<'a>(
+        den: &'a Denoiser<B>,
+        clf: &'a Mlp<B>,
+        multiplier: f64,
+    ) -> FineTuneProblem<'a> {
+        FineTuneProblem::new(
+            den,
+            clf,
+            RewardConfig::default(),
+            VpSchedule::default(),
+            SamplerConfig {
+                steps: 8,
+                guidance: 0.5,
+            },
+            multiplier,
+            (0..10).collect(),
+        )
+    }
+
+    pub fn params(d: &Denoiser<B>) -> Vec<f64> {
+        d.net
+            .layers
+            .iter()
+            .flat_map(|l| {
+                let mut v = to_f64(l.weight.val().flatten::<1>(0, 1));
+                v.extend(to_f64(l.bias.as_ref().unwrap().val()));
+                v
+            })
+            .collect()
+    }
+}

@@ -1,9 +1,10 @@
 //! What `replicate` does alike for the experiment kinds whose cells are (arm, seed) pairs (TPS,
 //! fine-tuning): check the arguments, narrow the cells by `--methods` and `--seeds`, skip the
-//! finished ones and move interrupted ones aside, and after the pool has run them, log the sweep.
+//! finished ones, resume those with a checkpoint and move other interrupted ones aside, and after the pool has run them, log the sweep.
 
 use std::path::{Path, PathBuf};
 
+use socbench_experiments::cell::has_checkpoint;
 use socbench_experiments::sweep::move_aside;
 use socbench_harness::backend::{self, Device};
 
@@ -70,7 +71,13 @@ pub fn prepare<C: ArmCell>(
             done += 1;
             continue;
         }
-        if let Some(old) = move_aside(&dir).map_err(|e| e.to_string())? {
+        if let Some(h) = crate::slurm::held(&dir) {
+            eprintln!("{}: held by {h}; left to it", dir.display());
+            continue;
+        }
+        if !a.force && has_checkpoint(&dir) {
+            eprintln!("{}: resuming from its checkpoint", dir.display());
+        } else if let Some(old) = move_aside(&dir).map_err(|e| e.to_string())? {
             eprintln!("moved {} aside to {}", dir.display(), old.display());
         }
         todo.push((c.clone(), dir));

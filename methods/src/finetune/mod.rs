@@ -8,4 +8,4 @@ pub mod train;
 
 pub use config::{BetaSchedule, FineTuneConfig, Spacing};
 pub use control::FineTuneControl;
-pub use train::{train_finetune, FtStatus, TrainPoint};
+pub use train::{train_finetune, train_finetune_with, FtObserver, FtStatus, TrainPoint};

@@ -15,17 +15,21 @@ use socbench_harness::tensor_util::to_f64;
 
 use super::config::{BetaSchedule, FineTuneConfig, Spacing};
 use super::control::FineTuneControl;
+use crate::checkpoint::{
+    from_bytes, set_stream_pos, stream_pos, to_bytes, Checkpointing, Snapshot,
+};
 use crate::clip::clip_global_norm;
 use crate::config::TrainConfig;
 use crate::dual::solve_dual;
 use crate::loss::{Batch, Loss, Tilt, Trainer};
 use crate::method::Method;
 use crate::paths::PathBatch;
+use crate::record::hash_json;
 use socbench_harness::problem::SocProblem;
 use socbench_targets::finetune::FineTuneProblem;
 
-/// Where training stands at a checkpoint.
-#[derive(Clone, Debug, Default, serde::Serialize)]
+/// Where training stands at an evaluation mark.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct TrainPoint {
     pub update: usize,
     /// Rollouts simulated so far (each with its lean adjoint).
@@ -46,6 +50,32 @@ pub struct TrainPoint {
 pub enum FtStatus {
     Finished,
     Diverged(String),
+    /// Stopped (SIGTERM or `Checkpointing::stop_after`) after this many updates, its state
+    /// saved: the run resumes from there.
+    Interrupted(usize),
+}
+
+/// What the loop reports to at its evaluation marks (update 0 and `cfg.checkpoints` more), and
+/// what the observer has accumulated from them, which a saved state of the run keeps.
+pub trait FtObserver<'a> {
+    fn at_mark(&mut self, control: &FineTuneControl<'a>, point: &TrainPoint);
+    /// The observer's own state, saved with the run's (`crate::checkpoint`). Default: none.
+    fn save_state(&self) -> Result<Vec<u8>, String> {
+        Ok(Vec::new())
+    }
+    /// Restores what [`FtObserver::save_state`] saved.
+    fn load_state(&mut self, _state: &[u8]) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// A closure as an observer that keeps nothing.
+struct Marks<'f, 'a>(&'f mut dyn FnMut(&FineTuneControl<'a>, &TrainPoint));
+
+impl<'a> FtObserver<'a> for Marks<'_, 'a> {
+    fn at_mark(&mut self, control: &FineTuneControl<'a>, point: &TrainPoint) {
+        (self.0)(control, point)
+    }
 }
 
 /// Checks `method` can fine-tune: AM on-policy or a buffer-capable adjoint loss under the trust
@@ -76,6 +106,22 @@ pub fn checkpoint_updates(updates: usize, n: usize, spacing: Spacing) -> Vec<usi
     v
 }
 
+/// The loop's saved state (`crate::checkpoint`), taken between rollout batches or buffers.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct FtState {
+    point: TrainPoint,
+    next_mark: usize,
+    /// Π λ_j/(1+λ_j) so far (the annealed β = 1 − prod).
+    prod: f64,
+    rng_train: String,
+    wall_s: f64,
+    /// burn records of the fine-tuned network and its AdamW moments.
+    net: Vec<u8>,
+    optim: Vec<u8>,
+    loss: Vec<u8>,
+    observer: Vec<u8>,
+}
+
 struct FtLoop<'a> {
     problem: &'a FineTuneProblem<'a>,
     cfg: &'a FineTuneConfig,
@@ -91,10 +137,12 @@ struct FtLoop<'a> {
     device: Device,
     /// Where training stands (`point.update` counts the updates made).
     point: TrainPoint,
-    /// The checkpoint updates, and the index of the next one.
+    /// The evaluation marks, and the index of the next one.
     marks: Vec<usize>,
     next_mark: usize,
     clock: Instant,
+    /// Wall seconds before a resume.
+    wall0: f64,
 }
 
 impl<'a> FtLoop<'a> {
@@ -116,12 +164,12 @@ impl<'a> FtLoop<'a> {
         Ok(v)
     }
 
-    /// One model update on `batch`, then the progress display and, at a mark, the checkpoint.
+    /// One model update on `batch`, then the progress display and, at a mark, the observer.
     fn update(
         &mut self,
         batch: &PathBatch,
         tilt: Tilt,
-        checkpoint: &mut dyn FnMut(&FineTuneControl<'a>, &TrainPoint),
+        observer: &mut dyn FtObserver<'a>,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<(), String> {
         self.point.update += 1;
@@ -129,11 +177,53 @@ impl<'a> FtLoop<'a> {
         self.point.loss = self.step(batch, tilt, update)?;
         progress(update, self.cfg.updates);
         if self.next_mark < self.marks.len() && update == self.marks[self.next_mark] {
-            self.point.wall_s = self.clock.elapsed().as_secs_f64();
-            checkpoint(&self.control.frozen(), &self.point);
+            self.point.wall_s = self.wall0 + self.clock.elapsed().as_secs_f64();
+            observer.at_mark(&self.control.frozen(), &self.point);
             self.next_mark += 1;
         }
         Ok(())
+    }
+
+    /// Saves the run's state between two rollout batches (or buffers).
+    fn save(
+        &self,
+        c: &Checkpointing,
+        hash: &str,
+        prod: f64,
+        rng: &rand_chacha::ChaCha20Rng,
+        observer: &dyn FtObserver<'a>,
+    ) -> Result<(), String> {
+        let st = FtState {
+            point: self.point.clone(),
+            next_mark: self.next_mark,
+            prod,
+            rng_train: stream_pos(rng),
+            wall_s: self.wall0 + self.clock.elapsed().as_secs_f64(),
+            net: to_bytes(self.control.net.clone().into_record())?,
+            optim: to_bytes(self.optim.to_record())?,
+            loss: self.loss.save_state()?,
+            observer: observer.save_state()?,
+        };
+        Snapshot::save(&st, hash, &c.path)
+    }
+
+    /// Restores a saved state into this freshly built loop; returns β's product and the
+    /// training stream's position.
+    fn restore(
+        &mut self,
+        st: FtState,
+        observer: &mut dyn FtObserver<'a>,
+    ) -> Result<(f64, String), String> {
+        let net = self.control.net.clone();
+        self.control.net = net.load_record(from_bytes(&st.net, &self.device)?);
+        let optim = std::mem::replace(&mut self.optim, AdamWConfig::new().init());
+        // Optimiser moments live on the inner backend (no autodiff).
+        let inner = backend::without_autodiff(&self.device);
+        self.optim = optim.load_record(from_bytes(&st.optim, inner)?);
+        self.loss.load_state(&st.loss, &self.device)?;
+        observer.load_state(&st.observer)?;
+        (self.point, self.next_mark, self.wall0) = (st.point, st.next_mark, st.wall_s);
+        Ok((st.prod, st.rng_train))
     }
 
     fn diverged(&self, update: usize, what: String) -> String {
@@ -157,8 +247,8 @@ impl<'a> FtLoop<'a> {
 }
 
 /// Fine-tunes the problem's base model with `method` (AM or TR-SOCM). `checkpoint` is called at
-/// update 0 and at `cfg.checkpoints` evenly spaced updates with the current control (it
-/// evaluates the metrics); every random stream comes from `key`.
+/// update 0 and at `cfg.checkpoints` evaluation marks with the current control (it evaluates the
+/// metrics); every random stream comes from `key`.
 pub fn train_finetune<'a>(
     problem: &'a FineTuneProblem<'a>,
     method: Method,
@@ -167,6 +257,28 @@ pub fn train_finetune<'a>(
     device: &Device,
     checkpoint: &mut dyn FnMut(&FineTuneControl<'a>, &TrainPoint),
     progress: &mut dyn FnMut(usize, usize),
+) -> Result<FtStatus, String> {
+    let mut marks = Marks(checkpoint);
+    train_finetune_with(
+        problem, method, cfg, key, device, &mut marks, progress, None,
+    )
+}
+
+/// [`train_finetune`] with an observer whose state is saved with the run's. With `ckpt`, the
+/// run's state is saved to `ckpt.path` between rollout batches (AM) or buffers (TR-SOCM) once
+/// `ckpt.every_steps` updates have passed since the last save, and when asked to stop (SIGTERM,
+/// or `stop_after` passed: `FtStatus::Interrupted`); a state of this configuration found there
+/// is resumed.
+#[allow(clippy::too_many_arguments)]
+pub fn train_finetune_with<'a>(
+    problem: &'a FineTuneProblem<'a>,
+    method: Method,
+    cfg: &'a FineTuneConfig,
+    key: &StreamKey,
+    device: &Device,
+    observer: &mut dyn FtObserver<'a>,
+    progress: &mut dyn FnMut(usize, usize),
+    ckpt: Option<&Checkpointing>,
 ) -> Result<FtStatus, String> {
     cfg.validate()?;
     check_method(method)?;
@@ -189,11 +301,37 @@ pub fn train_finetune<'a>(
         marks: checkpoint_updates(cfg.updates, cfg.checkpoints, cfg.checkpoint_spacing),
         next_mark: 1,
         clock: Instant::now(),
+        wall0: 0.0,
     };
     let mut rng = key.stream("train");
-    checkpoint(&t.control, &t.point);
     let mut prod = 1.0;
+    let hash = hash_json(&(cfg, method.name()));
+    let resumed = match ckpt {
+        Some(c) => Snapshot::<FtState>::load(&c.path, &hash)?,
+        None => None,
+    };
+    match resumed {
+        Some(st) => {
+            let (p, pos) = t.restore(st, observer)?;
+            prod = p;
+            set_stream_pos(&mut rng, &pos)?;
+        }
+        None => observer.at_mark(&t.control, &t.point),
+    }
+    let mut last_save = t.point.update;
+    let mut first = true;
     while t.point.update < cfg.updates {
+        if let Some(c) = ckpt.filter(|_| !std::mem::take(&mut first)) {
+            let update = t.point.update;
+            let stop = c.stop_by(update);
+            if stop || update - last_save >= c.every_steps {
+                t.save(c, &hash, prod, &rng, observer)?;
+                last_save = update;
+            }
+            if stop {
+                return Ok(FtStatus::Interrupted(update));
+            }
+        }
         let result: Result<(), String> = (|| {
             if method.trainer() == Trainer::OnPolicy {
                 let mut b =
@@ -202,7 +340,7 @@ pub fn train_finetune<'a>(
                 t.point.kl = t.running_kl(&b);
                 let mut tilt = Tilt::ON_POLICY;
                 t.loss.prepare(&mut b, problem, &mut tilt);
-                t.update(&b, tilt, checkpoint, progress)?;
+                t.update(&b, tilt, observer, progress)?;
             } else {
                 let frozen = t.control.frozen();
                 let mut buf =
@@ -230,7 +368,7 @@ pub fn train_finetune<'a>(
                         if t.point.update == cfg.updates {
                             break 'passes;
                         }
-                        t.update(&buf.select(mb), tilt, checkpoint, progress)?;
+                        t.update(&buf.select(mb), tilt, observer, progress)?;
                     }
                 }
             }

@@ -11,6 +11,7 @@
 pub mod config;
 pub mod net;
 pub mod paths;
+pub mod resume;
 pub mod train;
 
 pub use config::TpsConfig;

@@ -115,14 +115,16 @@ impl SocProblem for PathSpace {
 }
 
 /// One stored path: frames x_0..x_{N−1} and innovations ξ'_0..ξ'_{N−1}, each N·dim, and W.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct StoredPath {
     pub x: Vec<f32>,
     pub xi: Vec<f32>,
     pub work: f64,
 }
 
-/// tps-dps's replay buffer: a FIFO ring of the last `capacity` paths.
+/// tps-dps's replay buffer: a FIFO ring of the last `capacity` paths (serialisable: a checkpoint
+/// keeps it).
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct ReplayBuffer {
     pub capacity: usize,
     paths: Vec<StoredPath>,

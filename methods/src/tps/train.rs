@@ -2,7 +2,8 @@
 
 use std::time::Instant;
 
-use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::optim::adaptor::OptimizerAdaptor;
+use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
 use burn::prelude::*;
 use rand::Rng;
 use socbench_harness::backend::{self, Device};
@@ -15,15 +16,21 @@ use socbench_targets::tps::{
 use super::config::TpsConfig;
 use super::net::{BiasControl, BiasNet};
 use super::paths::{PathSpace, ReplayBuffer};
+use super::resume::TpsState;
+use crate::checkpoint::{
+    from_bytes, set_stream_pos, stream_pos, to_bytes, Checkpointing, Snapshot,
+};
 use crate::clip::clip_global_norm;
 use crate::config::{ConfigError, TrainConfig};
 use crate::dual::solve_dual;
 use crate::history::Status;
 use crate::loss::{Batch, Simulation, Tilt};
 use crate::method::Method;
+use crate::record::hash_json;
+use crate::train::TrainError;
 
 /// One evaluation during training.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct TpsRow {
     /// Rollouts done.
     pub rollout: usize,
@@ -53,7 +60,11 @@ pub struct TpsHistory {
 }
 
 /// Trains a bias for `sys` with `method`'s loss: tps-dps's loop, with Algorithm 2's dual when the
-/// method is a trust-region one. Every random stream comes from `key`.
+/// method is a trust-region one. Every random stream comes from `key`. With `ckpt`, the run
+/// checkpoints to `ckpt.path` (at the end of a rollout once `ckpt.every_steps` gradient steps
+/// have passed since the last one, and after any step when asked to stop: SIGTERM or
+/// `stop_after`, giving `Status::Interrupted`), and resumes from a checkpoint of this
+/// configuration found there.
 pub fn train_tps(
     sys: &dyn TpsSystem,
     method: Method,
@@ -61,8 +72,9 @@ pub fn train_tps(
     key: &StreamKey,
     device: &Device,
     progress: &mut dyn FnMut(usize, usize, f64),
-) -> Result<TpsHistory, ConfigError> {
-    cfg.validate()?;
+    ckpt: Option<&Checkpointing>,
+) -> Result<TpsHistory, TrainError> {
+    cfg.validate().map_err(TrainError::Config)?;
     let train_cfg = TrainConfig {
         lr: cfg.lr,
         clip: cfg.clip,
@@ -72,7 +84,7 @@ pub fn train_tps(
     let mut loss = method.build_loss(&train_cfg);
     let needs = loss.needs();
     if needs.simulation != Simulation::Detached || needs.adjoints || !method.loss().sampler_free {
-        return Err(ConfigError {
+        return Err(TrainError::Config(ConfigError {
             field: "method",
             value: method.name().into(),
             allowed: "a loss on stored paths that needs neither adjoints nor importance weights \
@@ -80,14 +92,15 @@ pub fn train_tps(
                       and the replay buffer mixes paths of earlier controls at annealed \
                       temperatures whose sampling densities are not kept"
                 .into(),
-        });
+        }));
     }
     let ad = backend::autodiff(device);
     let dims: Vec<usize> = std::iter::once(sys.feature_dim())
         .chain(cfg.hidden.iter().copied())
         .chain(std::iter::once(sys.dim()))
         .collect();
-    let mut net = BiasNet::seeded(&dims, &ad, &mut key.common("init"));
+    let fresh_net = || BiasNet::seeded(&dims, &ad, &mut key.common("init"));
+    let mut net = fresh_net();
     let mut optim = AdamConfig::new().init::<socbench_harness::backend::B, BiasNet<_>>();
     let problem = PathSpace::new(sys);
     let mut buffer = ReplayBuffer::new(cfg.buffer);
@@ -113,40 +126,114 @@ pub fn train_tps(
             &mut key.common(purpose),
         )
     };
-    for (r, &temp) in temps.iter().enumerate() {
-        let u_r = frozen(&net);
-        let set = simulate(
-            sys,
-            cfg.paths_per_rollout,
-            temp,
-            &mut |x, _k| u_r.host(x, &ad),
-            &mut rng,
-        );
-        energy_evals += set.energy_evals;
-        let (tilt, lambda) = if method.is_trust_region() {
-            // −log w = W + log dP^{u_r}/dP on the rollout's paths (exact at T_r = T_ref).
-            let w: Vec<f64> = set
-                .log_r
-                .iter()
-                .zip(&set.log_rnd)
-                .map(|(lr, l)| cfg.dual_scale * (-lr + l))
-                .collect();
-            let sol = solve_dual(&w, cfg.epsilon, 1e-10);
-            prod *= sol.lambda / (1.0 + sol.lambda);
-            // tps-dps's units scale log w and the path log-RND of the loss alike, so τ is the
-            // same in both; only the dual sees the scaled weights.
-            let tilt = Tilt {
-                tau: 1.0 / (1.0 + sol.lambda),
-                beta: 1.0 - prod,
-            };
-            (tilt, Some(sol.lambda))
-        } else {
-            (Tilt::ON_POLICY, None)
+    let hash = hash_json(&(cfg, method.name()));
+    let ck = |e: String| TrainError::Checkpoint(e);
+    // Where a resumed run starts: the rollout, and the rollout in progress if it stopped mid-way.
+    let (mut first, mut wall0, mut last_save) = (0usize, 0.0f64, 0usize);
+    let mut saved_at = Instant::now();
+    let mut mid: Option<(BiasNet<_>, Tilt, Option<f64>, usize, f64)> = None;
+    if let Some(c) = ckpt {
+        if let Some(st) = Snapshot::<TpsState>::load(&c.path, &hash).map_err(ck)? {
+            let record = |b: &[u8]| from_bytes(b, &ad).map(|r| fresh_net().load_record(r));
+            net = record(&st.net).map_err(ck)?;
+            let inner_dev = backend::without_autodiff(&ad);
+            optim = optim.load_record(from_bytes(&st.optim, inner_dev).map_err(ck)?);
+            loss.load_state(&st.loss, &ad).map_err(ck)?;
+            set_stream_pos(&mut rng, &st.rng_train).map_err(ck)?;
+            (energy_evals, step, prod, rows, buffer) = (
+                st.energy_evals,
+                st.step,
+                st.prod,
+                st.rows,
+                st.buffer.into_owned(),
+            );
+            (wall0, last_save) = (st.wall_s, st.step);
+            if st.inner < cfg.trains_per_rollout {
+                let tilt = Tilt {
+                    tau: st.tau,
+                    beta: st.beta,
+                };
+                let base = record(&st.base).map_err(ck)?.no_grad();
+                mid = Some((base, tilt, st.lambda, st.inner, st.loss_sum));
+                first = st.rollout;
+            } else {
+                first = st.rollout + 1;
+            }
+        }
+    }
+    for (r, &temp) in temps.iter().enumerate().skip(first) {
+        let (u_r, tilt, lambda, inner0, mut loss_sum) = match mid.take() {
+            Some((base, tilt, lambda, inner, sum)) => {
+                (BiasControl { net: base, sys }, tilt, lambda, inner, sum)
+            }
+            None => {
+                let u_r = frozen(&net);
+                let set = simulate(
+                    sys,
+                    cfg.paths_per_rollout,
+                    temp,
+                    &mut |x, _k| u_r.host(x, &ad),
+                    &mut rng,
+                );
+                energy_evals += set.energy_evals;
+                let (tilt, lambda) = if method.is_trust_region() {
+                    // −log w = W + log dP^{u_r}/dP on the rollout's paths (exact at T_r = T_ref).
+                    let w: Vec<f64> = set
+                        .log_r
+                        .iter()
+                        .zip(&set.log_rnd)
+                        .map(|(lr, l)| cfg.dual_scale * (-lr + l))
+                        .collect();
+                    let sol = solve_dual(&w, cfg.epsilon, 1e-10);
+                    prod *= sol.lambda / (1.0 + sol.lambda);
+                    // tps-dps's units scale log w and the path log-RND of the loss alike, so τ is
+                    // the same in both; only the dual sees the scaled weights.
+                    let tilt = Tilt {
+                        tau: 1.0 / (1.0 + sol.lambda),
+                        beta: 1.0 - prod,
+                    };
+                    (tilt, Some(sol.lambda))
+                } else {
+                    (Tilt::ON_POLICY, None)
+                };
+                buffer.add(&set);
+                (u_r, tilt, lambda, 0, 0.0)
+            }
         };
-        buffer.add(&set);
         let base: Option<&dyn Control> = (tilt.tau < 1.0).then_some(&u_r as &dyn Control);
-        let mut loss_sum = 0.0;
-        for _ in 0..cfg.trains_per_rollout {
+        // Saves the run after `inner` steps of rollout r.
+        let save = |c: &Checkpointing,
+                    inner: usize,
+                    net: &BiasNet<_>,
+                    optim: &OptimizerAdaptor<Adam, BiasNet<_>, _>,
+                    loss: &dyn crate::loss::Loss,
+                    rows: &Vec<TpsRow>,
+                    buffer: &ReplayBuffer,
+                    (step, energy_evals, loss_sum): (usize, u64, f64),
+                    rng: &rand_chacha::ChaCha20Rng|
+         -> Result<(), String> {
+            let st = TpsState {
+                rollout: r,
+                inner,
+                step,
+                energy_evals,
+                prod,
+                tau: tilt.tau,
+                beta: tilt.beta,
+                lambda,
+                loss_sum,
+                rows: rows.clone(),
+                rng_train: stream_pos(rng),
+                wall_s: wall0 + clock.elapsed().as_secs_f64(),
+                net: to_bytes(net.clone().into_record())?,
+                optim: to_bytes(optim.to_record())?,
+                base: to_bytes(u_r.net.clone().into_record())?,
+                loss: loss.save_state()?,
+                buffer: std::borrow::Cow::Borrowed(buffer),
+            };
+            Snapshot::save(&st, &hash, &c.path)
+        };
+        for inner in inner0..cfg.trains_per_rollout {
             step += 1;
             let idx: Vec<usize> = (0..cfg.batch)
                 .map(|_| rng.random_range(0..buffer.len()))
@@ -184,6 +271,23 @@ pub fn train_tps(
             net = optim.step(cfg.lr, net, grads);
             loss_sum += v;
             progress(step, total, v);
+            if let Some(c) = ckpt.filter(|c| inner + 1 < cfg.trains_per_rollout && c.stop_now(step))
+            {
+                let counts = (step, energy_evals, loss_sum);
+                save(
+                    c,
+                    inner + 1,
+                    &net,
+                    &optim,
+                    loss.as_ref(),
+                    &rows,
+                    &buffer,
+                    counts,
+                    &rng,
+                )
+                .map_err(ck)?;
+                return Ok(stopped(rows, Status::Interrupted { step }));
+            }
         }
         if (r + 1) % every == 0 || r + 1 == cfg.rollouts {
             let eval = evaluate(&net, cfg.eval_paths, "eval");
@@ -196,8 +300,33 @@ pub fn train_tps(
                 lambda,
                 beta: lambda.map(|_| tilt.beta),
                 temperature: temp,
-                wall_s: clock.elapsed().as_secs_f64(),
+                wall_s: wall0 + clock.elapsed().as_secs_f64(),
             });
+        }
+        if let Some(c) = ckpt.filter(|_| r + 1 < cfg.rollouts) {
+            let stop = c.stop_now(step);
+            let due = step - last_save >= c.every_steps
+                && saved_at.elapsed().as_secs_f64() >= c.min_interval_s;
+            if stop || due {
+                let counts = (step, energy_evals, loss_sum);
+                let t = cfg.trains_per_rollout;
+                save(
+                    c,
+                    t,
+                    &net,
+                    &optim,
+                    loss.as_ref(),
+                    &rows,
+                    &buffer,
+                    counts,
+                    &rng,
+                )
+                .map_err(ck)?;
+                (last_save, saved_at) = (step, Instant::now());
+            }
+            if stop {
+                return Ok(stopped(rows, Status::Interrupted { step }));
+            }
         }
     }
     let fin = evaluate(&net, cfg.final_paths, "final");

@@ -19,7 +19,7 @@ pub struct PathMetrics {
 }
 
 /// Means over the paths of a [`PathMetrics`].
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
     pub rmsd: f64,
     pub rmsd_std: f64,

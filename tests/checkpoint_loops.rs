@@ -1,0 +1,202 @@
+//! Checkpoints of the TPS loop (methods/src/tps) and the fine-tuning loop (methods/src/finetune):
+//! a run stopped part-way and resumed from its saved state gives the same rows and the same
+//! final result as an uninterrupted run, bit for bit but for the wall-clock column. TPS is
+//! stopped both in the middle of a rollout (the rollout's frozen control, λ and loss sum are
+//! restored) and at the end of one, on-policy (LV-logZ, with its learned log Z) and under the
+//! trust region; its replay buffer travels in the checkpoint. The TPS checkpoint must carry the
+//! training stream's position: resumed with it reset, the run differs. Fine-tuning stops
+//! between rollout batches (AM) and between buffers (TR-SOCM, annealed β), and the observer's
+//! own records travel with the run's state.
+
+use socbench::harness::backend;
+use socbench::harness::rng::StreamKey;
+use socbench::methods::checkpoint::{Checkpointing, Snapshot};
+use socbench::methods::finetune::{
+    train_finetune_with, BetaSchedule, FineTuneConfig, FineTuneControl, FtObserver, FtStatus,
+    Spacing, TrainPoint,
+};
+use socbench::methods::tps::resume::TpsState;
+use socbench::methods::tps::{train_tps, TpsConfig, TpsHistory};
+use socbench::methods::{Method, Status};
+use socbench::targets::tps;
+
+mod common;
+use common::finetune::{nets, params, problem};
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("socbench-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("checkpoint.mpk")
+}
+
+fn tps_cfg() -> TpsConfig {
+    TpsConfig {
+        rollouts: 6,
+        paths_per_rollout: 16,
+        trains_per_rollout: 10,
+        batch: 16,
+        buffer: 40,
+        lr: 1e-3,
+        start_temperature: 2400.0,
+        end_temperature: 1200.0,
+        hidden: vec![16],
+        epsilon: 1.0,
+        evals: 3,
+        eval_paths: 16,
+        final_paths: 32,
+        ..TpsConfig::default()
+    }
+}
+
+/// Every row but its wall clock, and the final metrics, as text (f64 Debug is exact).
+fn tps_rows(h: &TpsHistory) -> Vec<String> {
+    let mut v: Vec<String> = h
+        .rows
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r.wall_s = 0.0;
+            format!("{r:?}")
+        })
+        .collect();
+    v.push(format!("{:?}", h.final_metrics));
+    v
+}
+
+fn tps_check(method: &str, stop_after: usize) {
+    let sys = tps::build("double-well-2d").unwrap();
+    let dev = backend::flex();
+    let cfg = tps_cfg();
+    let key = StreamKey::new("ckpt-test", method, 2, 0).with_target(sys.name());
+    let path = scratch(&format!("tps-{method}"));
+    let run = |ck: Option<&Checkpointing>| {
+        train_tps(
+            sys.as_ref(),
+            Method::named(method),
+            &cfg,
+            &key,
+            &dev,
+            &mut |_, _, _| {},
+            ck,
+        )
+        .unwrap()
+    };
+    let whole = run(None);
+    assert_eq!(whole.status, Status::Finished);
+    let mut ck = Checkpointing::at(&path);
+    ck.stop_after = Some(stop_after);
+    let first = run(Some(&ck));
+    assert_eq!(first.status, Status::Interrupted { step: stop_after });
+    let mut saved = Snapshot::<TpsState>::load(&path, &hash_of(&path))
+        .unwrap()
+        .unwrap();
+    ck.stop_after = None;
+    let resumed = run(Some(&ck));
+    assert_eq!(resumed.status, Status::Finished);
+    assert_eq!(tps_rows(&resumed), tps_rows(&whole), "{method}: resumed");
+    assert_eq!(resumed.final_cvs, whole.final_cvs);
+    // The same checkpoint with the training stream's position reset to its start.
+    saved.rng_train = "0".into();
+    Snapshot::save(&saved, &hash_of(&path), &path).unwrap();
+    let reset = run(Some(&ck));
+    assert_ne!(
+        tps_rows(&reset),
+        tps_rows(&whole),
+        "{method}: the stream position did not matter"
+    );
+    std::fs::remove_dir_all(path.parent().unwrap()).ok();
+}
+
+/// The configuration hash a checkpoint was written with (read back from the file itself).
+fn hash_of(path: &std::path::Path) -> String {
+    let s: Snapshot<serde::de::IgnoredAny> =
+        socbench::methods::checkpoint::read_msgpack(path).unwrap();
+    s.config_hash
+}
+
+#[test]
+fn tps_resumes_bit_identically_mid_rollout() {
+    // Step 23: the fourth step of rollout 3 (10 steps each).
+    tps_check("lv-logz", 23);
+}
+
+#[test]
+fn tps_trust_region_resumes_bit_identically_after_a_rollout() {
+    // Step 30: the end of rollout 3, before rollout 4 simulates its paths.
+    tps_check("tr-lv-logz", 30);
+}
+
+/// Records every mark (update, rollouts, loss, KL, λ, β and the parameters' sum) and keeps them
+/// in the run's saved state.
+#[derive(Default)]
+struct Log(Vec<String>);
+
+impl<'a> FtObserver<'a> for Log {
+    fn at_mark(&mut self, c: &FineTuneControl<'a>, p: &TrainPoint) {
+        let sum: f64 = params(&c.net).iter().sum();
+        self.0.push(format!(
+            "{} {} {:?} {:?} {:?} {:?} {sum:?}",
+            p.update, p.rollouts, p.loss, p.kl, p.lambda, p.beta
+        ));
+    }
+    fn save_state(&self) -> Result<Vec<u8>, String> {
+        serde_json::to_vec(&self.0).map_err(|e| e.to_string())
+    }
+    fn load_state(&mut self, s: &[u8]) -> Result<(), String> {
+        self.0 = serde_json::from_slice(s).map_err(|e| e.to_string())?;
+        Ok(())
+    }
+}
+
+fn ft_check(method: &str, beta: BetaSchedule, stop_after: usize, stopped_at: usize) {
+    let device = backend::autodiff(&backend::flex());
+    let (den, clf) = nets(&device);
+    let p = problem(&den, &clf, 3.0);
+    let cfg = FineTuneConfig {
+        updates: 12,
+        batch: 5,
+        buffer: 10,
+        passes: 2,
+        beta,
+        lr: 1e-2,
+        checkpoints: 6,
+        checkpoint_spacing: Spacing::Linear,
+        ..Default::default()
+    };
+    let key = StreamKey::new("ckpt-test", method, 64, 0);
+    let path = scratch(&format!("ft-{method}-{beta:?}"));
+    let run = |ck: Option<&Checkpointing>| {
+        let mut log = Log::default();
+        let status = train_finetune_with(
+            &p,
+            Method::named(method),
+            &cfg,
+            &key,
+            &device,
+            &mut log,
+            &mut |_, _| {},
+            ck,
+        )
+        .unwrap();
+        (status, log.0)
+    };
+    let (status, whole) = run(None);
+    assert_eq!(status, FtStatus::Finished);
+    let mut ck = Checkpointing::at(&path);
+    ck.stop_after = Some(stop_after);
+    let (status, _) = run(Some(&ck));
+    assert_eq!(status, FtStatus::Interrupted(stopped_at));
+    ck.stop_after = None;
+    let (status, resumed) = run(Some(&ck));
+    assert_eq!(status, FtStatus::Finished);
+    assert_eq!(whole.len(), 7, "{whole:?}");
+    assert_eq!(resumed, whole, "{method} ({beta:?}): resumed");
+    std::fs::remove_dir_all(path.parent().unwrap()).ok();
+}
+
+#[test]
+fn fine_tuning_resumes_bit_identically() {
+    // AM stops after any update; TR-SOCM after its buffer's 2 passes of 2 minibatches.
+    ft_check("am", BetaSchedule::One, 5, 5);
+    ft_check("tr-socm", BetaSchedule::Annealed, 5, 8);
+}
