@@ -30,7 +30,7 @@ fn q_at_terminal_time_is_the_target_density_statrs() {
     for d in [2usize, 10] {
         let gmm = GaussianMixture::paper_gmm(d);
         let p = problem(Arc::new(GaussianMixture::paper_gmm(d)), 50);
-        let alpha = p.schedule.alpha(p.schedule.horizon);
+        let alpha = p.schedule.alpha(p.schedule.horizon());
         assert_eq!(alpha, 1.0);
         let comps: Vec<MultivariateNormal<nalgebra::Dyn>> = (0..gmm.num_components())
             .map(|k| MultivariateNormal::new(gmm.mean(k).to_vec(), gmm.covariance(k)).unwrap())

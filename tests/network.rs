@@ -28,6 +28,7 @@ fn network_starts_at_zero_and_counts_langevin_evaluations() {
             fourier: 8,
             time_width: 16,
             langevin,
+            ..NetConfig::default()
         };
         let u = NetworkControl::new(ControlNet::new(d, &cfg, &device()), cfg, &p);
         let before = p.evals().gradient();
@@ -50,6 +51,7 @@ fn tiny_net() -> NetConfig {
         fourier: 4,
         time_width: 8,
         langevin: false,
+        ..NetConfig::default()
     }
 }
 

@@ -47,6 +47,10 @@ pub struct Experiment {
     pub targets: Vec<String>,
     #[serde(default)]
     pub dims: Vec<usize>,
+    /// The dimensions of targets defined at some only (`"pis:gmm9" = [2]`), in place of `dims`
+    /// for that target; a profile's `dims` still filter them.
+    #[serde(default)]
+    pub target_dims: BTreeMap<String, Vec<usize>>,
     #[serde(default)]
     pub methods: Vec<String>,
     #[serde(default)]
@@ -154,6 +158,12 @@ fn parse(text: &str, origin: &str) -> Result<Experiment, String> {
             PLOTS.join(", ")
         ));
     }
+    if let Some(t) = e.target_dims.keys().find(|t| !e.targets.contains(t)) {
+        return Err(format!(
+            "{origin}: invalid `target_dims` entry {t}: allowed the experiment's targets ({})",
+            e.targets.join(", ")
+        ));
+    }
     if e.name.is_empty() || e.name.contains(['/', '\\']) || e.name.starts_with('.') {
         return Err(format!(
             "{origin}: invalid `name` = {:?}: allowed a non-empty directory name",
@@ -169,6 +179,14 @@ impl Experiment {
         match &self.source {
             Some(s) => load(s),
             None => Ok(self.clone()),
+        }
+    }
+
+    /// The dimensions `target` runs at in resolved profile `r`.
+    pub fn dims_of(&self, target: &str, r: &Resolved) -> Vec<usize> {
+        match self.target_dims.get(target) {
+            Some(t) => t.iter().copied().filter(|d| r.dims.contains(d)).collect(),
+            None => r.dims.clone(),
         }
     }
 

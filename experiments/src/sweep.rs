@@ -11,7 +11,7 @@ use crate::definition::{Experiment, Resolved};
 pub fn cells(exp: &Experiment, r: &Resolved) -> Vec<CellSpec> {
     let mut out = Vec::new();
     for target in &exp.targets {
-        for &dim in &r.dims {
+        for dim in exp.dims_of(target, r) {
             for arm in &r.arms {
                 let eps: &[f64] = if arm.method.is_trust_region() {
                     &exp.epsilons

@@ -18,6 +18,11 @@ pub trait Benchmark: SocProblem {
     fn horizon(&self) -> f64;
     /// The factor c of the network's base term f2(t)·c·x (eq. 52: c = 1/η² for DDS, 1 otherwise).
     fn base_scale(&self) -> f64;
+    /// The network parametrisation of the paper that introduced this problem's base process
+    /// (`NetConfig::param = native`). Default: eq. 52/53.
+    fn native_param(&self) -> crate::network::NetParam {
+        crate::network::NetParam::Base
+    }
     /// ∇log ρ for the Langevin-preconditioned network (eq. 53); `None` without a target density.
     fn score(&self, x: Tensor<B, 2>) -> Option<Tensor<B, 2>>;
     /// Whether [`Benchmark::score`] is available.
@@ -26,6 +31,10 @@ pub trait Benchmark: SocProblem {
     fn optimal_control(&self) -> Option<Box<dyn Control + '_>>;
     /// Reference log Z = log E_P[e^{−W}] (f64), if known (|ΔlogZ|; left empty otherwise).
     fn reference_log_z(&self) -> Option<f64>;
+    /// The target's true per-coordinate standard deviations, if known (|Δstd|).
+    fn marginal_std(&self) -> Option<Vec<f64>> {
+        None
+    }
     /// `n` exact samples of the target (row-major n × d), for the Sinkhorn distance.
     fn target_samples(&self, n: usize, rng: &mut ChaCha20Rng) -> Option<Vec<f64>>;
     /// Mode structure for the TVD metric.

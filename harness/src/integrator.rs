@@ -10,7 +10,7 @@ use crate::backend::B;
 use burn::prelude::*;
 
 use crate::problem::SocProblem;
-use crate::schedule::CosineSchedule;
+use crate::schedule::Schedule;
 
 /// Coefficients of step k on [t_k, t_{k+1}].
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -92,7 +92,7 @@ impl Integrator for EulerMaruyama {
     }
 }
 
-/// Exponential integrator for the DDS reference OU process dX = −ζ(t)X dt + η√(2ζ(t)) dW
+/// Exponential integrator for the reference OU process dX = −ζ(t)X dt + η√(2ζ(t)) dW
 /// (App. E, eq. 49–51), on a uniform grid. With Λ_k = ∫_{t_k}^{t_{k+1}} ζ and a_k = e^{−Λ_k}:
 ///   m = a_k X,  s_k = η √(1 − a_k²),  h_k = s_k / σ̄_k with σ̄_k² = 2η² Λ_k/Δt,
 /// so the uncontrolled step is the exact OU transition (N(0, η²I) stays exactly stationary) and
@@ -104,8 +104,9 @@ pub struct ExponentialOu {
 }
 
 impl ExponentialOu {
-    pub fn new(schedule: CosineSchedule, eta: f64, steps: usize) -> Self {
-        let dt = schedule.horizon / steps as f64;
+    pub fn new(schedule: impl Into<Schedule>, eta: f64, steps: usize) -> Self {
+        let schedule = schedule.into();
+        let dt = schedule.horizon() / steps as f64;
         let mut coeffs = Vec::with_capacity(steps);
         let mut decay = Vec::with_capacity(steps);
         for k in 0..steps {

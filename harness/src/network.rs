@@ -4,6 +4,13 @@
 //! or, with Langevin preconditioning (eq. 53),
 //!   u(x, t) = f1(x, t) + f2(t) · (x/η² + ∇log ρ(x)).
 //! The last layers of f1 and f2 are zero-initialised so that u ≡ 0 at the start (u_0 = 0).
+//!
+//! The parametrisations of sde_sampler (arXiv 2307.01198; `NetConfig::param`) replace the base
+//! term: `score` (PIS) u = f1 + f2(t)·clip(∇log ρ), f2 starting at 0.01; `lerp` (DIS)
+//! u = f1 + σ(t) f2(t)·clip((1 − t/T)∇log p_prior + (t/T)∇log ρ) + σ(t)x/η², f2 starting at 1.
+//! The last term changes the reference from sde_sampler's generative drift +ζx to the stationary
+//! OU reference −ζx of our DIS problem (`socbench_targets::process`), so that the initial
+//! control is the same process as sde_sampler's.
 
 use crate::backend::{self, Device, B};
 use burn::module::{Module, Param};
@@ -34,6 +41,51 @@ pub struct NetConfig {
     pub time_width: usize,
     /// Use the Langevin-preconditioned form (eq. 53).
     pub langevin: bool,
+    /// The base term's form: `base` (eq. 52/53, the default), sde_sampler's `score` or `lerp`,
+    /// or `native`: the one of the paper that introduced the problem's base process (PIS:
+    /// score, DIS: lerp, DDS: base).
+    #[serde(skip_serializing_if = "NetParam::is_base")]
+    pub param: NetParam,
+    /// Element-wise clip of the score term (sde_sampler's `clip_score`: 10 for PIS and DIS).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clip_score: Option<f64>,
+}
+
+/// What f2(t) multiplies (module doc).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NetParam {
+    #[default]
+    Base,
+    Score,
+    Lerp,
+    Native,
+}
+
+impl NetParam {
+    pub fn is_base(&self) -> bool {
+        *self == NetParam::Base
+    }
+    /// The initial value of f2 (the bias of its zero-initialised last layer): sde_sampler's
+    /// `last_bias_init` of the score model.
+    pub fn f2_init(&self) -> f64 {
+        match self {
+            NetParam::Score => 0.01,
+            NetParam::Lerp => 1.0,
+            NetParam::Base | NetParam::Native => 0.0,
+        }
+    }
+}
+
+impl NetConfig {
+    /// This config with `native` replaced by the problem's parametrisation.
+    pub fn for_problem(&self, problem: &dyn Benchmark) -> NetConfig {
+        let mut c = self.clone();
+        if c.param == NetParam::Native {
+            c.param = problem.native_param();
+        }
+        c
+    }
 }
 
 impl Default for NetConfig {
@@ -45,6 +97,8 @@ impl Default for NetConfig {
             fourier: 64,
             time_width: 64,
             langevin: false,
+            param: NetParam::Base,
+            clip_score: None,
         }
     }
 }
@@ -151,9 +205,18 @@ impl ControlNet<B> {
         let mut dims = vec![d + 2 * cfg.fourier];
         dims.extend(std::iter::repeat_n(cfg.width, cfg.depth - 1));
         dims.push(d);
+        let mut f2 = mlp(&[2 * cfg.fourier, cfg.time_width, 1], device);
+        let init = cfg.param.f2_init();
+        if init != 0.0 {
+            let last = f2.last_mut().expect("two layers");
+            last.bias = Some(Param::from_tensor(Tensor::from_data(
+                TensorData::new(vec![init as f32], [1]),
+                device,
+            )));
+        }
         Self {
             f1: mlp(&dims, device),
-            f2: mlp(&[2 * cfg.fourier, cfg.time_width, 1], device),
+            f2,
         }
     }
 
@@ -297,37 +360,78 @@ impl<'a> NetworkControl<'a> {
         }
     }
 
-    /// The term f2(t) multiplies: x/η² (or x), plus ∇log ρ with Langevin preconditioning.
-    fn base(&self, x: &Tensor<B, 2>) -> Tensor<B, 2> {
-        let mut base = x.clone().mul_scalar(self.problem.base_scale());
-        if self.cfg.langevin {
-            let score = self
+    /// The term f2(t) multiplies (module doc), and the fixed term added to the output.
+    fn base(&self, x: &Tensor<B, 2>, t: f64) -> (Tensor<B, 2>, Option<Tensor<B, 2>>) {
+        let score = || {
+            let s = self
                 .problem
                 .score(x.clone().detach())
-                .expect("Langevin preconditioning needs a target density (checked by train)");
-            base = base + score;
+                .expect("this parametrisation needs a target density (checked by train)");
+            match self.cfg.clip_score {
+                Some(c) => s.clamp(-c, c),
+                None => s,
+            }
+        };
+        let c = self.problem.base_scale();
+        match self.cfg.param {
+            NetParam::Base | NetParam::Native => {
+                let mut base = x.clone().mul_scalar(c);
+                if self.cfg.langevin {
+                    base = base + score();
+                }
+                (base, None)
+            }
+            NetParam::Score => (score(), None),
+            NetParam::Lerp => {
+                let a = t / self.problem.horizon();
+                let sigma = self.problem.sigma(t);
+                // ∇log p_prior = −x/η² for the Gaussian prior N(0, η²I).
+                let lerp = x.clone().mul_scalar(-c * (1.0 - a)) + score().mul_scalar(a);
+                let lerp = match self.cfg.clip_score {
+                    Some(b) => lerp.clamp(-b, b),
+                    None => lerp,
+                };
+                (
+                    lerp.mul_scalar(sigma),
+                    Some(x.clone().mul_scalar(sigma * c).detach()),
+                )
+            }
         }
-        base
     }
 }
 
 impl Control for NetworkControl<'_> {
     fn eval(&self, x: Tensor<B, 2>, t: f64) -> Tensor<B, 2> {
-        let base = self.base(&x);
+        let (base, offset) = self.base(&x, t);
         let t_unit = t / self.problem.horizon();
-        if self.net.runs_on_host(&x, &base) {
+        let u = if self.net.runs_on_host(&x, &base) {
             let host = self.host.get_or_init(|| HostNet::from_net(&self.net));
-            return forward_host(host, x, t_unit, self.cfg.fourier, base);
+            forward_host(host, x, t_unit, self.cfg.fourier, base)
+        } else {
+            self.net.forward_burn(x, t_unit, self.cfg.fourier, base)
+        };
+        match offset {
+            Some(o) => u + o,
+            None => u,
         }
-        self.net.forward_burn(x, t_unit, self.cfg.fourier, base)
     }
 
     fn eval_detached(&self, x: Tensor<B, 2>, t: f64) -> Tensor<B, 2> {
         if let Some(tape) = &self.tape {
             if self.net.tracked() && tape::enabled(&x.device()) {
-                let base = self.base(&x).detach();
+                let (base, offset) = self.base(&x, t);
                 let t_unit = t / self.problem.horizon();
-                return tape.eval(&self.net, x.detach(), t_unit, self.cfg.fourier, base);
+                let u = tape.eval(
+                    &self.net,
+                    x.detach(),
+                    t_unit,
+                    self.cfg.fourier,
+                    base.detach(),
+                );
+                return match offset {
+                    Some(o) => u + o,
+                    None => u,
+                };
             }
         }
         self.eval(x, t)

@@ -1,5 +1,88 @@
-//! The DDS diffusivity schedule (App. E.1): ζ(t) = (C_max − C_min) cos²(tπ/(2T)) + C_min, and the
-//! reference OU process dX = −ζ(t)X dt + η√(2ζ(t)) dW whose stationary law is N(0, η²I).
+//! Diffusivity schedules ζ(t) of the reference OU process dX = −ζ(t)X dt + η√(2ζ(t)) dW, whose
+//! stationary law is N(0, η²I): the DDS cosine schedule (App. E.1),
+//! ζ(t) = (C_max − C_min) cos²(tπ/(2T)) + C_min, and the variance-preserving (VP) schedule of DIS
+//! (arXiv 2307.01198, sde_sampler's `VP`): β linear in generation time from β_max to β_min,
+//! ζ = β/2, η = 1.
+
+/// A schedule with the closed-form integral the exponential integrator needs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Schedule {
+    Cosine(CosineSchedule),
+    Linear(LinearSchedule),
+}
+
+impl Schedule {
+    /// ζ(t).
+    pub fn zeta(&self, t: f64) -> f64 {
+        match self {
+            Schedule::Cosine(s) => s.zeta(t),
+            Schedule::Linear(s) => s.zeta(t),
+        }
+    }
+    /// ∫_a^b ζ(r) dr.
+    pub fn integral(&self, a: f64, b: f64) -> f64 {
+        match self {
+            Schedule::Cosine(s) => s.integral(a, b),
+            Schedule::Linear(s) => s.integral(a, b),
+        }
+    }
+    pub fn horizon(&self) -> f64 {
+        match self {
+            Schedule::Cosine(s) => s.horizon,
+            Schedule::Linear(s) => s.horizon,
+        }
+    }
+    /// α(t) = exp(−∫_t^T ζ): the scale of the target's contribution to Q_t (eq. 55).
+    pub fn alpha(&self, t: f64) -> f64 {
+        (-self.integral(t, self.horizon())).exp()
+    }
+    /// Whether ζ > 0 on [0, T] and T > 0 (an OU process that contracts).
+    pub fn is_valid(&self) -> bool {
+        match self {
+            Schedule::Cosine(s) => s.c_min > 0.0 && s.c_max >= s.c_min && s.horizon > 0.0,
+            Schedule::Linear(s) => s.zeta_start > 0.0 && s.zeta_end > 0.0 && s.horizon > 0.0,
+        }
+    }
+}
+
+impl From<CosineSchedule> for Schedule {
+    fn from(s: CosineSchedule) -> Self {
+        Schedule::Cosine(s)
+    }
+}
+
+impl From<LinearSchedule> for Schedule {
+    fn from(s: LinearSchedule) -> Self {
+        Schedule::Linear(s)
+    }
+}
+
+/// ζ linear in t from `zeta_start` at t = 0 to `zeta_end` at t = T.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LinearSchedule {
+    pub zeta_start: f64,
+    pub zeta_end: f64,
+    pub horizon: f64,
+}
+
+impl LinearSchedule {
+    /// sde_sampler's `vp_10` (conf/sde/vp_10.yaml): σ² = β from 10 to 0.1 on [0, 1] in
+    /// generation time, drift ½β: ζ = β/2 from 5 to 0.05 (with η = 1, σ = η√(2ζ) = √β).
+    pub fn vp_10() -> Self {
+        Self {
+            zeta_start: 5.0,
+            zeta_end: 0.05,
+            horizon: 1.0,
+        }
+    }
+    pub fn zeta(&self, t: f64) -> f64 {
+        self.zeta_start + (self.zeta_end - self.zeta_start) * t / self.horizon
+    }
+    /// ∫_a^b ζ = (b − a)(ζ(a) + ζ(b))/2 (exact for a linear ζ).
+    pub fn integral(&self, a: f64, b: f64) -> f64 {
+        0.5 * (b - a) * (self.zeta(a) + self.zeta(b))
+    }
+}
 
 /// Cosine-squared schedule with its closed-form integral.
 #[derive(Clone, Copy, Debug, PartialEq)]

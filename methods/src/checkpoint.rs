@@ -164,6 +164,9 @@ pub struct TrainState {
     pub density_evals: u64,
     pub gradient_evals: u64,
     pub wall_s: f64,
+    /// Wall seconds spent outside training (evaluations) so far.
+    #[serde(default)]
+    pub eval_s: f64,
     /// burn records (BinBytesRecorder, full precision).
     pub net: Vec<u8>,
     pub optim: Vec<u8>,

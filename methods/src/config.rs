@@ -156,7 +156,31 @@ pub struct TrainConfig {
     /// hash of earlier runs is unchanged.
     #[serde(skip_serializing_if = "SocmWeights::is_batch")]
     pub socm_weights: SocmWeights,
+    /// sde_sampler's StepLR (conf/lr_scheduler/step.yaml), for the on-policy methods: every 100 steps the learning rate is
+    /// multiplied by γ = (lr_final/lr)^(100/steps), so that it reaches `lr_final` at the end.
+    /// None: constant. Left out of the serialised config when None (earlier hashes unchanged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lr_final: Option<f64>,
+    /// Also record the log-variance paper's metrics at each evaluation (`docs/metrics.md`): the
+    /// ELBO-based |ΔlogZ|, |Δstd|, sde_sampler's Sinkhorn (with its exact-vs-exact floor, when
+    /// `sinkhorn` is on) and the seconds spent training. Left out of the serialised config when
+    /// false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub lv_metrics: bool,
     pub tr: TrConfig,
+}
+
+impl TrainConfig {
+    /// The learning rate at gradient step `step` (from 1) of `total`.
+    pub fn lr_at(&self, step: usize, total: usize) -> f64 {
+        match self.lr_final {
+            None => self.lr,
+            Some(f) => {
+                let gamma = (f / self.lr).powf(100.0 / total.max(1) as f64);
+                self.lr * gamma.powi((step.saturating_sub(1) / 100) as i32)
+            }
+        }
+    }
 }
 
 impl Default for TrainConfig {
@@ -177,6 +201,8 @@ impl Default for TrainConfig {
             save_samples: 0,
             eval_at_start: true,
             socm_weights: SocmWeights::Batch,
+            lr_final: None,
+            lv_metrics: false,
             tr: TrConfig::default(),
         }
     }
@@ -188,6 +214,9 @@ impl TrainConfig {
         check(self.steps >= 1, "steps", self.steps, ">= 1")?;
         check(self.batch >= 2, "batch", self.batch, ">= 2")?;
         check(self.lr > 0.0 && self.lr.is_finite(), "lr", self.lr, "> 0")?;
+        if let Some(f) = self.lr_final {
+            check(f > 0.0 && f.is_finite(), "lr_final", f, "> 0")?;
+        }
         check(self.clip > 0.0, "clip", self.clip, "> 0")?;
         check(self.time_steps >= 1, "time_steps", self.time_steps, ">= 1")?;
         check(self.net.depth >= 2, "net.depth", self.net.depth, ">= 2")?;

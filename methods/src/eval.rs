@@ -11,7 +11,7 @@ use socbench_harness::backend::Device;
 use socbench_harness::benchmark::Benchmark;
 use socbench_harness::control::Control;
 use socbench_harness::metrics::{
-    control_l2, mode_tvd, sinkhorn_divergence, LogWeightStats, SinkhornConfig,
+    control_l2, mode_tvd, sinkhorn_divergence, LogWeightStats, PlainSinkhorn, SinkhornConfig,
 };
 use socbench_harness::rng::StreamKey;
 use socbench_harness::simulate::{simulate, SimOptions};
@@ -30,6 +30,16 @@ pub struct Evaluator {
     index: usize,
     samples: usize,
     target_samples: Option<Vec<f64>>,
+    /// The log-variance paper's metrics (`TrainConfig::lv_metrics`), with sde_sampler's
+    /// Sinkhorn between two exact samples of the evaluation's size (its floor).
+    lv: Option<LvMetrics>,
+}
+
+/// What the log-variance paper's metrics need besides the paths.
+#[derive(Clone, Debug)]
+pub struct LvMetrics {
+    pub marginal_std: Option<Vec<f64>>,
+    pub sinkhorn_floor: Option<f64>,
 }
 
 impl Evaluator {
@@ -45,11 +55,21 @@ impl Evaluator {
                 problem.target_samples(m, &mut key.common("eval-target"))
             })
             .flatten();
+        let lv = cfg.lv_metrics.then(|| LvMetrics {
+            marginal_std: problem.marginal_std(),
+            sinkhorn_floor: target_samples.as_ref().and_then(|ys| {
+                let d = problem.dim();
+                let m = ys.len() / d;
+                let other = problem.target_samples(m, &mut key.common("eval-target-floor"))?;
+                Some(PlainSinkhorn::default().distance(&other, m, ys, m, d))
+            }),
+        });
         Self {
             key: key.clone(),
             index: 0,
             samples: cfg.eval_samples,
             target_samples,
+            lv,
         }
     }
 
@@ -71,7 +91,7 @@ impl Evaluator {
         let mut rng = self.key.common(&format!("eval-{}", self.index));
         let mut boot = self.key.common(&format!("eval-{}-bootstrap", self.index));
         self.index += 1;
-        evaluate(
+        let (mut row, xs) = evaluate_with_samples(
             problem,
             u,
             self.samples,
@@ -79,7 +99,12 @@ impl Evaluator {
             &mut rng,
             &mut boot,
             device,
-        )
+        );
+        if let Some(lv) = &self.lv {
+            let ys = self.target_samples.as_deref();
+            row.loss_metrics = lv_metrics(&row, &xs, lv, ys, problem.dim());
+        }
+        row
     }
 }
 
@@ -99,6 +124,41 @@ pub fn bootstrap_log_z(lw: &[f64], rng: &mut ChaCha20Rng) -> (f64, f64) {
     (q(0.025), q(0.975))
 }
 
+/// The log-variance paper's metrics of an evaluation whose final states are `xs`:
+/// `abs_dlogz_elbo` = |ELBO − log Z|, `abs_dstd` = mean_i |std_i(samples) − std_i(ρ)| (sample
+/// std with n − 1, as torch's), `sinkhorn_lv` and `sinkhorn_lv_floor` (sde_sampler's
+/// convention, [`PlainSinkhorn`], on as many model samples as reference samples).
+fn lv_metrics(
+    row: &EvalRow,
+    xs: &[f64],
+    lv: &LvMetrics,
+    target_samples: Option<&[f64]>,
+    d: usize,
+) -> Vec<(String, f64)> {
+    let mut out = Vec::new();
+    if let Some(z) = row.log_z_ref {
+        out.push(("abs_dlogz_elbo".to_string(), (row.elbo - z).abs()));
+    }
+    let n = xs.len() / d;
+    if let (Some(std), true) = (&lv.marginal_std, n > 1) {
+        let mut err = 0.0;
+        for (i, s) in std.iter().enumerate() {
+            let mean = (0..n).map(|r| xs[r * d + i]).sum::<f64>() / n as f64;
+            let var = (0..n).map(|r| (xs[r * d + i] - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+            err += (var.sqrt() - s).abs();
+        }
+        out.push(("abs_dstd".to_string(), err / d as f64));
+    }
+    if let (Some(ys), Some(floor)) = (target_samples, lv.sinkhorn_floor) {
+        let m = ys.len() / d;
+        let k = m.min(n);
+        let s = PlainSinkhorn::default().distance(&xs[..k * d], k, ys, m, d);
+        out.push(("sinkhorn_lv".to_string(), s));
+        out.push(("sinkhorn_lv_floor".to_string(), floor));
+    }
+    out
+}
+
 /// Fills the metric fields of an [`EvalRow`] from `n` fresh paths of `u`: the metrics whose
 /// ground truth the problem has (u* → control L2, target samples → Sinkhorn, modes → TVD,
 /// optimal value → cost functional). `boot` draws the bootstrap resamples of log Ẑ.
@@ -111,6 +171,19 @@ pub fn evaluate(
     boot: &mut ChaCha20Rng,
     device: &Device,
 ) -> EvalRow {
+    evaluate_with_samples(problem, u, n, target_samples, rng, boot, device).0
+}
+
+/// [`evaluate`], with the paths' final states (row-major n × d).
+pub fn evaluate_with_samples(
+    problem: &dyn Benchmark,
+    u: &dyn Control,
+    n: usize,
+    target_samples: Option<&[f64]>,
+    rng: &mut ChaCha20Rng,
+    boot: &mut ChaCha20Rng,
+    device: &Device,
+) -> (EvalRow, Vec<f64>) {
     let traj = simulate(problem, u, n, rng, device, SimOptions::default());
     let lw = to_f64(traj.log_weights());
     let stats = LogWeightStats::from_log_weights(&lw);
@@ -148,5 +221,5 @@ pub fn evaluate(
     if let Some(modes) = problem.modes() {
         row.tvd = Some(mode_tvd(modes, &xs, n));
     }
-    row
+    (row, xs)
 }

@@ -85,6 +85,7 @@ pub fn small_net() -> NetConfig {
         fourier: 16,
         time_width: 32,
         langevin: false,
+        ..NetConfig::default()
     }
 }
 

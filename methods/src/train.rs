@@ -12,7 +12,7 @@ use socbench_harness::backend::{self, Device, B};
 use socbench_harness::benchmark::Benchmark;
 use socbench_harness::control::Control;
 use socbench_harness::metrics::LogWeightStats;
-use socbench_harness::network::{ControlNet, NetworkControl};
+use socbench_harness::network::{ControlNet, NetParam, NetworkControl};
 use socbench_harness::rng::StreamKey;
 use socbench_harness::simulate::{simulate, SimOptions};
 use socbench_harness::tensor_util::to_f64;
@@ -53,6 +53,17 @@ pub fn validate_for(
             value: "true".into(),
             allowed: format!(
                 "false for `{}` (Langevin preconditioning needs a target density)",
+                problem.name()
+            ),
+        });
+    }
+    let param = cfg.net.for_problem(problem).param;
+    if matches!(param, NetParam::Score | NetParam::Lerp) && !problem.has_score() {
+        return Err(ConfigError {
+            field: "net.param",
+            value: format!("{param:?}").to_lowercase(),
+            allowed: format!(
+                "base for `{}` (the score and lerp forms need a target density)",
                 problem.name()
             ),
         });
@@ -137,12 +148,13 @@ pub fn train_checkpointed(
     // stream: every method at the same (experiment, target, d, seed) starts from the same
     // parameters where the architectures agree.
     let init = key.common("init").next_u64();
-    let net = ControlNet::seeded(problem.dim(), &cfg.net, &ad, init);
+    let net_cfg = cfg.net.for_problem(problem);
+    let net = ControlNet::seeded(problem.dim(), &net_cfg, &ad, init);
     // The host network serves the loss's passes unless the loss needs what it lacks.
     let control = if loss.needs().host_network {
-        NetworkControl::taped(net, cfg.net.clone(), problem)
+        NetworkControl::taped(net, net_cfg, problem)
     } else {
-        NetworkControl::new(net, cfg.net.clone(), problem)
+        NetworkControl::new(net, net_cfg, problem)
     };
     let mut run = Run {
         problem,
@@ -163,6 +175,7 @@ pub fn train_checkpointed(
         ckpt: ckpt.cloned(),
         resume: None,
         wall0: 0.0,
+        eval_s: 0.0,
     };
     if let Some(c) = ckpt {
         let hash = crate::record::config_hash(cfg);
@@ -214,6 +227,8 @@ struct Run<'a> {
     ckpt: Option<Checkpointing>,
     /// The checkpoint this run resumed from.
     resume: Option<TrainState>,
+    /// Wall seconds spent outside training (evaluations, diagnostics).
+    eval_s: f64,
     /// Wall seconds before the resume.
     wall0: f64,
 }
@@ -287,14 +302,20 @@ impl<'a> Run<'a> {
             return Err(self.diverged(step, format!("loss = {v}")));
         }
         let mut backward = loss.backward();
-        self.loss.step_own_params(&mut backward, self.cfg.lr);
+        // The decay (`lr_final`) is over the on-policy methods' `steps`.
+        let lr = if self.method.is_trust_region() {
+            self.cfg.lr
+        } else {
+            self.cfg.lr_at(step, self.cfg.steps)
+        };
+        self.loss.step_own_params(&mut backward, lr);
         let mut grads = self.control.gradients(backward);
         let norm = clip_global_norm(self.control.net(), &mut grads, self.cfg.clip);
         if !norm.is_finite() {
             return Err(self.diverged(step, format!("gradient norm = {norm}")));
         }
         let net = self.control.net().clone();
-        let next = self.optim.step(self.cfg.lr, net, grads);
+        let next = self.optim.step(lr, net, grads);
         self.control.set_net(next);
         Ok(v)
     }
@@ -303,8 +324,10 @@ impl<'a> Run<'a> {
     /// training (evaluation paths, diagnostics).
     fn not_training<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
         let before = self.problem.evals().target_evals();
+        let clock = Instant::now();
         let out = f(self);
         self.eval_evals += self.problem.evals().target_evals() - before;
+        self.eval_s += clock.elapsed().as_secs_f64();
         out
     }
 
@@ -322,9 +345,17 @@ impl<'a> Run<'a> {
         row.step_kl = extra.step_kl.take();
         row.measured_step_kl = extra.measured_step_kl.take();
         row.step_ess = extra.step_ess.take();
-        row.loss_metrics = (self.loss.metrics().into_iter())
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
+        // After the evaluation's own extra columns (`TrainConfig::lv_metrics`).
+        row.loss_metrics.extend(
+            self.loss
+                .metrics()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v)),
+        );
+        if self.cfg.lv_metrics {
+            let train_s = row.wall_s - self.eval_s;
+            row.loss_metrics.push(("train_s".to_string(), train_s));
+        }
         self.rows.push(row);
     }
 
@@ -531,6 +562,7 @@ impl<'a> Run<'a> {
             .evals()
             .set(st.density_evals, st.gradient_evals);
         self.wall0 = st.wall_s;
+        self.eval_s = st.eval_s;
         Ok(())
     }
 
@@ -561,6 +593,7 @@ impl<'a> Run<'a> {
             density_evals: evals.density(),
             gradient_evals: evals.gradient(),
             wall_s: self.wall0 + self.clock.elapsed().as_secs_f64(),
+            eval_s: self.eval_s,
             net: to_bytes(self.control.net().clone().into_record())?,
             optim: to_bytes(self.optim.to_record())?,
             previous: previous.map(to_bytes).transpose()?,

@@ -21,6 +21,15 @@ impl Funnel {
 }
 
 impl Target for Funnel {
+    /// std x₁ = 3; Var x_i = E[e^{x₁}] = e^{9/2} for i ≥ 2.
+    fn marginal_std(&self) -> Option<Vec<f64>> {
+        let rest = (0.5 * self.scale * self.scale).exp().sqrt();
+        Some(
+            (0..self.d)
+                .map(|i| if i == 0 { self.scale } else { rest })
+                .collect(),
+        )
+    }
     fn name(&self) -> &str {
         "funnel"
     }

@@ -107,6 +107,27 @@ impl GaussianMixture {
         Self::new("gmm", d, weights, means, rotations, eigvals, 2.5, 0.0)
     }
 
+    /// sde_sampler's "grid" GMM (conf/target/gmm.yaml, the LV paper's GMM9): d = 2, nine
+    /// equally weighted components at {−5, 0, 5}², each N(μ, 0.3 I); log Z = 0. η = 1 is the DIS
+    /// prior's scale (unused by PIS).
+    pub fn gmm9() -> Self {
+        let grid = [-5.0, 0.0, 5.0];
+        let means: Vec<f64> = grid
+            .iter()
+            .flat_map(|&a| grid.iter().flat_map(move |&b| [a, b]))
+            .collect();
+        Self::new(
+            "gmm9",
+            2,
+            vec![1.0; 9],
+            means,
+            identity_rotations(9, 2),
+            vec![0.3; 18],
+            1.0,
+            0.0,
+        )
+    }
+
     /// GMM40 (App. E.3): 40 equally weighted unit-variance components with means uniform in
     /// [−40, 40]^d, prior η = 30.
     pub fn gmm40(d: usize) -> Self {
@@ -316,6 +337,22 @@ fn identity_rotations(k: usize, d: usize) -> Vec<f64> {
 }
 
 impl Target for GaussianMixture {
+    /// Var_i = Σ_k π_k (Σ_k,ii + μ_k,i²) − (Σ_k π_k μ_k,i)².
+    fn marginal_std(&self) -> Option<Vec<f64>> {
+        let d = self.d;
+        let std = (0..d)
+            .map(|i| {
+                let (mut m1, mut m2) = (0.0, 0.0);
+                for (k, w) in self.weights.iter().enumerate() {
+                    let mu = self.means[k * d + i];
+                    m1 += w * mu;
+                    m2 += w * (self.covariance(k)[i * d + i] + mu * mu);
+                }
+                (m2 - m1 * m1).sqrt()
+            })
+            .collect();
+        Some(std)
+    }
     fn name(&self) -> &str {
         &self.name
     }

@@ -22,6 +22,7 @@ pub mod gmm;
 pub mod manywell;
 pub mod molecule;
 pub mod oracle;
+pub mod pis;
 pub mod problems;
 pub mod quadratic;
 pub mod registry;
@@ -63,6 +64,11 @@ pub trait Target: Send + Sync {
     /// `n` exact samples from ρ/Z, f64 row-major [n, d], if the target can be sampled
     /// (Sinkhorn distance, scatter plots).
     fn sample(&self, n: usize, rng: &mut ChaCha20Rng) -> Option<Vec<f64>>;
+    /// The true standard deviation of each coordinate under ρ/Z (f64, closed form or 1-D
+    /// quadrature), if known: the |Δstd| metric of the log-variance paper.
+    fn marginal_std(&self) -> Option<Vec<f64>> {
+        None
+    }
     /// Mode structure for the TVD metric, if the target has one.
     fn modes(&self) -> Option<&dyn ModeStructure> {
         None

@@ -13,6 +13,7 @@ use crate::{Target, LN_2PI};
 use socbench_harness::problem::ModeStructure;
 
 pub struct ManyWell {
+    name: &'static str,
     d: usize,
     m: usize,
     delta: f64,
@@ -96,6 +97,7 @@ impl ManyWell {
     pub fn new(d: usize, m: usize, delta: f64, eta: f64) -> Self {
         assert!(m <= d && m < 31);
         Self {
+            name: "manywell",
             d,
             m,
             delta,
@@ -106,14 +108,51 @@ impl ManyWell {
         }
     }
 
+    /// The same target under another registry name.
+    pub fn named(mut self, name: &'static str) -> Self {
+        self.name = name;
+        self
+    }
+
     pub fn num_wells(&self) -> usize {
         self.m
     }
 }
 
+/// The standard deviation of p(x) ∝ exp(−(x² − δ)²) (mean 0 by symmetry): √(∫x²p / ∫p) by
+/// composite Simpson's rule on the interval of [`log_z_double_well`].
+pub fn std_double_well(delta: f64) -> f64 {
+    let l = delta.max(0.0).sqrt() + 6.0;
+    let n = 200_000usize;
+    let h = 2.0 * l / n as f64;
+    let (mut z, mut m2) = (0.0, 0.0);
+    for i in 0..=n {
+        let x = -l + i as f64 * h;
+        let w = if i == 0 || i == n {
+            1.0
+        } else if i % 2 == 1 {
+            4.0
+        } else {
+            2.0
+        };
+        let f = (-(x * x - delta).powi(2)).exp();
+        z += w * f;
+        m2 += w * x * x * f;
+    }
+    (m2 / z).sqrt()
+}
+
 impl Target for ManyWell {
+    fn marginal_std(&self) -> Option<Vec<f64>> {
+        let s = std_double_well(self.delta);
+        Some(
+            (0..self.d)
+                .map(|i| if i < self.m { s } else { 1.0 })
+                .collect(),
+        )
+    }
     fn name(&self) -> &str {
-        "manywell"
+        self.name
     }
     fn dim(&self) -> usize {
         self.d

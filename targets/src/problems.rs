@@ -12,6 +12,7 @@ use socbench_harness::control::Control;
 use socbench_harness::error::TargetError;
 use socbench_harness::problem::ModeStructure;
 
+use crate::pis::PisProblem;
 use crate::quadratic::{QuadraticOu, RiccatiControl, NAMES as OU_NAMES};
 use crate::sampling::{OptimalGmmControl, SamplingProblem};
 use crate::TargetSpec;
@@ -21,10 +22,13 @@ impl Benchmark for SamplingProblem {
         self.target.name()
     }
     fn horizon(&self) -> f64 {
-        self.schedule.horizon
+        self.schedule.horizon()
     }
     fn base_scale(&self) -> f64 {
         1.0 / (self.eta * self.eta)
+    }
+    fn native_param(&self) -> socbench_harness::network::NetParam {
+        self.native
     }
     fn score(&self, x: Tensor<B, 2>) -> Option<Tensor<B, 2>> {
         Some(self.target_score(x))
@@ -40,6 +44,9 @@ impl Benchmark for SamplingProblem {
     }
     fn target_samples(&self, n: usize, rng: &mut ChaCha20Rng) -> Option<Vec<f64>> {
         self.target.sample(n, rng)
+    }
+    fn marginal_std(&self) -> Option<Vec<f64>> {
+        self.target.marginal_std()
     }
     fn modes(&self) -> Option<&dyn ModeStructure> {
         self.target.modes()
@@ -88,12 +95,65 @@ impl Benchmark for QuadraticOu {
     }
 }
 
-/// Every problem name [`build`] accepts.
+/// Builds a process's problem for a target with a number of time steps.
+pub type BuildProcess =
+    fn(Arc<dyn crate::Target>, usize) -> Result<Box<dyn Benchmark>, TargetError>;
+
+/// A base process a sampling target can be posed on: `<process>:<target>` in a problem name.
+/// A bare target name is the DDS problem of the trust-region paper.
+pub struct ProcessEntry {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub build: BuildProcess,
+}
+
+/// Every base process. Add yours here (one entry).
+pub const PROCESSES: &[ProcessEntry] = &[
+    ProcessEntry {
+        name: "dds",
+        summary:
+            "DDS (App. E): reversed OU with the cosine schedule, prior N(0, η²I) (the default)",
+        build: |t, steps| {
+            SamplingProblem::new(t, steps)
+                .map(|p| Box::new(p) as Box<dyn Benchmark>)
+                .map_err(|e| TargetError::range("time_steps", steps, e.to_string()))
+        },
+    },
+    ProcessEntry {
+        name: "pis",
+        summary: "PIS (arXiv 2307.01198): Brownian motion from 0, σ = √0.2, T = 5, Euler–Maruyama",
+        build: |t, steps| Ok(Box::new(PisProblem::new(t, steps))),
+    },
+    ProcessEntry {
+        name: "dis",
+        summary: "DIS (arXiv 2307.01198): reversed VP process (β 10 → 0.1), prior N(0, I) \
+                  truncated at quantile 1e-4",
+        build: |t, steps| {
+            SamplingProblem::dis(t, steps, 1e-4)
+                .map(|p| Box::new(p) as Box<dyn Benchmark>)
+                .map_err(|e| TargetError::range("time_steps", steps, e.to_string()))
+        },
+    },
+];
+
+/// Every problem name [`build`] accepts (targets also as `<process>:<target>`).
 pub fn names() -> Vec<&'static str> {
     crate::names()
         .into_iter()
         .chain(OU_NAMES.iter().copied())
         .collect()
+}
+
+fn allowed_names() -> String {
+    format!(
+        "{} (sampling targets also as <process>:<target>, process one of {})",
+        names().join(", "),
+        PROCESSES
+            .iter()
+            .map(|p| p.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 /// Builds a problem by name: a sampling target (DDS problem with `steps` exponential-integrator
@@ -114,14 +174,29 @@ pub fn build(name: &str, dim: usize, steps: usize) -> Result<Box<dyn Benchmark>,
             QuadraticOu::named(name, dim, steps).expect("checked against NAMES"),
         ));
     }
-    let target = crate::build(&TargetSpec::new(name, dim)).map_err(|e| match e {
+    let (process, target) = match name.split_once(':') {
+        Some((p, t)) => {
+            let entry = PROCESSES.iter().find(|e| e.name == p).ok_or_else(|| {
+                TargetError::range(
+                    "process",
+                    p,
+                    PROCESSES
+                        .iter()
+                        .map(|p| p.name)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )
+            })?;
+            (entry, t)
+        }
+        None => (&PROCESSES[0], name),
+    };
+    let target = crate::build(&TargetSpec::new(target, dim)).map_err(|e| match e {
         TargetError::UnknownTarget { name, .. } => TargetError::UnknownTarget {
             name,
-            allowed: names().join(", "),
+            allowed: allowed_names(),
         },
         e => e,
     })?;
-    let p = SamplingProblem::new(Arc::from(target), steps)
-        .map_err(|e| TargetError::range("time_steps", steps, e.to_string()))?;
-    Ok(Box::new(p))
+    (process.build)(Arc::from(target), steps)
 }

@@ -17,6 +17,8 @@ pub struct TargetEntry {
     /// One line for help texts and the guide.
     pub summary: &'static str,
     pub min_dim: usize,
+    /// The largest d (`MAX_DIM` unless the target has one dimension only).
+    pub max_dim: usize,
     pub build: fn(usize) -> Box<dyn Target>,
 }
 
@@ -26,37 +28,57 @@ pub const TARGETS: &[TargetEntry] = &[
         name: "gmm",
         summary: "the paper's Gaussian mixture (K = 10, App. E.1), analytic u*",
         min_dim: 1,
+        max_dim: MAX_DIM,
         build: |d| Box::new(GaussianMixture::paper_gmm(d)),
     },
     TargetEntry {
         name: "manywell",
         summary: "ManyWell (App. E.2): quadrature log Z, exact samples, 2^m modes",
         min_dim: 1,
+        max_dim: MAX_DIM,
         build: |d| Box::new(ManyWell::paper(d)),
     },
     TargetEntry {
         name: "gmm40",
         summary: "the 40-mode GMM of Fig. 8, analytic u*",
         min_dim: 1,
+        max_dim: MAX_DIM,
         build: |d| Box::new(GaussianMixture::gmm40(d)),
     },
     TargetEntry {
         name: "funnel",
         summary: "Neal's funnel (App. E.3)",
         min_dim: 2,
+        max_dim: MAX_DIM,
         build: |d| Box::new(Funnel::new(d)),
     },
     TargetEntry {
         name: "gaussian",
         summary: "N(0, I), the prior's own terminal law (tests)",
         min_dim: 1,
+        max_dim: MAX_DIM,
         build: |d| Box::new(GaussianMixture::gaussian(d, 0.0, 1.0, 1.0, 0.0)),
     },
     TargetEntry {
         name: "banana",
         summary: "example target (docs/extending.md): a twisted Gaussian, gradient by autodiff",
         min_dim: 2,
+        max_dim: MAX_DIM,
         build: |d| Box::new(Banana::new(d)),
+    },
+    TargetEntry {
+        name: "gmm9",
+        summary: "sde_sampler's grid GMM (LV paper): 9 modes at {−5, 0, 5}², std √0.3, d = 2",
+        min_dim: 2,
+        max_dim: 2,
+        build: |_| Box::new(GaussianMixture::gmm9()),
+    },
+    TargetEntry {
+        name: "manywell-delta2",
+        summary: "ManyWell with δ = 2 (sde_sampler's mw_50d): m = min(5, d) wells",
+        min_dim: 1,
+        max_dim: MAX_DIM,
+        build: |d| Box::new(ManyWell::new(d, d.min(5), 2.0, 1.0).named("manywell-delta2")),
     },
 ];
 
@@ -91,11 +113,11 @@ pub fn build(spec: &TargetSpec) -> Result<Box<dyn Target>, TargetError> {
             allowed: names().join(", "),
         })?;
     let d = spec.dim;
-    if d < entry.min_dim || d > MAX_DIM {
+    if d < entry.min_dim || d > entry.max_dim {
         return Err(TargetError::range(
             "dim",
             d,
-            format!("{}..={MAX_DIM}", entry.min_dim),
+            format!("{}..={} for `{}`", entry.min_dim, entry.max_dim, entry.name),
         ));
     }
     Ok((entry.build)(d))

@@ -16,9 +16,10 @@ use crate::{Target, LN_2PI};
 use socbench_harness::control::Control;
 use socbench_harness::counter::EvalCounter;
 use socbench_harness::integrator::{ExponentialOu, Integrator};
+use socbench_harness::network::NetParam;
 use socbench_harness::problem::SocProblem;
 use socbench_harness::rng::normals_f32;
-use socbench_harness::schedule::CosineSchedule;
+use socbench_harness::schedule::{CosineSchedule, LinearSchedule, Schedule};
 use socbench_harness::tensor_util::tensor2_from_f32;
 
 /// Errors in building a sampling problem; each names the field and its range.
@@ -32,11 +33,15 @@ pub enum ProblemError {
     },
 }
 
-/// The DDS sampling problem for one target.
+/// The DDS sampling problem for one target (and DIS's, [`SamplingProblem::dis`]).
 pub struct SamplingProblem {
     pub target: Arc<dyn Target>,
     pub eta: f64,
-    pub schedule: CosineSchedule,
+    pub schedule: Schedule,
+    /// X_0 is drawn from N(0, η²I) truncated to the box |x_i| ≤ `truncate` η (DIS), if set.
+    pub truncate: Option<f64>,
+    /// The network parametrisation of the method that introduced this process (`native`).
+    pub native: NetParam,
     integrator: ExponentialOu,
     counter: EvalCounter,
 }
@@ -53,8 +58,9 @@ impl SamplingProblem {
         target: Arc<dyn Target>,
         steps: usize,
         eta: f64,
-        schedule: CosineSchedule,
+        schedule: impl Into<Schedule>,
     ) -> Result<Self, ProblemError> {
+        let schedule = schedule.into();
         if steps < 1 {
             return Err(ProblemError::OutOfRange {
                 field: "steps",
@@ -69,11 +75,11 @@ impl SamplingProblem {
                 range: "> 0 (finite)",
             });
         }
-        if !(schedule.c_min > 0.0 && schedule.c_max >= schedule.c_min && schedule.horizon > 0.0) {
+        if !schedule.is_valid() {
             return Err(ProblemError::OutOfRange {
                 field: "schedule",
                 value: format!("{schedule:?}"),
-                range: "0 < c_min <= c_max, horizon > 0",
+                range: "ζ > 0 on [0, T], T > 0 (cosine: 0 < c_min <= c_max)",
             });
         }
         Ok(Self {
@@ -81,8 +87,41 @@ impl SamplingProblem {
             target,
             eta,
             schedule,
+            truncate: None,
+            native: NetParam::Base,
             counter: EvalCounter::default(),
         })
+    }
+
+    /// DIS (arXiv 2307.01198; sde_sampler's `solver/dis.yaml`): the time reversal of the
+    /// variance-preserving noising process dY = −½β Y dt + √β dB, β from 0.1 to 10 on [0, 1]
+    /// (`LinearSchedule::vp_10`), generating from its stationary law N(0, I) truncated per
+    /// coordinate at quantiles q/2 and 1 − q/2 (sde_sampler: q = 1e-4).
+    ///
+    /// The reference is the reversal of the noising process started at N(0, I). Each step of
+    /// the exponential integrator is the exact OU transition, which is reversible with respect
+    /// to N(0, I), so the reversal of the discrete noising chain is the same chain run forward
+    /// and the weights of the DDS construction are exact for it: the noising process's path
+    /// density, sde_sampler's running divergence ∫ div f and the initial log p_0(X_0) all cancel
+    /// against the reference's, leaving g = log N(x; 0, I) − log ρ. What the truncation leaves
+    /// is a factor Q(X_0 ∈ box)/(1 − q)^d on E[w] (Q the target path measure); it is 1 up to
+    /// how far the noised target at t = 0 is from N(0, I) on the box's tails (see
+    /// docs/metrics.md). sde_sampler simulates Euler–Maruyama steps instead and uses the
+    /// continuous-time weights.
+    pub fn dis(target: Arc<dyn Target>, steps: usize, q: f64) -> Result<Self, ProblemError> {
+        if !(0.0..1.0).contains(&q) {
+            return Err(ProblemError::OutOfRange {
+                field: "truncate",
+                value: q.to_string(),
+                range: "[0, 1)",
+            });
+        }
+        let mut p = Self::with(target, steps, 1.0, LinearSchedule::vp_10())?;
+        if q > 0.0 {
+            p.truncate = Some(normal_quantile(1.0 - q / 2.0));
+        }
+        p.native = NetParam::Lerp;
+        Ok(p)
     }
 
     /// log N(x; 0, η²I) for x [B, d].
@@ -135,7 +174,16 @@ impl SocProblem for SamplingProblem {
     }
     fn sample_initial(&self, n: usize, rng: &mut ChaCha20Rng, device: &Device) -> Tensor<B, 2> {
         let d = self.dim();
-        tensor2_from_f32(normals_f32(rng, n * d), n, d, device).mul_scalar(self.eta)
+        let mut z = normals_f32(rng, n * d);
+        if let Some(b) = self.truncate {
+            // Rejection per coordinate: redraw (from the same stream, in order) until inside.
+            for v in z.iter_mut() {
+                while f64::from(v.abs()) > b {
+                    *v = normals_f32(rng, 1)[0];
+                }
+            }
+        }
+        tensor2_from_f32(z, n, d, device).mul_scalar(self.eta)
     }
     fn integrator(&self) -> &dyn Integrator {
         &self.integrator
@@ -173,4 +221,10 @@ impl Control for OptimalGmmControl<'_> {
     fn eval(&self, x: Tensor<B, 2>, t: f64) -> Tensor<B, 2> {
         self.log_ratio_grad(x, t).mul_scalar(self.problem.sigma(t))
     }
+}
+
+/// Φ^{-1}(p) for the standard normal (statrs, f64; only at set-up).
+pub fn normal_quantile(p: f64) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    Normal::new(0.0, 1.0).expect("valid").inverse_cdf(p)
 }

@@ -35,12 +35,12 @@ pub fn problem(target: Arc<dyn Target>, steps: usize) -> SamplingProblem {
 
 /// Simulates `n` paths and returns the statistics of their log weights.
 pub fn weight_stats(
-    p: &SamplingProblem,
+    p: &dyn socbench::harness::problem::SocProblem,
     u: &dyn Control,
     n: usize,
     purpose: &str,
 ) -> (LogWeightStats, Vec<f64>) {
-    let key = StreamKey::new("tests", purpose, p.target.dim(), 0);
+    let key = StreamKey::new("tests", purpose, p.dim(), 0);
     let traj = simulate(
         p,
         u,

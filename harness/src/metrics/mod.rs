@@ -5,9 +5,11 @@ pub mod control_l2;
 pub mod logz;
 mod lse;
 pub mod sinkhorn;
+pub mod sinkhorn_plain;
 pub mod tvd;
 
 pub use control_l2::control_l2;
 pub use logz::LogWeightStats;
 pub use sinkhorn::{sinkhorn_divergence, SinkhornConfig};
+pub use sinkhorn_plain::PlainSinkhorn;
 pub use tvd::mode_tvd;
