@@ -23,10 +23,18 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
     ("fig9", include_str!("../defs/fig9.toml")),
     ("fig10", include_str!("../defs/fig10.toml")),
     ("fig11", include_str!("../defs/fig11.toml")),
+    ("lv-table", include_str!("../defs/lv-table.toml")),
 ];
 
 /// Report sections an experiment can ask for in `plots`.
-pub const PLOTS: [&str; 5] = ["vs_dim", "convergence", "scatter", "step_ess", "lqr_claims"];
+pub const PLOTS: [&str; 6] = [
+    "vs_dim",
+    "convergence",
+    "scatter",
+    "step_ess",
+    "lqr_claims",
+    "lv_table",
+];
 
 pub fn names() -> Vec<&'static str> {
     DEFINITIONS.iter().map(|(n, _)| *n).collect()
@@ -66,6 +74,9 @@ pub struct Experiment {
     /// The paper's claims this experiment tests, judged in every report of it.
     #[serde(default)]
     pub claims: Vec<socbench_reports::verdicts::Claim>,
+    /// How a published table names this experiment's targets and methods (`lv_table`).
+    #[serde(default)]
+    pub paper_names: Option<socbench_reports::lv_table::PaperNames>,
     /// Where the definition came from (`experiments/defs/<name>.toml` or the user's file), for
     /// error messages.
     #[serde(skip)]

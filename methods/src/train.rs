@@ -156,6 +156,9 @@ pub fn train_checkpointed(
     } else {
         NetworkControl::new(net, net_cfg, problem)
     };
+    // Before the clock starts: the evaluator's set-up (reference samples, the Sinkhorn floor)
+    // is not training time.
+    let evaluator = Evaluator::new(problem, cfg, key);
     let mut run = Run {
         problem,
         method,
@@ -171,7 +174,7 @@ pub fn train_checkpointed(
         clock: Instant::now(),
         // A problem may have served earlier runs: count from its counter's value now.
         eval_evals: problem.evals().target_evals(),
-        evaluator: Evaluator::new(problem, cfg, key),
+        evaluator,
         ckpt: ckpt.cloned(),
         resume: None,
         wall0: 0.0,

@@ -7,6 +7,7 @@ pub mod claims;
 pub mod finetune;
 pub mod load;
 pub mod logz;
+pub mod lv_table;
 pub mod markdown;
 pub mod paper;
 pub mod plot;

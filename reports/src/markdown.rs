@@ -41,6 +41,8 @@ pub struct Context<'a> {
     pub ground_truth: GroundTruth<'a>,
     /// The paper's claims that the experiment states, judged in the report.
     pub claims: &'a [crate::verdicts::Claim],
+    /// How a published table names the experiment's targets and methods (`lv_table`).
+    pub paper_names: Option<&'a crate::lv_table::PaperNames>,
 }
 
 /// A context for the report crate's unit tests: upper-case labels, no ground truth, `claims`.
@@ -68,6 +70,7 @@ pub(crate) fn test_context(claims: &[crate::verdicts::Claim]) -> Context<'_> {
         results_dir: String::new(),
         ground_truth: &no_truth,
         claims,
+        paper_names: None,
     }
 }
 
@@ -303,6 +306,7 @@ pub fn report(ctx: &Context, runs: &[Run], paper: &[PaperValue]) -> (String, Vec
             "scatter" => sections::scatter(ctx, runs),
             "step_ess" => sections::step_ess(ctx, runs),
             "lqr_claims" => crate::claims::lqr_claims(ctx, runs),
+            "lv_table" => crate::lv_table::section(ctx, runs, paper),
             _ => continue,
         };
         md.push_str(&section.0);

@@ -100,6 +100,7 @@ pub fn write(sweep: &Sweep, results: &Path, reports: &Path) -> Result<(), String
         results_dir: format!("{}/", dir.display()),
         ground_truth: &ground_truth,
         claims: &exp.claims,
+        paper_names: exp.paper_names.as_ref(),
     };
     let (md, figures) = report(&ctx, &runs, &paper_values);
     write_files(reports, &stem, &md, figures)
