@@ -91,7 +91,7 @@ impl Evaluator {
         let mut rng = self.key.common(&format!("eval-{}", self.index));
         let mut boot = self.key.common(&format!("eval-{}-bootstrap", self.index));
         self.index += 1;
-        let (mut row, xs) = evaluate_with_samples(
+        let (mut row, xs) = evaluate(
             problem,
             u,
             self.samples,
@@ -161,21 +161,9 @@ fn lv_metrics(
 
 /// Fills the metric fields of an [`EvalRow`] from `n` fresh paths of `u`: the metrics whose
 /// ground truth the problem has (u* → control L2, target samples → Sinkhorn, modes → TVD,
-/// optimal value → cost functional). `boot` draws the bootstrap resamples of log Ẑ.
+/// optimal value → cost functional). `boot` draws the bootstrap resamples of log Ẑ. Also
+/// returns the paths' final states (row-major n × d).
 pub fn evaluate(
-    problem: &dyn Benchmark,
-    u: &dyn Control,
-    n: usize,
-    target_samples: Option<&[f64]>,
-    rng: &mut ChaCha20Rng,
-    boot: &mut ChaCha20Rng,
-    device: &Device,
-) -> EvalRow {
-    evaluate_with_samples(problem, u, n, target_samples, rng, boot, device).0
-}
-
-/// [`evaluate`], with the paths' final states (row-major n × d).
-pub fn evaluate_with_samples(
     problem: &dyn Benchmark,
     u: &dyn Control,
     n: usize,

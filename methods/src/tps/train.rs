@@ -204,13 +204,8 @@ pub fn train_tps(
         // Saves the run after `inner` steps of rollout r.
         let save = |c: &Checkpointing,
                     inner: usize,
-                    net: &BiasNet<_>,
-                    optim: &OptimizerAdaptor<Adam, BiasNet<_>, _>,
-                    loss: &dyn crate::loss::Loss,
-                    rows: &Vec<TpsRow>,
-                    buffer: &ReplayBuffer,
-                    (step, energy_evals, loss_sum): (usize, u64, f64),
-                    rng: &rand_chacha::ChaCha20Rng|
+                    (net, optim, loss, rows, buffer, rng): Parts<'_>,
+                    (step, energy_evals, loss_sum): (usize, u64, f64)|
          -> Result<(), String> {
             let st = TpsState {
                 rollout: r,
@@ -233,6 +228,14 @@ pub fn train_tps(
             };
             Snapshot::save(&st, &hash, &c.path)
         };
+        // Saves the run's state after `inner` steps of this rollout.
+        macro_rules! save_now {
+            ($c:expr, $inner:expr) => {{
+                let counts = (step, energy_evals, loss_sum);
+                let parts = (&net, &optim, loss.as_ref(), &rows, &buffer, &rng);
+                save($c, $inner, parts, counts).map_err(ck)?
+            }};
+        }
         for inner in inner0..cfg.trains_per_rollout {
             step += 1;
             let idx: Vec<usize> = (0..cfg.batch)
@@ -273,19 +276,7 @@ pub fn train_tps(
             progress(step, total, v);
             if let Some(c) = ckpt.filter(|c| inner + 1 < cfg.trains_per_rollout && c.stop_now(step))
             {
-                let counts = (step, energy_evals, loss_sum);
-                save(
-                    c,
-                    inner + 1,
-                    &net,
-                    &optim,
-                    loss.as_ref(),
-                    &rows,
-                    &buffer,
-                    counts,
-                    &rng,
-                )
-                .map_err(ck)?;
+                save_now!(c, inner + 1);
                 return Ok(stopped(rows, Status::Interrupted { step }));
             }
         }
@@ -308,20 +299,7 @@ pub fn train_tps(
             let due = step - last_save >= c.every_steps
                 && saved_at.elapsed().as_secs_f64() >= c.min_interval_s;
             if stop || due {
-                let counts = (step, energy_evals, loss_sum);
-                let t = cfg.trains_per_rollout;
-                save(
-                    c,
-                    t,
-                    &net,
-                    &optim,
-                    loss.as_ref(),
-                    &rows,
-                    &buffer,
-                    counts,
-                    &rng,
-                )
-                .map_err(ck)?;
+                save_now!(c, cfg.trains_per_rollout);
                 (last_save, saved_at) = (step, Instant::now());
             }
             if stop {
@@ -338,6 +316,17 @@ pub fn train_tps(
         final_cvs,
     })
 }
+
+/// What a TPS checkpoint borrows from the loop: the network, its optimiser, the loss, the rows,
+/// the replay buffer and the training stream.
+type Parts<'p> = (
+    &'p BiasNet<socbench_harness::backend::B>,
+    &'p OptimizerAdaptor<Adam, BiasNet<socbench_harness::backend::B>, socbench_harness::backend::B>,
+    &'p dyn crate::loss::Loss,
+    &'p Vec<TpsRow>,
+    &'p ReplayBuffer,
+    &'p rand_chacha::ChaCha20Rng,
+);
 
 fn stopped(rows: Vec<TpsRow>, status: Status) -> TpsHistory {
     TpsHistory {
