@@ -205,6 +205,9 @@ impl ControlNet<B> {
         let mut dims = vec![d + 2 * cfg.fourier];
         dims.extend(std::iter::repeat_n(cfg.width, cfg.depth - 1));
         dims.push(d);
+        // f1 first: the layers draw from burn-flex's seeded RNG in this order, and every
+        // earlier run's initial parameters depend on it.
+        let f1 = mlp(&dims, device);
         let mut f2 = mlp(&[2 * cfg.fourier, cfg.time_width, 1], device);
         let init = cfg.param.f2_init();
         if init != 0.0 {
@@ -214,10 +217,7 @@ impl ControlNet<B> {
                 device,
             )));
         }
-        Self {
-            f1: mlp(&dims, device),
-            f2,
-        }
+        Self { f1, f2 }
     }
 
     /// u(x, t) = f1(x, t) + f2(t) · base, with `base` = x/η² (eq. 52) or x/η² + ∇log ρ (eq. 53).
