@@ -68,6 +68,45 @@ pub fn has_checkpoint(dir: &Path) -> bool {
     dir.join(CHECKPOINT).exists()
 }
 
+/// What [`reopen`] did with an unfinished cell's directory.
+pub enum Reopened {
+    /// It holds a checkpoint: the run resumes from it.
+    Resume,
+    /// An interrupted run without a checkpoint was moved aside to this path.
+    MovedAside(std::path::PathBuf),
+    /// There was nothing there.
+    Fresh,
+}
+
+/// Readies the directory of a cell that is not finished: a checkpoint is kept to resume from
+/// (unless `fresh`, as with `--force`); anything else there is moved aside, never deleted.
+pub fn reopen(dir: &Path, fresh: bool) -> Result<Reopened, String> {
+    if !fresh && has_checkpoint(dir) {
+        return Ok(Reopened::Resume);
+    }
+    Ok(
+        match crate::sweep::move_aside(dir).map_err(|e| e.to_string())? {
+            Some(old) => Reopened::MovedAside(old),
+            None => Reopened::Fresh,
+        },
+    )
+}
+
+impl Reopened {
+    /// The log line for `dir`, if there is one.
+    pub fn message(&self, dir: &Path) -> Option<String> {
+        match self {
+            Reopened::Resume => Some(format!("{}: resuming from its checkpoint", dir.display())),
+            Reopened::MovedAside(old) => Some(format!(
+                "moved {} aside to {}",
+                dir.display(),
+                old.display()
+            )),
+            Reopened::Fresh => None,
+        }
+    }
+}
+
 impl CellSpec {
     /// The random-stream key (experiment, method or variant, d, seed; the target keys the
     /// streams common to every method).

@@ -122,11 +122,6 @@ impl CosineSchedule {
     pub fn integral(&self, a: f64, b: f64) -> f64 {
         self.integral_from_zero(b) - self.integral_from_zero(a)
     }
-
-    /// α(t) = exp(−∫_t^T ζ): the scale of the target's contribution to Q_t (eq. 55).
-    pub fn alpha(&self, t: f64) -> f64 {
-        (-self.integral(t, self.horizon)).exp()
-    }
 }
 
 #[cfg(test)]
@@ -143,6 +138,7 @@ mod tests {
             assert!((s.integral(a, b) - quad).abs() < 1e-8, "[{a},{b}]");
         }
         assert!((s.zeta(0.0) - 10.0).abs() < 1e-12 && (s.zeta(1.0) - 0.01).abs() < 1e-12);
+        let s = Schedule::from(s);
         assert_eq!(s.alpha(1.0), 1.0);
         // α(0) = e^{−∫ζ} = e^{−(C_max + C_min)/2} is tiny: Q_0 is (nearly) the prior
         assert!((s.alpha(0.0) - (-(10.0 + 0.01) / 2.0f64).exp()).abs() < 1e-12);

@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use socbench_experiments::cell::{reopen, Reopened};
 use socbench_experiments::cell_list::CellList;
 use socbench_experiments::claim::{claim, Claimed, Owner};
-use socbench_experiments::sweep::move_aside;
 use socbench_harness::backend;
 
 #[derive(Args, Debug)]
@@ -62,17 +62,14 @@ pub fn run(a: CellArgs) -> Result<ExitCode, String> {
                 "{e}: move it aside or rerun with `cargo xtask replicate --force`"
             ))
         }
-        Ok(false) if socbench_experiments::cell::has_checkpoint(&dir) => {
-            eprintln!("{name}: resuming from its checkpoint");
-        }
-        Ok(false) => {
-            if let Some(old) = move_aside(&dir).map_err(|e| e.to_string())? {
-                eprintln!(
-                    "{name}: moved an interrupted run aside to {}",
-                    old.display()
-                );
-            }
-        }
+        Ok(false) => match reopen(&dir, false)? {
+            Reopened::Resume => eprintln!("{name}: resuming from its checkpoint"),
+            Reopened::MovedAside(old) => eprintln!(
+                "{name}: moved an interrupted run aside to {}",
+                old.display()
+            ),
+            Reopened::Fresh => {}
+        },
     }
     eprintln!("{name}: running on {}", backend::name(&device));
     let clock = std::time::Instant::now();

@@ -11,6 +11,40 @@
 //! The traits they implement (`SocProblem`, `Benchmark`, `ModeStructure`) and the foundation
 //! (backend, seeds, errors) are in `socbench-harness`.
 
+/// The [`Benchmark`](socbench_harness::benchmark::Benchmark) methods of a sampling problem
+/// that hold a `target: Arc<dyn Target>` and a counted `target_score`, whatever its base
+/// process (DDS and DIS in `sampling`, PIS in `pis`): name, score, log Z, exact samples,
+/// marginal stds and modes come from the target; there is no optimal cost.
+#[macro_export]
+macro_rules! on_target_benchmark {
+    () => {
+        fn name(&self) -> &str {
+            self.target.name()
+        }
+        fn score(&self, x: Tensor<B, 2>) -> Option<Tensor<B, 2>> {
+            Some(self.target_score(x))
+        }
+        fn has_score(&self) -> bool {
+            true
+        }
+        fn reference_log_z(&self) -> Option<f64> {
+            self.target.log_z()
+        }
+        fn target_samples(&self, n: usize, rng: &mut ChaCha20Rng) -> Option<Vec<f64>> {
+            self.target.sample(n, rng)
+        }
+        fn marginal_std(&self) -> Option<Vec<f64>> {
+            self.target.marginal_std()
+        }
+        fn modes(&self) -> Option<&dyn socbench_harness::problem::ModeStructure> {
+            self.target.modes()
+        }
+        fn optimal_cost(&self) -> Option<f64> {
+            None
+        }
+    };
+}
+
 pub mod annealed;
 pub mod banana;
 pub mod digits;

@@ -26,16 +26,21 @@ pub struct ManyWell {
 /// log ∫ exp(−(x² − δ)²) dx by composite Simpson's rule on [−(√δ + 6), √δ + 6] with 200 000
 /// panels (the integrand is below e^{−1000} outside; Simpson's error is O(h⁴) ≈ 1e−14 here).
 pub fn log_z_double_well(delta: f64) -> f64 {
+    simpson_double_well(delta, |_| 1.0).ln()
+}
+
+/// ∫ g(x) exp(−(x² − δ)²) dx by the rule of [`log_z_double_well`].
+fn simpson_double_well(delta: f64, g: impl Fn(f64) -> f64) -> f64 {
     let l = delta.max(0.0).sqrt() + 6.0;
     let n = 200_000usize;
     let h = 2.0 * l / n as f64;
-    let f = |x: f64| (-(x * x - delta).powi(2)).exp();
+    let f = |x: f64| g(x) * (-(x * x - delta).powi(2)).exp();
     let mut s = f(-l) + f(l);
     for i in 1..n {
         let x = -l + i as f64 * h;
         s += if i % 2 == 1 { 4.0 * f(x) } else { 2.0 * f(x) };
     }
-    (s * h / 3.0).ln()
+    s * h / 3.0
 }
 
 /// Rejection sampler for p(x) ∝ exp(−(x² − δ)²) with a two-component Gaussian proposal at ±√δ.
@@ -120,26 +125,9 @@ impl ManyWell {
 }
 
 /// The standard deviation of p(x) ∝ exp(−(x² − δ)²) (mean 0 by symmetry): √(∫x²p / ∫p) by
-/// composite Simpson's rule on the interval of [`log_z_double_well`].
+/// the Simpson rule of [`log_z_double_well`].
 pub fn std_double_well(delta: f64) -> f64 {
-    let l = delta.max(0.0).sqrt() + 6.0;
-    let n = 200_000usize;
-    let h = 2.0 * l / n as f64;
-    let (mut z, mut m2) = (0.0, 0.0);
-    for i in 0..=n {
-        let x = -l + i as f64 * h;
-        let w = if i == 0 || i == n {
-            1.0
-        } else if i % 2 == 1 {
-            4.0
-        } else {
-            2.0
-        };
-        let f = (-(x * x - delta).powi(2)).exp();
-        z += w * f;
-        m2 += w * x * x * f;
-    }
-    (m2 / z).sqrt()
+    (simpson_double_well(delta, |x| x * x) / simpson_double_well(delta, |_| 1.0)).sqrt()
 }
 
 impl Target for ManyWell {

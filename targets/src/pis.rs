@@ -17,7 +17,7 @@ use socbench_harness::control::Control;
 use socbench_harness::counter::EvalCounter;
 use socbench_harness::integrator::{EulerMaruyama, Integrator};
 use socbench_harness::network::NetParam;
-use socbench_harness::problem::{ModeStructure, SocProblem};
+use socbench_harness::problem::SocProblem;
 
 use crate::gmm::GaussianMixture;
 use crate::{Target, LN_2PI};
@@ -145,9 +145,6 @@ impl Control for OptimalPisGmmControl<'_> {
 }
 
 impl Benchmark for PisProblem {
-    fn name(&self) -> &str {
-        self.target.name()
-    }
     fn horizon(&self) -> f64 {
         self.horizon
     }
@@ -158,28 +155,8 @@ impl Benchmark for PisProblem {
     fn native_param(&self) -> NetParam {
         NetParam::Score
     }
-    fn score(&self, x: Tensor<B, 2>) -> Option<Tensor<B, 2>> {
-        Some(self.target_score(x))
-    }
-    fn has_score(&self) -> bool {
-        true
-    }
     fn optimal_control(&self) -> Option<Box<dyn Control + '_>> {
         OptimalPisGmmControl::new(self).map(|c| Box::new(c) as Box<dyn Control>)
     }
-    fn reference_log_z(&self) -> Option<f64> {
-        self.target.log_z()
-    }
-    fn target_samples(&self, n: usize, rng: &mut ChaCha20Rng) -> Option<Vec<f64>> {
-        self.target.sample(n, rng)
-    }
-    fn marginal_std(&self) -> Option<Vec<f64>> {
-        self.target.marginal_std()
-    }
-    fn modes(&self) -> Option<&dyn ModeStructure> {
-        self.target.modes()
-    }
-    fn optimal_cost(&self) -> Option<f64> {
-        None
-    }
+    crate::on_target_benchmark!();
 }

@@ -18,9 +18,6 @@ use crate::sampling::{OptimalGmmControl, SamplingProblem};
 use crate::TargetSpec;
 
 impl Benchmark for SamplingProblem {
-    fn name(&self) -> &str {
-        self.target.name()
-    }
     fn horizon(&self) -> f64 {
         self.schedule.horizon()
     }
@@ -30,30 +27,10 @@ impl Benchmark for SamplingProblem {
     fn native_param(&self) -> socbench_harness::network::NetParam {
         self.native
     }
-    fn score(&self, x: Tensor<B, 2>) -> Option<Tensor<B, 2>> {
-        Some(self.target_score(x))
-    }
-    fn has_score(&self) -> bool {
-        true
-    }
     fn optimal_control(&self) -> Option<Box<dyn Control + '_>> {
         OptimalGmmControl::new(self).map(|c| Box::new(c) as Box<dyn Control>)
     }
-    fn reference_log_z(&self) -> Option<f64> {
-        self.target.log_z()
-    }
-    fn target_samples(&self, n: usize, rng: &mut ChaCha20Rng) -> Option<Vec<f64>> {
-        self.target.sample(n, rng)
-    }
-    fn marginal_std(&self) -> Option<Vec<f64>> {
-        self.target.marginal_std()
-    }
-    fn modes(&self) -> Option<&dyn ModeStructure> {
-        self.target.modes()
-    }
-    fn optimal_cost(&self) -> Option<f64> {
-        None
-    }
+    crate::on_target_benchmark!();
 }
 
 impl Benchmark for QuadraticOu {

@@ -4,8 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use socbench_experiments::cell::has_checkpoint;
-use socbench_experiments::sweep::move_aside;
+use socbench_experiments::cell::reopen;
 use socbench_harness::backend::{self, Device};
 
 use crate::replicate::ReplicateArgs;
@@ -75,10 +74,8 @@ pub fn prepare<C: ArmCell>(
             eprintln!("{}: held by {h}; left to it", dir.display());
             continue;
         }
-        if !a.force && has_checkpoint(&dir) {
-            eprintln!("{}: resuming from its checkpoint", dir.display());
-        } else if let Some(old) = move_aside(&dir).map_err(|e| e.to_string())? {
-            eprintln!("moved {} aside to {}", dir.display(), old.display());
+        if let Some(m) = reopen(&dir, a.force)?.message(&dir) {
+            eprintln!("{m}");
         }
         todo.push((c.clone(), dir));
     }

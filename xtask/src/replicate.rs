@@ -5,8 +5,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use socbench_experiments::cell::reopen;
 use socbench_experiments::definition::{self, Experiment, Resolved};
-use socbench_experiments::sweep::{cell_dir, cells, move_aside, state, CellState};
+use socbench_experiments::sweep::{cell_dir, cells, state, CellState};
 use socbench_experiments::{run_cell, CellSpec};
 use socbench_harness::backend;
 
@@ -245,10 +246,8 @@ pub fn run(a: ReplicateArgs) -> Result<(), String> {
                 ))
             }
             _ => {
-                if !a.force && socbench_experiments::cell::has_checkpoint(&dir) {
-                    eprintln!("{}: resuming from its checkpoint", dir.display());
-                } else if let Some(old) = move_aside(&dir).map_err(|e| e.to_string())? {
-                    eprintln!("moved {} aside to {}", dir.display(), old.display());
+                if let Some(m) = reopen(&dir, a.force)?.message(&dir) {
+                    eprintln!("{m}");
                 }
                 todo.push((c.clone(), dir));
             }

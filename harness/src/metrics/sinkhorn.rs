@@ -72,7 +72,7 @@ fn sq_dists(x: &[f64], n: usize, y: &[f64], m: usize, d: usize) -> Vec<f64> {
     c
 }
 
-fn transpose(c: &[f64], n: usize, m: usize) -> Vec<f64> {
+pub(super) fn transpose(c: &[f64], n: usize, m: usize) -> Vec<f64> {
     let mut t = vec![0.0; n * m];
     t.par_chunks_mut(n).enumerate().for_each(|(j, col)| {
         for (i, v) in col.iter_mut().enumerate() {

@@ -8,6 +8,7 @@
 //! sample sizes, and the value between two exact samples (the floor) is reported beside it.
 //! Our own debiased divergence is in [`super::sinkhorn`].
 
+use super::sinkhorn::transpose;
 use crate::tensor_util::logsumexp as lse_row;
 
 /// sde_sampler's settings.
@@ -39,35 +40,13 @@ impl PlainSinkhorn {
                 c[i * m + j] = s.sqrt();
             }
         }
-        let mut ct = vec![0.0; m * n];
-        for i in 0..n {
-            for j in 0..m {
-                ct[j * n + i] = c[i * m + j];
-            }
-        }
+        let ct = transpose(&c, n, m);
         let (log_a, log_b) = (-(n as f64).ln(), -(m as f64).ln());
         let mut u = vec![0.0; n];
         let mut v = vec![eps * log_b; m];
-        let mut row = vec![0.0; n.max(m)];
         for _ in 0..self.max_iters {
-            let mut du: f64 = 0.0;
-            for i in 0..n {
-                for j in 0..m {
-                    row[j] = (v[j] - c[i * m + j]) / eps;
-                }
-                let new = eps * (log_a - lse_row(&row[..m]));
-                du = du.max((new - u[i]).abs());
-                u[i] = new;
-            }
-            let mut dv: f64 = 0.0;
-            for j in 0..m {
-                for i in 0..n {
-                    row[i] = (u[i] - ct[j * n + i]) / eps;
-                }
-                let new = eps * (log_b - lse_row(&row[..n]));
-                dv = dv.max((new - v[j]).abs());
-                v[j] = new;
-            }
+            let du = half_step(&c, m, &v, log_a, eps, &mut u);
+            let dv = half_step(&ct, n, &u, log_b, eps, &mut v);
             if du < self.stop && dv < self.stop {
                 break;
             }
@@ -81,6 +60,22 @@ impl PlainSinkhorn {
         }
         total
     }
+}
+
+/// One side of a Sinkhorn iteration: out_i ← ε (log_w − LSE_j((other_j − C_ij)/ε)) for
+/// row-major C with `cols` columns, in order; returns the largest change of out.
+fn half_step(c: &[f64], cols: usize, other: &[f64], log_w: f64, eps: f64, out: &mut [f64]) -> f64 {
+    let mut row = vec![0.0; cols];
+    let mut change: f64 = 0.0;
+    for (i, o) in out.iter_mut().enumerate() {
+        for (j, r) in row.iter_mut().enumerate() {
+            *r = (other[j] - c[i * cols + j]) / eps;
+        }
+        let new = eps * (log_w - lse_row(&row));
+        change = change.max((new - *o).abs());
+        *o = new;
+    }
+    change
 }
 
 #[cfg(test)]
