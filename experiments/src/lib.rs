@@ -9,6 +9,7 @@ pub mod claim;
 pub mod definition;
 pub mod finetune;
 pub mod overlay;
+pub mod pinn;
 pub mod sweep;
 pub mod tps;
 

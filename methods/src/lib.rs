@@ -15,6 +15,7 @@ pub mod losses;
 pub mod method;
 pub mod normaliser;
 pub mod paths;
+pub mod pinn;
 pub mod profile;
 pub mod record;
 pub mod tps;

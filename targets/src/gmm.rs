@@ -371,6 +371,41 @@ impl Target for GaussianMixture {
     fn log_z(&self) -> Option<f64> {
         Some(self.log_z)
     }
+    /// With r_k the responsibilities and g_k = −Σ_k⁻¹(x − m_k):
+    /// ∇ log ρ = Σ r_k g_k and Δ log ρ = Σ r_k (|g_k|² − tr Σ_k⁻¹) − |∇ log ρ|².
+    fn log_density_jet(&self, x: &[f64]) -> Option<(f64, Vec<f64>, f64)> {
+        let d = self.d;
+        let k = self.weights.len();
+        let mut logs = Vec::with_capacity(k);
+        let mut grads = Vec::with_capacity(k);
+        let mut sq_tr = Vec::with_capacity(k);
+        for c in 0..k {
+            let m = &self.means[c * d..(c + 1) * d];
+            let rot = &self.rotations[c * d * d..(c + 1) * d * d];
+            let lam = &self.eigvals[c * d..(c + 1) * d];
+            // y = Vᵀ(x − m) (V's columns are Σ's eigenvectors), Σ⁻¹(x − m) = V diag(1/λ) y.
+            let y: Vec<f64> = (0..d)
+                .map(|j| (0..d).map(|i| rot[i * d + j] * (x[i] - m[i])).sum())
+                .collect();
+            let quad: f64 = y.iter().zip(lam).map(|(y, l)| y * y / l).sum();
+            let logdet: f64 = lam.iter().map(|l| l.ln()).sum();
+            logs.push(self.weights[c].ln() - 0.5 * (quad + logdet + d as f64 * crate::LN_2PI));
+            let g: Vec<f64> = (0..d)
+                .map(|i| -(0..d).map(|j| rot[i * d + j] * y[j] / lam[j]).sum::<f64>())
+                .collect();
+            let tr: f64 = lam.iter().map(|l| 1.0 / l).sum();
+            sq_tr.push(g.iter().map(|g| g * g).sum::<f64>() - tr);
+            grads.push(g);
+        }
+        let lse = socbench_harness::tensor_util::logsumexp(&logs);
+        let r: Vec<f64> = logs.iter().map(|l| (l - lse).exp()).collect();
+        let grad: Vec<f64> = (0..d)
+            .map(|i| (0..k).map(|c| r[c] * grads[c][i]).sum())
+            .collect();
+        let lap =
+            (0..k).map(|c| r[c] * sq_tr[c]).sum::<f64>() - grad.iter().map(|g| g * g).sum::<f64>();
+        Some((lse + self.log_z, grad, lap))
+    }
     fn sample(&self, n: usize, rng: &mut ChaCha20Rng) -> Option<Vec<f64>> {
         let d = self.d;
         let mut out = Vec::with_capacity(n * d);

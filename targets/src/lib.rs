@@ -103,6 +103,12 @@ pub trait Target: Send + Sync {
     fn marginal_std(&self) -> Option<Vec<f64>> {
         None
     }
+    /// log ρ, ∇ log ρ and Δ log ρ at one point, in f64 and in closed form, if written (the PINN
+    /// residuals need the Laplacian; `methods::pinn`). `tests/pinn_jets.rs` checks each against
+    /// central differences of [`Target::log_density`].
+    fn log_density_jet(&self, _x: &[f64]) -> Option<(f64, Vec<f64>, f64)> {
+        None
+    }
     /// Mode structure for the TVD metric, if the target has one.
     fn modes(&self) -> Option<&dyn ModeStructure> {
         None

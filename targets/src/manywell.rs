@@ -177,6 +177,27 @@ impl Target for ManyWell {
             gw
         }
     }
+    /// −Σ_{i≤m}(x_i² − δ)² − ½Σ_{i>m} x_i², its gradient and its Laplacian
+    /// −Σ_{i≤m}(12x_i² − 4δ) − (d − m).
+    fn log_density_jet(&self, x: &[f64]) -> Option<(f64, Vec<f64>, f64)> {
+        let (mut v, mut lap) = (0.0, 0.0);
+        let g = x
+            .iter()
+            .enumerate()
+            .map(|(i, &xi)| {
+                if i < self.m {
+                    v -= (xi * xi - self.delta).powi(2);
+                    lap -= 12.0 * xi * xi - 4.0 * self.delta;
+                    -4.0 * xi * (xi * xi - self.delta)
+                } else {
+                    v -= 0.5 * xi * xi;
+                    lap -= 1.0;
+                    -xi
+                }
+            })
+            .collect();
+        Some((v, g, lap))
+    }
     fn log_z(&self) -> Option<f64> {
         Some(self.m as f64 * self.log_z1 + 0.5 * (self.d - self.m) as f64 * LN_2PI)
     }

@@ -8,6 +8,7 @@ mod finetune;
 mod gpu;
 mod oracle;
 mod peers;
+mod pinn;
 mod pool;
 mod replicate;
 mod report;

@@ -21,10 +21,11 @@ pub struct Which {
         required_unless_present = "def",
         conflicts_with = "def",
         help = format!(
-            "Experiment: {}, {}, {}",
+            "Experiment: {}, {}, {}, {}",
             definition::names().join(", "),
             socbench_experiments::tps::names().join(", "),
-            socbench_experiments::finetune::names().join(", ")
+            socbench_experiments::finetune::names().join(", "),
+            socbench_experiments::pinn::names().join(", ")
         )
     )]
     pub experiment: Option<String>,
@@ -51,6 +52,15 @@ impl Which {
             .then_some(())
             .and(self.experiment.as_deref())
             .and_then(socbench_experiments::finetune::load)
+    }
+
+    /// The built-in PINN experiment named, if it is one (`pinn-table`).
+    pub fn pinn(&self) -> Option<Result<socbench_experiments::pinn::PinnExperiment, String>> {
+        self.def
+            .is_none()
+            .then_some(())
+            .and(self.experiment.as_deref())
+            .and_then(socbench_experiments::pinn::load)
     }
 
     pub fn load(&self) -> Result<Experiment, String> {
@@ -181,6 +191,9 @@ pub fn run(a: ReplicateArgs) -> Result<(), String> {
     }
     if let Some(exp) = a.which.finetune() {
         return crate::finetune::replicate(&a, exp?);
+    }
+    if let Some(exp) = a.which.pinn() {
+        return crate::pinn::replicate(&a, exp?);
     }
     let device = backend::by_name(&a.device).map_err(|e| e.to_string())?;
     let jobs = a.jobs()?;

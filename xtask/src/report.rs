@@ -37,6 +37,12 @@ pub fn run(a: ReportArgs) -> Result<(), String> {
         });
         return crate::finetune::report(&exp?, &profile, &a.results, &a.reports);
     }
+    if let Some(exp) = a.which.pinn() {
+        let profile = a.profile.clone().unwrap_or_else(|| {
+            crate::replicate::default_profile(socbench_harness::backend::default_name()).into()
+        });
+        return crate::pinn::report(&exp?, &profile, &a.results, &a.reports);
+    }
     let sweep = crate::replicate::resolve_experiment(
         a.which.load()?,
         a.profile.as_deref(),
