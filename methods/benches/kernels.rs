@@ -172,6 +172,8 @@ fn kernels(c: &mut Criterion) {
     });
     g.finish();
 
+    pinn_steps(c, &ad, d);
+
     let mut g = c.benchmark_group("metrics");
     g.sample_size(10);
     let target = GaussianMixture::paper_gmm(d);
@@ -183,6 +185,77 @@ fn kernels(c: &mut Criterion) {
             sinkhorn_divergence(&x, 2000, &y, 2000, d, &SinkhornConfig::default()).divergence
         })
     });
+    g.finish();
+}
+
+/// One ODE-logCE training step at d (256 collocation points, 3 × 64 tanh networks): the jets of
+/// φ and μ, the residual, backward, Adam; with the exact divergence (d directions through μ) and
+/// with Hutchinson's K = 4 probes.
+fn pinn_steps(c: &mut Criterion, ad: &Device, d: usize) {
+    use socbench_methods::pinn::jet::Directions;
+    use socbench_methods::pinn::model::{PinnModel, Setting};
+    use socbench_methods::pinn::train::collocation;
+    use socbench_methods::pinn::{PinnConfig, PinnMethod};
+    let target = socbench_targets::manywell::ManyWell::new(d, d.min(5), 2.0, 1.0);
+    let mut g = c.benchmark_group("pinn");
+    g.sample_size(10);
+    for k in [0, 4] {
+        let cfg = PinnConfig {
+            steps: 1,
+            batch: 256,
+            lr: 1e-3,
+            lr_final: 1e-3,
+            clip: 10.0,
+            width: 64,
+            depth: 3,
+            logz_degree: 6,
+            sigma: 1.0,
+            horizon: 1.0,
+            prior_std: 1.5,
+            box_half_width: 3.5,
+            hutchinson: k,
+            eval_samples: 2,
+            eval_steps: 1,
+            log_every: 1,
+        };
+        let method: PinnMethod = "ode-logce".parse().expect("registered");
+        let s = Setting {
+            method,
+            cfg: &cfg,
+            d,
+        };
+        let mut rng = StreamKey::new("bench", "pinn", d, 0).stream("x");
+        let mut model = PinnModel::new(s, ad, &mut rng);
+        let mut optim = AdamConfig::new().init::<B, PinnModel<B>>();
+        let name = if k == 0 {
+            "exact".to_string()
+        } else {
+            format!("hutchinson{k}")
+        };
+        g.bench_function(format!("logce_step_b256_d{d}_{name}"), |bn| {
+            bn.iter(|| {
+                let (xs, ts, terms) = collocation(&target, &cfg, &mut rng).expect("closed form");
+                let dirs = if k == 0 {
+                    Directions::Exact
+                } else {
+                    let v: Vec<f32> = (0..256 * k * d)
+                        .map(|i| {
+                            if (i * 2_654_435_761) % 7 < 3 {
+                                1.0
+                            } else {
+                                -1.0
+                            }
+                        })
+                        .collect();
+                    Directions::Probes(tensor2_from_f32(v, 256 * k, d, ad).reshape([256, k, d]))
+                };
+                let f = model.fields(s, &xs, &ts, &terms, &dirs, ad);
+                let l = model.loss(s, &f);
+                let grads = burn::optim::GradientsParams::from_grads(l.backward(), &model);
+                model = optim.step(1e-3, model.clone(), grads);
+            })
+        });
+    }
     g.finish();
 }
 

@@ -103,6 +103,18 @@ fn kernels(k: usize) -> Vec<(String, String, Option<f64>, Option<(&'static str, 
             None,
         ),
         (
+            format!("pinn/logce_step_b256_d{D}_exact"),
+            "ODE-logCE step, 256 collocation points, exact div μ (d directions through μ)".into(),
+            None,
+            Some(("steps/s", 1.0)),
+        ),
+        (
+            format!("pinn/logce_step_b256_d{D}_hutchinson4"),
+            "ODE-logCE step, 256 collocation points, Hutchinson div μ (K = 4 probes)".into(),
+            None,
+            Some(("steps/s", 1.0)),
+        ),
+        (
             format!("metrics/sinkhorn_2000x2000_d{D}"),
             "Sinkhorn divergence, 2000 vs 2000 points (f64)".into(),
             None,
@@ -154,7 +166,7 @@ fn ours(k: usize, filter: &str) -> Result<(), String> {
 }
 
 /// Our kernels without a peer counterpart, run after the interleaved groups.
-const OURS_ONLY: &str = "^train/am_step|^trust_region/dual_solve|^metrics/";
+const OURS_ONLY: &str = "^train/am_step|^trust_region/dual_solve|^pinn/|^metrics/";
 
 pub fn run(a: BenchArgs) -> Result<(), String> {
     use crate::peers;
