@@ -82,7 +82,9 @@ pub fn report(
                         metrics.insert(k.to_string(), v);
                     }
                 };
-                put("abs_dlogz", e.abs_dlogz);
+                put("abs_dlogz_is", e.abs_dlogz);
+                put("abs_dlogz", e.abs_dlogz_elbo);
+                put("sinkhorn_floor", e.sinkhorn_floor);
                 put("abs_dstd", e.abs_dstd);
                 put("sinkhorn_w2_gamma", e.sinkhorn);
             }

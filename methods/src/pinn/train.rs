@@ -26,11 +26,17 @@ use super::spec::PinnMethod;
 pub struct PinnMetrics {
     /// log Ẑ = log mean w over the evaluation's samples.
     pub log_z_hat: f64,
+    /// |log Ẑ − log Z| (importance sampling).
     pub abs_dlogz: Option<f64>,
+    /// |mean log w − log Z| (the ELBO's gap: the log-variance table's convention).
+    pub abs_dlogz_elbo: Option<f64>,
     pub ess: f64,
     pub abs_dstd: Option<f64>,
     /// sde_sampler's Sinkhorn (ε = 1e-3 on the squared distance) to exact target samples.
     pub sinkhorn: Option<f64>,
+    /// The same Sinkhorn between two independent exact samples of the same size (what a
+    /// perfect sampler scores).
+    pub sinkhorn_floor: Option<f64>,
     /// The model's own log Z, L(1).
     pub model_log_z: f64,
 }
@@ -143,15 +149,23 @@ pub fn train_pinn(
         .marginal_std()
         .map(|std| abs_dstd(&ev.xs, n, d, &std));
     let m = n.min(2000);
-    let sinkhorn = target
-        .sample(m, &mut key.common("pinn-reference"))
-        .map(|ys| PlainSinkhorn::default().distance(&ev.xs[..m * d], m, &ys, m, d));
+    let mut refs = key.common("pinn-reference");
+    let reference = target.sample(m, &mut refs);
+    let sinkhorn = reference
+        .as_ref()
+        .map(|ys| PlainSinkhorn::default().distance(&ev.xs[..m * d], m, ys, m, d));
+    let sinkhorn_floor = reference.as_ref().and_then(|ys| {
+        let other = target.sample(m, &mut refs)?;
+        Some(PlainSinkhorn::default().distance(&other, m, ys, m, d))
+    });
     let metrics = PinnMetrics {
         log_z_hat: stats.log_z,
         abs_dlogz: target.log_z().map(|z| stats.abs_dlogz(z)),
+        abs_dlogz_elbo: target.log_z().map(|z| (stats.elbo - z).abs()),
         ess: stats.ess,
         abs_dstd,
         sinkhorn,
+        sinkhorn_floor,
         model_log_z: model.log_z(),
     };
     let finite = metrics.log_z_hat.is_finite() && metrics.ess.is_finite();
