@@ -3,7 +3,6 @@
 //! log ρ, the residuals on an analytic Gaussian-to-Gaussian transport, a trained ODE-logCE
 //! model on a 1-D two-mode target, and the collocation box's errors.
 
-use burn::prelude::*;
 use rand::Rng;
 use socbench_harness::backend::{self, B};
 use socbench_harness::rng::StreamKey;
@@ -12,7 +11,6 @@ use socbench_methods::pinn::jet::{Directions, JetMlp};
 use socbench_methods::pinn::model::{residual, Fields, Setting};
 use socbench_methods::pinn::{train_pinn, CollocationBox, PinnConfig, PinnMethod};
 use socbench_targets::gmm::GaussianMixture;
-use socbench_targets::Target;
 
 /// The network in plain f64 from its weights: [x, t/T] → output.
 fn host_forward(

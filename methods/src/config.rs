@@ -15,7 +15,8 @@ pub struct ConfigError {
     pub allowed: String,
 }
 
-fn check(
+/// `Ok` when `ok`, else the error naming `field`, its `value` and what is `allowed`.
+pub(crate) fn check(
     ok: bool,
     field: &'static str,
     value: impl ToString,

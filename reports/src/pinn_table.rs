@@ -63,7 +63,7 @@ fn groups<'a>(rows: &'a [PinnRow], order: &[String]) -> Groups<'a> {
             .position(|o| o.eq_ignore_ascii_case(l))
             .unwrap_or(usize::MAX)
     };
-    out.sort_by(|a, b| (a.0 .2, pos(&a.0 .3)).cmp(&(b.0 .2, pos(&b.0 .3))));
+    out.sort_by_key(|g| (g.0 .2, pos(&g.0 .3)));
     out
 }
 
@@ -156,6 +156,10 @@ fn mean(rs: &[&PinnRow], metric: &str) -> Option<f64> {
     stat(rs, metric).map(|(m, _, _)| m)
 }
 
+/// Below this ESS a method does not sample (with 1000 evaluation samples, one sample dominating
+/// gives 0.001), and the order of such ESSs is noise.
+const MIN_ESS: f64 = 0.05;
+
 /// The talk's claims, judged on our means.
 fn claims(gs: &Groups) -> String {
     let mut md =
@@ -177,7 +181,18 @@ fn claims(gs: &Groups) -> String {
         ess.sort_by(|a, b| b.1.total_cmp(&a.1));
         if let Some(best) = ess.first() {
             let ode = ess.iter().find(|e| e.0 == "ODE-logCE");
+            // The runner-up's margin against the seeds' spread of the two.
+            let sd = |l: &str| {
+                find(t, l)
+                    .and_then(|rs| stat(&rs, "ess"))
+                    .map_or(0.0, |(_, s, _)| s)
+            };
+            let close = ess
+                .get(1)
+                .is_some_and(|r| best.1 - r.1 < 2.0 * sd(&best.0).max(sd(&r.0)));
             let verdict = match ode {
+                _ if best.1 < MIN_ESS => "not judged: no method samples (best ESS < 0.05)",
+                Some(o) if o.0 == best.0 && close => "holds, within the seeds' spread",
                 Some(o) if o.0 == best.0 => "holds",
                 Some(_) => "does not hold",
                 None => "not run",
@@ -218,7 +233,13 @@ fn claims(gs: &Groups) -> String {
         if let (Some(a), Some(b)) = (find("gmm9", learned), find("gmm9", anneal)) {
             let (ea, eb) = (mean(&a, "ess"), mean(&b, "ess"));
             let (za, zb) = (mean(&a, "abs_dlogz"), mean(&b, "abs_dlogz"));
+            let spread = |rs: &[&PinnRow]| stat(rs, "ess").map_or(0.0, |(_, s, _)| s);
+            let close = matches!((ea, eb), (Some(ea), Some(eb))
+                if (ea - eb).abs() < 2.0 * spread(&a).max(spread(&b)));
             let verdict = match (ea, eb, za, zb) {
+                (Some(ea), Some(eb), Some(za), Some(zb)) if ea > eb && za < zb && close => {
+                    "holds, within the seeds' spread"
+                }
                 (Some(ea), Some(eb), Some(za), Some(zb)) if ea > eb && za < zb => "holds",
                 (Some(_), Some(_), Some(_), Some(_)) => "does not hold",
                 _ => "not measured",

@@ -36,31 +36,28 @@ pub struct Which {
 }
 
 impl Which {
-    /// The built-in transition-path-sampling experiment named, if it is one (`table1`).
-    pub fn tps(&self) -> Option<Result<socbench_experiments::tps::TpsExperiment, String>> {
+    /// The built-in experiment named, if `load` knows it (no `--def` given).
+    fn builtin<T>(&self, load: fn(&str) -> Option<Result<T, String>>) -> Option<Result<T, String>> {
         self.def
             .is_none()
             .then_some(())
             .and(self.experiment.as_deref())
-            .and_then(socbench_experiments::tps::load)
+            .and_then(load)
+    }
+
+    /// The built-in transition-path-sampling experiment named, if it is one (`table1`).
+    pub fn tps(&self) -> Option<Result<socbench_experiments::tps::TpsExperiment, String>> {
+        self.builtin(socbench_experiments::tps::load)
     }
 
     /// The built-in fine-tuning experiment named, if it is one (`fig5`).
     pub fn finetune(&self) -> Option<Result<socbench_experiments::finetune::FtExperiment, String>> {
-        self.def
-            .is_none()
-            .then_some(())
-            .and(self.experiment.as_deref())
-            .and_then(socbench_experiments::finetune::load)
+        self.builtin(socbench_experiments::finetune::load)
     }
 
     /// The built-in PINN experiment named, if it is one (`pinn-table`).
     pub fn pinn(&self) -> Option<Result<socbench_experiments::pinn::PinnExperiment, String>> {
-        self.def
-            .is_none()
-            .then_some(())
-            .and(self.experiment.as_deref())
-            .and_then(socbench_experiments::pinn::load)
+        self.builtin(socbench_experiments::pinn::load)
     }
 
     pub fn load(&self) -> Result<Experiment, String> {

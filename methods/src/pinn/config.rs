@@ -96,22 +96,7 @@ pub struct PinnConfig {
 impl PinnConfig {
     /// Checks every field for a target of dimension `d`.
     pub fn check(&self, d: usize) -> Result<(), ConfigError> {
-        fn ok(
-            c: bool,
-            field: &'static str,
-            v: impl ToString,
-            allowed: &str,
-        ) -> Result<(), ConfigError> {
-            if c {
-                Ok(())
-            } else {
-                Err(ConfigError {
-                    field,
-                    value: v.to_string(),
-                    allowed: allowed.into(),
-                })
-            }
-        }
+        use crate::config::check as ok;
         ok(d >= 1, "d", d, "d ≥ 1")?;
         ok(self.steps >= 1, "steps", self.steps, "≥ 1")?;
         ok(self.batch >= 1, "batch", self.batch, "≥ 1")?;

@@ -33,6 +33,9 @@ fn prior_log_density(x: &[f64], s: f64) -> f64 {
         - 0.5 * d * (2.0 * std::f64::consts::PI * s * s).ln()
 }
 
+/// (μ [n·d], div μ [n], ∇V [n·d]) as f64.
+type FieldsF64 = (Vec<f64>, Vec<f64>, Vec<f64>);
+
 /// (μ, div μ, ∇V) at points `xs`, time t, as f64.
 fn eval_fields(
     model: &PinnModel<B>,
@@ -41,7 +44,7 @@ fn eval_fields(
     xs: &[f64],
     t: f64,
     device: &Device,
-) -> Result<(Vec<f64>, Vec<f64>, Vec<f64>), String> {
+) -> Result<FieldsF64, String> {
     let n = xs.len() / s.d;
     let terms = TargetTerms::at(target, xs)?;
     let f = model.fields(s, xs, &vec![t; n], &terms, &Directions::Exact, device);
@@ -83,14 +86,14 @@ pub fn evaluate(
                 .collect();
             let (mu_n, _, gv_n) =
                 eval_fields(model, s, target, &next, (step + 1) as f64 * h, device)?;
-            for r in 0..n {
+            for (r, lw) in log_w.iter_mut().enumerate() {
                 let (mut fwd, mut bwd) = (0.0, 0.0);
                 for i in r * d..(r + 1) * d {
                     fwd += xi[i] * xi[i];
                     let mean = next[i] - h * (mu_n[i] - sig2 * gv_n[i]);
                     bwd += (x[i] - mean).powi(2);
                 }
-                log_w[r] += 0.5 * fwd - bwd / (2.0 * sig2 * h);
+                *lw += 0.5 * fwd - bwd / (2.0 * sig2 * h);
             }
             x = next;
             mu = mu_n;
