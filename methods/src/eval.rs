@@ -124,6 +124,18 @@ pub fn bootstrap_log_z(lw: &[f64], rng: &mut ChaCha20Rng) -> (f64, f64) {
     (q(0.025), q(0.975))
 }
 
+/// mean_i |std_i(samples) − std_i(ρ)| of `n` samples `xs` (row-major [n, d]), the sample std
+/// with n − 1 (torch's default).
+pub fn abs_dstd(xs: &[f64], n: usize, d: usize, std: &[f64]) -> f64 {
+    let mut err = 0.0;
+    for (i, s) in std.iter().enumerate() {
+        let mean = (0..n).map(|r| xs[r * d + i]).sum::<f64>() / n as f64;
+        let var = (0..n).map(|r| (xs[r * d + i] - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        err += (var.sqrt() - s).abs();
+    }
+    err / d as f64
+}
+
 /// The log-variance paper's metrics of an evaluation whose final states are `xs`:
 /// `abs_dlogz_elbo` = |ELBO − log Z|, `abs_dstd` = mean_i |std_i(samples) − std_i(ρ)| (sample
 /// std with n − 1, as torch's), `sinkhorn_lv` and `sinkhorn_lv_floor` (sde_sampler's
@@ -141,13 +153,7 @@ fn lv_metrics(
     }
     let n = xs.len() / d;
     if let (Some(std), true) = (&lv.marginal_std, n > 1) {
-        let mut err = 0.0;
-        for (i, s) in std.iter().enumerate() {
-            let mean = (0..n).map(|r| xs[r * d + i]).sum::<f64>() / n as f64;
-            let var = (0..n).map(|r| (xs[r * d + i] - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-            err += (var.sqrt() - s).abs();
-        }
-        out.push(("abs_dstd".to_string(), err / d as f64));
+        out.push(("abs_dstd".to_string(), abs_dstd(xs, n, d, std)));
     }
     if let (Some(ys), Some(floor)) = (target_samples, lv.sinkhorn_floor) {
         let m = ys.len() / d;

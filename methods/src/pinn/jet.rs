@@ -187,7 +187,7 @@ impl Jet {
     /// (the Jacobian's diagonal) or K times the Hutchinson estimate with probes `v` [N, K, d].
     pub fn div_sum(&self, dirs: &Directions) -> Tensor<B, 1> {
         let dv = self.dv.clone().expect("the jet has no x-directions");
-        let [n, k, o] = dv.dims();
+        let [n, k, _] = dv.dims();
         match dirs {
             Directions::Exact => {
                 let eye: Tensor<B, 2> = Tensor::eye(k, &dv.device());
@@ -197,10 +197,7 @@ impl Jet {
                     .reshape([n])
             }
             Directions::Probes(v) => (dv * v.clone()).sum_dim(2).sum_dim(1).reshape([n]),
-            Directions::None => {
-                let _ = o;
-                panic!("div_sum needs directions")
-            }
+            Directions::None => panic!("div_sum needs directions"),
         }
     }
 }

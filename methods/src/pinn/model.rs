@@ -96,20 +96,19 @@ impl PinnModel<B> {
         }
     }
 
-    /// L(τ) and dL/dτ at τ [N].
-    fn log_norm(&self, tau: Tensor<B, 1>) -> (Tensor<B, 1>, Tensor<B, 1>) {
+    /// dL/dτ at τ [N] (V's time derivative reads only the slope of L).
+    fn log_norm_slope(&self, tau: Tensor<B, 1>) -> Tensor<B, 1> {
         let c = self.logz.val();
         let j = c.dims()[0];
         let n = tau.dims()[0];
-        let (mut l, mut dl) = (tau.zeros_like(), tau.zeros_like());
+        let mut dl = tau.zeros_like();
         let mut pow = tau.ones_like(); // τ^{k−1}
         for k in 1..=j {
             let ck = c.clone().narrow(0, k - 1, 1).expand([n]);
-            dl = dl + pow.clone().mul(ck.clone()).mul_scalar(k as f64);
+            dl = dl + pow.clone().mul(ck).mul_scalar(k as f64);
             pow = pow.mul(tau.clone());
-            l = l + pow.clone().mul(ck);
         }
-        (l, dl)
+        dl
     }
 
     /// The model's own log Z estimate L(1).
@@ -148,8 +147,7 @@ impl PinnModel<B> {
             .sub_scalar(0.5 * d as f64 * (2.0 * std::f64::consts::PI * s2).ln());
         let glp0 = x.clone().div_scalar(-s2);
         let col = |a: &Tensor<B, 1>| a.clone().unsqueeze_dim::<2>(1);
-        let (l, dl) = self.log_norm(tau.clone());
-        let _ = l;
+        let dl = self.log_norm_slope(tau.clone());
         let mut v_dt = (lr - lp0 - dl).div_scalar(horizon);
         let mut v_grad = glr * col(&tau) + glp0 * col(&one_m);
         let mut v_lap = llr * tau.clone() + one_m.clone().mul_scalar(-(d as f64) / s2);
@@ -167,8 +165,49 @@ impl PinnModel<B> {
             v_grad = v_grad + j.grad() * col(&b);
             v_lap = v_lap + j.second() * b;
         }
+        let (mu, div_mu, hjb) = self.drift(s, x, t, Some((&v_grad, &v_lap)), dirs);
+        Fields {
+            v_dt,
+            v_grad,
+            v_lap,
+            mu,
+            div_mu,
+            hjb,
+        }
+    }
+
+    /// μ and div μ at points `xs`, times `ts`, for the drifts that do not read V (a network,
+    /// ∇Φ): what the ODE sampler needs, without V's terms.
+    pub fn drift_only(
+        &self,
+        s: Setting,
+        xs: &[f64],
+        ts: &[f64],
+        device: &Device,
+    ) -> (Tensor<B, 2>, Tensor<B, 1>) {
+        let n = ts.len();
+        let x = tensor2_from_f64(xs, n, s.d, device);
+        let t = tensor2_from_f64(ts, n, 1, device);
+        let (mu, div, _) = self.drift(s, x, t, None, &Directions::Exact);
+        (mu, div)
+    }
+
+    /// μ, div μ and R_HJB (∇Φ drifts) at x [N, d], t [N, 1]; `v` = (∇V, ΔV), which only the
+    /// score drift reads.
+    fn drift(
+        &self,
+        s: Setting,
+        x: Tensor<B, 2>,
+        t: Tensor<B, 2>,
+        v: Option<(&Tensor<B, 2>, &Tensor<B, 1>)>,
+        dirs: &Directions,
+    ) -> (Tensor<B, 2>, Tensor<B, 1>, Option<Tensor<B, 1>>) {
+        let (d, cfg) = (s.d, s.cfg);
+        let n = x.dims()[0];
+        let horizon = cfg.horizon;
+        let s2 = cfg.prior_std * cfg.prior_std;
         let sig2 = cfg.sigma * cfg.sigma;
-        let (mu, div_mu, hjb) = match s.method.spec().drift {
+        match s.method.spec().drift {
             Drift::Net => {
                 let j = self
                     .mu
@@ -182,6 +221,7 @@ impl PinnModel<B> {
                 (j.val, div, None)
             }
             Drift::Score => {
+                let (v_grad, v_lap) = v.expect("the score drift reads V's gradient and Laplacian");
                 let mu = v_grad.clone().mul_scalar(sig2) + x.mul_scalar(sig2 / (2.0 * s2));
                 let div = v_lap
                     .clone()
@@ -204,14 +244,6 @@ impl PinnModel<B> {
                 }
                 (g, lap, Some(hjb))
             }
-        };
-        Fields {
-            v_dt,
-            v_grad,
-            v_lap,
-            mu,
-            div_mu,
-            hjb,
         }
     }
 
@@ -227,15 +259,13 @@ impl PinnModel<B> {
 
 /// R_logFP (SDE forms) or R_logCE (ODE forms) of the fields, per point [N].
 pub fn residual(s: Setting, f: &Fields) -> Tensor<B, 1> {
-    {
-        let n = f.div_mu.dims()[0];
-        let transport = (f.v_grad.clone() * f.mu.clone()).sum_dim(1).reshape([n]);
-        let mut r = f.v_dt.clone() + f.div_mu.clone() + transport;
-        if s.method.stochastic() {
-            let sig2 = s.cfg.sigma * s.cfg.sigma;
-            let sq = f.v_grad.clone().square().sum_dim(1).reshape([n]);
-            r = r - sq.mul_scalar(0.5 * sig2) - f.v_lap.clone().mul_scalar(0.5 * sig2);
-        }
-        r
+    let n = f.div_mu.dims()[0];
+    let transport = (f.v_grad.clone() * f.mu.clone()).sum_dim(1).reshape([n]);
+    let mut r = f.v_dt.clone() + f.div_mu.clone() + transport;
+    if s.method.stochastic() {
+        let sig2 = s.cfg.sigma * s.cfg.sigma;
+        let sq = f.v_grad.clone().square().sum_dim(1).reshape([n]);
+        r = r - sq.mul_scalar(0.5 * sig2) - f.v_lap.clone().mul_scalar(0.5 * sig2);
     }
+    r
 }

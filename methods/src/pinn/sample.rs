@@ -33,10 +33,7 @@ fn prior_log_density(x: &[f64], s: f64) -> f64 {
         - 0.5 * d * (2.0 * std::f64::consts::PI * s * s).ln()
 }
 
-/// (μ [n·d], div μ [n], ∇V [n·d]) as f64.
-type FieldsF64 = (Vec<f64>, Vec<f64>, Vec<f64>);
-
-/// (μ, div μ, ∇V) at points `xs`, time t, as f64.
+/// (μ, ∇V) at points `xs`, time t, as f64 (the SDE forms).
 fn eval_fields(
     model: &PinnModel<B>,
     s: Setting,
@@ -44,11 +41,24 @@ fn eval_fields(
     xs: &[f64],
     t: f64,
     device: &Device,
-) -> Result<FieldsF64, String> {
+) -> Result<(Vec<f64>, Vec<f64>), String> {
     let n = xs.len() / s.d;
     let terms = TargetTerms::at(target, xs)?;
     let f = model.fields(s, xs, &vec![t; n], &terms, &Directions::Exact, device);
-    Ok((to_f64(f.mu), to_f64(f.div_mu), to_f64(f.v_grad)))
+    Ok((to_f64(f.mu), to_f64(f.v_grad)))
+}
+
+/// (μ, div μ) at points `xs`, time t, as f64 (the ODE forms: μ does not read V).
+fn eval_drift(
+    model: &PinnModel<B>,
+    s: Setting,
+    xs: &[f64],
+    t: f64,
+    device: &Device,
+) -> (Vec<f64>, Vec<f64>) {
+    let n = xs.len() / s.d;
+    let (mu, div) = model.drift_only(s, xs, &vec![t; n], device);
+    (to_f64(mu), to_f64(div))
 }
 
 /// `n` samples of the trained model and their log weights; noise from `rng` (shared by the
@@ -76,7 +86,7 @@ pub fn evaluate(
     if s.method.stochastic() {
         let sig = cfg.sigma;
         let sig2 = sig * sig;
-        let (mut mu, _, _) = eval_fields(model, s, target, &x, 0.0, device)?;
+        let (mut mu, _) = eval_fields(model, s, target, &x, 0.0, device)?;
         for step in 0..k {
             let xi: Vec<f64> = (0..n * d)
                 .map(|_| rng.sample::<f64, _>(StandardNormal))
@@ -84,8 +94,7 @@ pub fn evaluate(
             let next: Vec<f64> = (0..n * d)
                 .map(|i| x[i] + h * mu[i] + sig * h.sqrt() * xi[i])
                 .collect();
-            let (mu_n, _, gv_n) =
-                eval_fields(model, s, target, &next, (step + 1) as f64 * h, device)?;
+            let (mu_n, gv_n) = eval_fields(model, s, target, &next, (step + 1) as f64 * h, device)?;
             for (r, lw) in log_w.iter_mut().enumerate() {
                 let (mut fwd, mut bwd) = (0.0, 0.0);
                 for i in r * d..(r + 1) * d {
@@ -103,13 +112,13 @@ pub fn evaluate(
         let mut logp_change = vec![0.0; n];
         for step in 0..k {
             let t = step as f64 * h;
-            let (k1, d1, _) = eval_fields(model, s, target, &x, t, device)?;
+            let (k1, d1) = eval_drift(model, s, &x, t, device);
             let x2: Vec<f64> = (0..n * d).map(|i| x[i] + 0.5 * h * k1[i]).collect();
-            let (k2, d2, _) = eval_fields(model, s, target, &x2, t + 0.5 * h, device)?;
+            let (k2, d2) = eval_drift(model, s, &x2, t + 0.5 * h, device);
             let x3: Vec<f64> = (0..n * d).map(|i| x[i] + 0.5 * h * k2[i]).collect();
-            let (k3, d3, _) = eval_fields(model, s, target, &x3, t + 0.5 * h, device)?;
+            let (k3, d3) = eval_drift(model, s, &x3, t + 0.5 * h, device);
             let x4: Vec<f64> = (0..n * d).map(|i| x[i] + h * k3[i]).collect();
-            let (k4, d4, _) = eval_fields(model, s, target, &x4, t + h, device)?;
+            let (k4, d4) = eval_drift(model, s, &x4, t + h, device);
             for i in 0..n * d {
                 x[i] += h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
             }

@@ -20,6 +20,7 @@ use super::jet::Directions;
 use super::model::{PinnModel, Setting, TargetTerms};
 use super::sample::evaluate;
 use super::spec::PinnMethod;
+use crate::eval::abs_dstd;
 
 /// The final evaluation's metrics (the log-variance paper's conventions, `docs/metrics.md`).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -184,15 +185,4 @@ pub fn train_pinn(
         // Non-finite weights leave no metrics (JSON has no NaN); the message says why.
         metrics: finite.then_some(metrics),
     })
-}
-
-/// mean_i |std_i(samples) − std_i(ρ)| (sample std with n − 1).
-pub fn abs_dstd(xs: &[f64], n: usize, d: usize, std: &[f64]) -> f64 {
-    let mut err = 0.0;
-    for (i, s) in std.iter().enumerate() {
-        let mean = (0..n).map(|r| xs[r * d + i]).sum::<f64>() / n as f64;
-        let var = (0..n).map(|r| (xs[r * d + i] - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-        err += (var.sqrt() - s).abs();
-    }
-    err / d as f64
 }
