@@ -1,4 +1,5 @@
-//! Checkpoints of the TPS loop (methods/src/tps) and the fine-tuning loop (methods/src/finetune):
+//! Checkpoints of the TPS loop (methods/src/tps), the fine-tuning loop (methods/src/finetune)
+//! and the PINN collocation loop (methods/src/pinn):
 //! a run stopped part-way and resumed from its saved state gives the same rows and the same
 //! final result as an uninterrupted run, bit for bit but for the wall-clock column. TPS is
 //! stopped both in the middle of a rollout (the rollout's frozen control, λ and loss sum are
@@ -6,7 +7,8 @@
 //! trust region; its replay buffer travels in the checkpoint. The TPS checkpoint must carry the
 //! training stream's position: resumed with it reset, the run differs. Fine-tuning stops
 //! between rollout batches (AM) and between buffers (TR-SOCM, annealed β), and the observer's
-//! own records travel with the run's state.
+//! own records travel with the run's state. PINN stops after a gradient step, with Hutchinson
+//! probes drawn from the collocation stream, whose position the checkpoint must carry too.
 
 use socbench::harness::backend;
 use socbench::harness::rng::StreamKey;
@@ -15,9 +17,13 @@ use socbench::methods::finetune::{
     train_finetune_with, BetaSchedule, FineTuneConfig, FineTuneControl, FtObserver, FtStatus,
     Spacing, TrainPoint,
 };
+use socbench::methods::pinn::{
+    train_pinn_checkpointed, PinnConfig, PinnMethod, PinnOutcome, PinnRun, PinnState,
+};
 use socbench::methods::tps::resume::TpsState;
 use socbench::methods::tps::{train_tps, TpsConfig, TpsHistory};
 use socbench::methods::{Method, Status};
+use socbench::targets::registry::{build, TargetSpec};
 use socbench::targets::tps;
 
 mod common;
@@ -199,4 +205,67 @@ fn fine_tuning_resumes_bit_identically() {
     // AM stops after any update; TR-SOCM after its buffer's 2 passes of 2 minibatches.
     ft_check("am", BetaSchedule::One, 5, 5);
     ft_check("tr-socm", BetaSchedule::Annealed, 5, 8);
+}
+
+fn pinn_outcome(o: &PinnOutcome) -> (String, String) {
+    (format!("{:?}", o.losses), format!("{:?}", o.metrics))
+}
+
+#[test]
+fn pinn_resumes_bit_identically() {
+    let target = build(&TargetSpec::new("gmm9", 2)).unwrap();
+    let dev = backend::flex();
+    let cfg = PinnConfig {
+        steps: 40,
+        batch: 32,
+        lr: 5e-3,
+        lr_final: 5e-4,
+        clip: 10.0,
+        width: 16,
+        depth: 2,
+        logz_degree: 3,
+        sigma: 1.0,
+        horizon: 1.0,
+        prior_std: 4.0,
+        box_half_width: 7.0,
+        hutchinson: 2,
+        eval_samples: 64,
+        eval_steps: 10,
+        log_every: 40,
+    };
+    let method: PinnMethod = "sde-logfp".parse().unwrap();
+    let key = StreamKey::new("ckpt-test", "sde-logfp", 2, 0).with_target("gmm9");
+    let path = scratch("pinn");
+    let run = |ck: Option<&Checkpointing>| {
+        train_pinn_checkpointed(
+            method,
+            target.as_ref(),
+            &cfg,
+            &key,
+            &dev,
+            &mut |_, _| {},
+            ck,
+        )
+        .unwrap()
+    };
+    let finished = |r: PinnRun| match r {
+        PinnRun::Finished(o) => pinn_outcome(&o),
+        PinnRun::Interrupted { step } => panic!("interrupted after step {step}"),
+    };
+    let whole = finished(run(None));
+    let mut ck = Checkpointing::at(&path);
+    (ck.every_steps, ck.stop_after) = (10, Some(17));
+    assert!(matches!(run(Some(&ck)), PinnRun::Interrupted { step: 17 }));
+    let mut saved = Snapshot::<PinnState>::load(&path, &hash_of(&path))
+        .unwrap()
+        .unwrap();
+    assert_eq!(saved.step, 17);
+    ck.stop_after = None;
+    assert_eq!(finished(run(Some(&ck))), whole, "resumed");
+    // The same checkpoint with the collocation stream's position reset to its start.
+    saved.rng = "0".into();
+    Snapshot::save(&saved, &hash_of(&path), &path).unwrap();
+    let reset = finished(run(Some(&ck)));
+    assert_ne!(reset.0, whole.0, "the stream position did not matter");
+    std::fs::remove_dir_all(path.parent().unwrap()).ok();
 }

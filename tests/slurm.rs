@@ -176,6 +176,17 @@ fn slurm_array_job_matches_a_local_run_and_survives_a_cancel() {
         );
         std::thread::sleep(Duration::from_millis(100));
     };
+    // squeue says RUNNING once the task is allocated, before `socbench cell` has started (and
+    // installed its SIGTERM handler): wait for the task's log to say its cell runs.
+    let log = cx.join(format!("results/fig2/smoke/slurm/logs/{victim}.out"));
+    while !std::fs::read_to_string(&log).is_ok_and(|l| l.contains("running on")) {
+        assert!(
+            t.elapsed() < Duration::from_secs(300),
+            "task {victim} never started its cell"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
     let ok = Command::new("scancel").arg(&victim).status().unwrap();
     assert!(ok.success());
     while queued(&job) {

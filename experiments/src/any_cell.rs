@@ -1,5 +1,5 @@
 //! A cell of any experiment kind (a sweep cell of `defs/*.toml`, a TPS cell, a fine-tuning
-//! cell) behind one interface: where it lives, whether it is finished, and running it. What a
+//! cell, a PINN cell) behind one interface: where it lives, whether it is finished, and running it. What a
 //! Slurm array task (`socbench cell`) and `cargo xtask slurm status` need.
 
 use std::path::{Path, PathBuf};
@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use socbench_harness::backend::Device;
 
 use crate::finetune::{self, FtCell};
+use crate::pinn::{self, PinnCell};
 use crate::sweep::{cell_dir, cells, state, CellState};
 use crate::tps::{self, TpsCell};
 use crate::{definition, run_cell, CellSpec};
@@ -16,6 +17,7 @@ pub enum AnyCell {
     Sweep(CellSpec),
     Tps(TpsCell),
     Finetune(FtCell),
+    Pinn(PinnCell),
 }
 
 /// Every cell of `profile` of experiment `name` (a built-in of any kind, or the sweep
@@ -31,6 +33,9 @@ pub fn all_cells(name: &str, def: Option<&Path>, profile: &str) -> Result<Vec<An
                 .into_iter()
                 .map(AnyCell::Finetune)
                 .collect());
+        }
+        if let Some(e) = pinn::load(name) {
+            return Ok(e?.cells(profile)?.into_iter().map(AnyCell::Pinn).collect());
         }
     }
     let exp = match def {
@@ -48,6 +53,7 @@ impl AnyCell {
             AnyCell::Sweep(c) => cell_dir(results, c),
             AnyCell::Tps(c) => c.dir(results),
             AnyCell::Finetune(c) => c.dir(results),
+            AnyCell::Pinn(c) => c.dir(results),
         }
     }
 
@@ -66,6 +72,7 @@ impl AnyCell {
             },
             AnyCell::Tps(c) => tps::finished(dir, c),
             AnyCell::Finetune(c) => finetune::finished(dir, c),
+            AnyCell::Pinn(c) => pinn::finished(dir, c),
         }
     }
 
@@ -80,6 +87,9 @@ impl AnyCell {
             }
             AnyCell::Finetune(c) => {
                 finetune::run_ft_cell(c, device, dir, &mut |_, _| {}).map(|m| m.status)
+            }
+            AnyCell::Pinn(c) => {
+                pinn::run_pinn_cell(c, device, dir, &mut |_, _, _| {}).map(|m| m.status)
             }
         }
     }

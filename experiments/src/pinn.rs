@@ -1,7 +1,7 @@
 //! The PINN experiments (`experiments/defs/pinn-table.toml`): the methods of
 //! `socbench_methods::pinn` on the talk's targets, one cell per (target, method, seed), each
 //! writing `losses.csv`, `result.json` and `manifest.json` (last, so its presence marks a
-//! finished cell).
+//! finished cell). A cell stopped by SIGTERM leaves `checkpoint.mpk`, and resumes from it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,10 +10,14 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use socbench_harness::backend::{self, Device};
 use socbench_harness::rng::StreamKey;
-use socbench_methods::pinn::{train_pinn, PinnConfig, PinnMethod, PinnOutcome};
+use socbench_methods::checkpoint::Checkpointing;
+use socbench_methods::pinn::{
+    train_pinn_checkpointed, PinnConfig, PinnMethod, PinnOutcome, PinnRun,
+};
 use socbench_methods::record::{claim_dir, git_commit, hash_json, put_file, Provenance};
 use socbench_targets::registry::{build, TargetSpec};
 
+use crate::cell::{interrupted, CHECKPOINT};
 use crate::overlay::merge;
 
 const DEFINITIONS: &[(&str, &str)] = &[("pinn-table", include_str!("../defs/pinn-table.toml"))];
@@ -178,7 +182,8 @@ pub struct PinnManifest {
     pub provenance: Option<Provenance>,
 }
 
-/// Runs a cell into `dir` (which must not hold a run).
+/// Runs a cell into `dir` (which must not hold a finished run). A run stopped by SIGTERM leaves
+/// its checkpoint in `dir` and returns the error that says so; run again, it resumes from there.
 pub fn run_pinn_cell(
     cell: &PinnCell,
     device: &Device,
@@ -193,14 +198,19 @@ pub fn run_pinn_cell(
         .with_target(&cell.target.name);
     let clock = Instant::now();
     let steps = cell.config.steps;
-    let outcome = train_pinn(
+    let ckpt = Checkpointing::at(&dir.join(CHECKPOINT));
+    let outcome = match train_pinn_checkpointed(
         method,
         target.as_ref(),
         &cell.config,
         &key,
         device,
         &mut |s, l| progress(s, steps, l),
-    )?;
+        Some(&ckpt),
+    )? {
+        PinnRun::Finished(o) => o,
+        PinnRun::Interrupted { step } => return Err(interrupted(step, &ckpt.path)),
+    };
     let mut csv = String::from("step,loss\n");
     for (s, l) in &outcome.losses {
         csv.push_str(&format!("{s},{l}\n"));
@@ -228,6 +238,8 @@ pub fn run_pinn_cell(
     };
     let body = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
     put_file(dir, "manifest.json", &body).map_err(|e| e.to_string())?;
+    // The run is complete: its checkpoint has served.
+    let _ = std::fs::remove_file(dir.join(CHECKPOINT));
     Ok(manifest)
 }
 

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use socbench_experiments::any_cell::AnyCell;
 use socbench_experiments::pinn::{
     finished, load_manifests, run_pinn_cell, PinnCell, PinnExperiment,
 };
@@ -13,7 +14,7 @@ use socbench_methods::pinn::PinnMethod;
 use socbench_methods::record::git_commit;
 use socbench_reports::pinn_table::{pinn_report, PinnRow};
 
-use crate::arm_sweep::{prepare, ArmCell};
+use crate::arm_sweep::{prepare, selected, ArmCell};
 use crate::pool::run_cells;
 use crate::replicate::ReplicateArgs;
 
@@ -34,7 +35,12 @@ impl ArmCell for PinnCell {
 
 pub fn replicate(a: &ReplicateArgs, exp: PinnExperiment) -> Result<(), String> {
     if a.slurm.slurm {
-        return Err("pinn-table has no Slurm mode: run it with `replicate` (it is short)".into());
+        let (profile, cells) = selected(a, |p| exp.cells(p))?;
+        let cells = cells.into_iter().map(AnyCell::Pinn).collect();
+        let report = || report(&exp, &profile, &a.results, &a.reports);
+        let s =
+            crate::slurm::SlurmSweep::named(&exp.name, profile.clone(), cells, Box::new(report));
+        return crate::slurm::submit(a, &s);
     }
     let p = prepare(
         a,

@@ -89,20 +89,43 @@ fn sweep_of(a: &crate::report::ReportArgs) -> Result<SlurmSweep<'_>, String> {
     if let Some(exp) = a.which.tps() {
         let exp = exp?;
         let cells = exp.cells(&profile)?.into_iter().map(AnyCell::Tps).collect();
-        let (name, p) = (exp.name.clone(), profile.clone());
-        let report = move || crate::tps::report(&exp, &p, &a.results, &a.reports);
-        return Ok(SlurmSweep::named(&name, profile, cells, Box::new(report)));
+        return Ok(builtin(
+            exp.name.clone(),
+            profile,
+            cells,
+            exp,
+            crate::tps::report,
+            a,
+        ));
     }
     if let Some(exp) = a.which.finetune() {
+        let exp = exp?;
+        let cells = exp.cells(&profile)?;
+        let cells = cells.into_iter().map(AnyCell::Finetune).collect();
+        return Ok(builtin(
+            exp.name.clone(),
+            profile,
+            cells,
+            exp,
+            crate::finetune::report,
+            a,
+        ));
+    }
+    if let Some(exp) = a.which.pinn() {
         let exp = exp?;
         let cells = exp
             .cells(&profile)?
             .into_iter()
-            .map(AnyCell::Finetune)
+            .map(AnyCell::Pinn)
             .collect();
-        let (name, p) = (exp.name.clone(), profile.clone());
-        let report = move || crate::finetune::report(&exp, &p, &a.results, &a.reports);
-        return Ok(SlurmSweep::named(&name, profile, cells, Box::new(report)));
+        return Ok(builtin(
+            exp.name.clone(),
+            profile,
+            cells,
+            exp,
+            crate::pinn::report,
+            a,
+        ));
     }
     let sweep = crate::replicate::resolve_experiment(
         a.which.load()?,
@@ -118,8 +141,23 @@ fn sweep_of(a: &crate::report::ReportArgs) -> Result<SlurmSweep<'_>, String> {
     ))
 }
 
+/// The sweep of a built-in experiment of its own kind (TPS, fine-tuning, PINN): its `cells`, and
+/// its `report` function for `exp` at `profile`.
+fn builtin<'a, E: 'a>(
+    name: String,
+    profile: String,
+    cells: Vec<AnyCell>,
+    exp: E,
+    report: fn(&E, &str, &Path, &Path) -> Result<(), String>,
+    a: &'a crate::report::ReportArgs,
+) -> SlurmSweep<'a> {
+    let p = profile.clone();
+    let write = move || report(&exp, &p, &a.results, &a.reports);
+    SlurmSweep::named(&name, profile, cells, Box::new(write))
+}
+
 impl<'a> SlurmSweep<'a> {
-    /// A built-in experiment whose runs go to `results/<name>/` (TPS, fine-tuning).
+    /// A built-in experiment whose runs go to `results/<name>/` (TPS, fine-tuning, PINN).
     pub fn named(
         name: &str,
         profile: String,

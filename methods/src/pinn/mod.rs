@@ -13,4 +13,6 @@ pub mod train;
 
 pub use config::{CollocationBox, PinnConfig};
 pub use spec::{PinnMethod, PINN_METHODS};
-pub use train::{train_pinn, PinnMetrics, PinnOutcome};
+pub use train::{
+    train_pinn, train_pinn_checkpointed, PinnMetrics, PinnOutcome, PinnRun, PinnState,
+};

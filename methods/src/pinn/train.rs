@@ -1,9 +1,12 @@
 //! The collocation trainer: per step, `batch` points uniform in Ω × [0, T], the method's
 //! residuals there (exact jets), Adam on mean(R²). Then one evaluation ([`super::sample`]).
+//! With a [`Checkpointing`], the loop saves its state ([`PinnState`]) every
+//! `every_steps` steps and on SIGTERM, and a run resumed from it is bit-identical on the CPU.
 
 use std::time::Instant;
 
 use burn::grad_clipping::GradientClippingConfig;
+use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::prelude::*;
 use rand::Rng;
@@ -20,7 +23,11 @@ use super::jet::Directions;
 use super::model::{PinnModel, Setting, TargetTerms};
 use super::sample::evaluate;
 use super::spec::PinnMethod;
+use crate::checkpoint::{
+    from_bytes, set_stream_pos, stream_pos, to_bytes, Checkpointing, Snapshot,
+};
 use crate::eval::abs_dstd;
+use crate::record::hash_json;
 
 /// The final evaluation's metrics (the log-variance paper's conventions, `docs/metrics.md`).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -80,6 +87,32 @@ pub fn collocation(
     Ok((xs, ts, terms))
 }
 
+/// What a stopped PINN run saves (`crate::checkpoint`): enough to continue it exactly.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PinnState {
+    /// Gradient steps taken.
+    pub step: usize,
+    /// The (step, loss) rows so far.
+    pub losses: Vec<(usize, f64)>,
+    /// The ChaCha20 word position of the collocation stream (points, times, probes).
+    pub rng: String,
+    /// Training seconds so far.
+    pub train_s: f64,
+    /// burn records (BinBytesRecorder, full precision) of the networks and of Adam.
+    pub model: Vec<u8>,
+    pub optim: Vec<u8>,
+}
+
+/// How a checkpointed run ended.
+#[derive(Clone, Debug)]
+pub enum PinnRun {
+    Finished(PinnOutcome),
+    /// Stopped (SIGTERM or `Checkpointing::stop_after`) after this many steps, its state saved.
+    Interrupted {
+        step: usize,
+    },
+}
+
 /// Trains `method` on `target`; `progress(step, loss)` is called on every logged row.
 pub fn train_pinn(
     method: PinnMethod,
@@ -89,6 +122,24 @@ pub fn train_pinn(
     device: &Device,
     progress: &mut dyn FnMut(usize, f64),
 ) -> Result<PinnOutcome, String> {
+    match train_pinn_checkpointed(method, target, cfg, key, device, progress, None)? {
+        PinnRun::Finished(o) => Ok(o),
+        PinnRun::Interrupted { step } => Err(format!("{method}: interrupted after step {step}")),
+    }
+}
+
+/// [`train_pinn`] with checkpoints: with `ckpt`, the run saves its state to `ckpt.path` every
+/// `ckpt.every_steps` steps and when asked to stop (SIGTERM, `stop_after`), and resumes from a
+/// state there that belongs to this configuration.
+pub fn train_pinn_checkpointed(
+    method: PinnMethod,
+    target: &dyn Target,
+    cfg: &PinnConfig,
+    key: &StreamKey,
+    device: &Device,
+    progress: &mut dyn FnMut(usize, f64),
+    ckpt: Option<&Checkpointing>,
+) -> Result<PinnRun, String> {
     let d = target.dim();
     cfg.check(d).map_err(|e| e.to_string())?;
     let ad = backend::autodiff(device);
@@ -100,8 +151,20 @@ pub fn train_pinn(
     let mut rng = key.stream("collocation");
     let mut losses = Vec::new();
     let log_every = (cfg.steps / cfg.log_every.max(1)).max(1);
+    let hash = hash_json(&(cfg, method.to_string(), target.name(), d));
+    let (mut first, mut wall0) = (0usize, 0.0f64);
+    if let Some(c) = ckpt {
+        if let Some(st) = Snapshot::<PinnState>::load(&c.path, &hash)? {
+            model = model.load_record(from_bytes(&st.model, &ad)?);
+            optim = optim.load_record(from_bytes(&st.optim, backend::without_autodiff(&ad))?);
+            set_stream_pos(&mut rng, &st.rng)?;
+            (first, wall0, losses) = (st.step, st.train_s, st.losses);
+        }
+    }
     let clock = Instant::now();
-    for step in 0..cfg.steps {
+    let elapsed = |clock: &Instant| wall0 + clock.elapsed().as_secs_f64();
+    let mut saved_at = Instant::now();
+    for step in first..cfg.steps {
         let (xs, ts, terms) = collocation(target, cfg, &mut rng)?;
         let dirs = if cfg.hutchinson > 0 {
             Directions::Probes(probes(cfg.batch, cfg.hutchinson, d, &mut rng, &ad))
@@ -116,15 +179,15 @@ pub fn train_pinn(
                 "{method} diverged at step {step} (seed {}): loss {value}",
                 key.seed
             );
-            return Ok(PinnOutcome {
+            return Ok(PinnRun::Finished(PinnOutcome {
                 losses,
                 status: "diverged".into(),
                 message: Some(msg),
-                train_s: clock.elapsed().as_secs_f64(),
-                sec_per_it: clock.elapsed().as_secs_f64() / (step + 1) as f64,
+                train_s: elapsed(&clock),
+                sec_per_it: elapsed(&clock) / (step + 1) as f64,
                 eval_s: 0.0,
                 metrics: None,
-            });
+            }));
         }
         if step % log_every == 0 || step + 1 == cfg.steps {
             losses.push((step, value));
@@ -132,8 +195,29 @@ pub fn train_pinn(
         }
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optim.step(cfg.lr_at(step), model, grads);
+        let done = step + 1;
+        if let Some(c) = ckpt.filter(|_| done < cfg.steps) {
+            let stop = c.stop_now(done);
+            let due = done % c.every_steps.max(1) == 0
+                && saved_at.elapsed().as_secs_f64() >= c.min_interval_s;
+            if stop || due {
+                let st = PinnState {
+                    step: done,
+                    losses: losses.clone(),
+                    rng: stream_pos(&rng),
+                    train_s: elapsed(&clock),
+                    model: to_bytes(model.clone().into_record())?,
+                    optim: to_bytes(optim.to_record())?,
+                };
+                Snapshot::save(&st, &hash, &c.path)?;
+                saved_at = Instant::now();
+            }
+            if stop {
+                return Ok(PinnRun::Interrupted { step: done });
+            }
+        }
     }
-    let train_s = clock.elapsed().as_secs_f64();
+    let train_s = elapsed(&clock);
     let clock = Instant::now();
     let model = model.no_grad();
     let ev = evaluate(
@@ -170,7 +254,7 @@ pub fn train_pinn(
         model_log_z: model.log_z(),
     };
     let finite = metrics.log_z_hat.is_finite() && metrics.ess.is_finite();
-    Ok(PinnOutcome {
+    Ok(PinnRun::Finished(PinnOutcome {
         losses,
         status: if finite { "ok" } else { "diverged" }.into(),
         message: (!finite).then(|| {
@@ -184,5 +268,5 @@ pub fn train_pinn(
         eval_s: clock.elapsed().as_secs_f64(),
         // Non-finite weights leave no metrics (JSON has no NaN); the message says why.
         metrics: finite.then_some(metrics),
-    })
+    }))
 }
