@@ -16,6 +16,7 @@ pub mod protocol;
 pub mod provenance;
 pub mod rundirs;
 pub mod sections;
+pub mod seed_cell;
 pub mod svg;
 pub mod tps;
 pub mod trust_region;

@@ -14,6 +14,7 @@ use crate::load::Run;
 use crate::markdown::{Context, Figure};
 use crate::paper::{lookup, PaperValue};
 use crate::protocol::mean_std;
+use crate::seed_cell::{mean_std_cell as fmt, outside_spread, sig};
 
 /// How the published table names the experiment's targets (`<process>:<target>` → its target)
 /// and methods (method → `KL` or `LV`; its rows are `<PROCESS>-<KL|LV>`).
@@ -83,22 +84,6 @@ fn lines(runs: &[Run]) -> BTreeMap<(String, usize, String), Line> {
     out
 }
 
-fn fmt(v: Option<(f64, f64)>, n: usize) -> String {
-    match v {
-        Some((m, s)) if n > 1 => format!("{} ± {}", sig(m), sig(s)),
-        Some((m, _)) => sig(m),
-        None => "–".into(),
-    }
-}
-
-fn sig(v: f64) -> String {
-    if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e4) {
-        format!("{v:.2e}")
-    } else {
-        format!("{v:.4}")
-    }
-}
-
 /// `PIS-LV` for (`pis:gmm9`, `lv`).
 fn paper_method(names: &PaperNames, target: &str, method: &str) -> Option<String> {
     let process = target.split_once(':')?.0.to_uppercase();
@@ -160,8 +145,7 @@ pub fn section(ctx: &Context, runs: &[Run], paper: &[PaperValue]) -> (String, Ve
             if let Some(p) = published {
                 let _ = write!(c, " ({})", p.display());
                 if let (Some(v), Some((m, s))) = (p.value, stat(ours)) {
-                    let spread = if n(ours) > 1 { 2.0 * s } else { 0.1 * m.abs() };
-                    if ours != "sec_per_it" && (v - m).abs() > spread {
+                    if ours != "sec_per_it" && outside_spread(v, m, s, n(ours)) {
                         c.push_str(" ⚠");
                         outside.push(format!("{target} d = {d} {}: {h}", pm.clone().unwrap()));
                     }

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use crate::paper::{lookup, PaperValue};
 use crate::protocol::mean_std;
+use crate::seed_cell::{mean_std_cell, outside_spread, sig};
 
 /// One finished cell, as the report needs it.
 #[derive(Clone, Debug)]
@@ -31,14 +32,6 @@ const COLUMNS: &[(&str, &str)] = &[
     ("abs_dstd", "abs Δstd"),
     ("sec_per_it", "s/it"),
 ];
-
-fn sig(v: f64) -> String {
-    if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e4) {
-        format!("{v:.2e}")
-    } else {
-        format!("{v:.4}")
-    }
-}
 
 /// (target, d, label) → its rows, in the definition's order of targets and methods.
 type Groups<'a> = Vec<((String, String, usize, String), Vec<&'a PinnRow>)>;
@@ -111,16 +104,11 @@ pub fn pinn_report(
         let _ = write!(md, "| {target} | {d} | {label} | {seeds} |");
         for (metric, name) in COLUMNS {
             let s = stat(rs, metric);
-            let mut c = match s {
-                Some((m, sd, n)) if n > 1 => format!("{} ± {}", sig(m), sig(sd)),
-                Some((m, _, _)) => sig(m),
-                None => "–".into(),
-            };
+            let mut c = mean_std_cell(s.map(|(m, sd, _)| (m, sd)), s.map_or(0, |x| x.2));
             if let Some(p) = lookup(paper, table, pt, *d, label, metric) {
                 let _ = write!(c, " ({})", p.display());
                 if let (Some(v), Some((m, sd, n))) = (p.value, s) {
-                    let spread = if n > 1 { 2.0 * sd } else { 0.1 * m.abs() };
-                    if *metric != "sec_per_it" && (v - m).abs() > spread {
+                    if *metric != "sec_per_it" && outside_spread(v, m, sd, n) {
                         c.push_str(" ⚠");
                         outside.push(format!("{target} {label} {name}"));
                     }
@@ -129,11 +117,8 @@ pub fn pinn_report(
             let _ = write!(md, " {c} |");
         }
         for extra in ["abs_dlogz_is", "sinkhorn_floor"] {
-            let c = match stat(rs, extra) {
-                Some((m, sd, n)) if n > 1 => format!("{} ± {}", sig(m), sig(sd)),
-                Some((m, _, _)) => sig(m),
-                None => "–".into(),
-            };
+            let s = stat(rs, extra);
+            let c = mean_std_cell(s.map(|(m, sd, _)| (m, sd)), s.map_or(0, |x| x.2));
             let _ = write!(md, " {c} |");
         }
         let lz: Vec<f64> = rs.iter().filter_map(|r| r.model_log_z).collect();
