@@ -1,6 +1,7 @@
 //! `cargo xtask replicate --slurm` against a real Slurm (scripts/slurm-local.sh starts a
 //! one-node cluster). Ignored by default; `.ci/run` runs it with `SOCBENCH_SLURM_TEST=1`:
-//! `SOCBENCH_SLURM_TEST=1 cargo test --release --test slurm -- --ignored`.
+//! `SOCBENCH_SLURM_TEST=1 cargo test --release --test slurm -- --ignored --test-threads 1` (the
+//! tests share the one-node cluster, so they run one at a time).
 //!
 //! 1. fig2's smoke sweep as an array job writes the same report as a local run (bit for bit,
 //!    but for the line naming the results folder and the wall times).
@@ -8,6 +9,8 @@
 //!    `replicate --slurm` submits that cell alone, and afterwards every cell is finished, the
 //!    report is again the local one, and the interrupted run was resumed from its checkpoint
 //!    (scancel sends SIGTERM) or moved aside, never deleted.
+//! 3. pinn-table's smoke sweep (21 PINN cells) as an array job: every cell's losses and metrics
+//!    equal the local run's (the report differs only in timings).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -55,13 +58,13 @@ fn same_report(got: &[String], want: &[String], what: &str) {
     );
 }
 
-fn status(root: &Path) -> String {
+fn status_of(exp: &str, root: &Path) -> String {
     let r = root.join("results");
     let p = root.join("reports");
     xtask(&[
         "slurm",
         "status",
-        "fig2",
+        exp,
         "--profile",
         "smoke",
         "--results",
@@ -71,11 +74,16 @@ fn status(root: &Path) -> String {
     ])
 }
 
-fn wait_finished(root: &Path) -> String {
+fn status(root: &Path) -> String {
+    status_of("fig2", root)
+}
+
+/// Polls `slurm status` until all `n` cells of `exp` are finished.
+fn wait_all(exp: &str, n: usize, root: &Path) -> String {
     let t = Instant::now();
     loop {
-        let s = status(root);
-        if s.contains("2 finished") {
+        let s = status_of(exp, root);
+        if s.contains(&format!(" {n} finished")) {
             return s;
         }
         assert!(
@@ -86,12 +94,17 @@ fn wait_finished(root: &Path) -> String {
     }
 }
 
-fn submit(root: &Path) -> String {
+fn wait_finished(root: &Path) -> String {
+    wait_all("fig2", 2, root)
+}
+
+/// Submits `exp`'s smoke profile as an array job; returns the job id.
+fn submit_exp(exp: &str, root: &Path) -> String {
     let r = root.join("results");
     let p = root.join("reports");
     let out = xtask(&[
         "replicate",
-        "fig2",
+        exp,
         "--profile",
         "smoke",
         "--slurm",
@@ -100,7 +113,7 @@ fn submit(root: &Path) -> String {
         "--reports",
         p.to_str().unwrap(),
     ]);
-    let jobs = std::fs::read_to_string(r.join("fig2/smoke/slurm/jobs.csv")).unwrap();
+    let jobs = std::fs::read_to_string(r.join(exp).join("smoke/slurm/jobs.csv")).unwrap();
     let job = jobs
         .lines()
         .last()
@@ -111,6 +124,10 @@ fn submit(root: &Path) -> String {
         .to_string();
     println!("{out}submitted job {job}");
     job
+}
+
+fn submit(root: &Path) -> String {
+    submit_exp("fig2", root)
 }
 
 /// squeue's RUNNING array tasks of `job`.
@@ -228,5 +245,48 @@ fn slurm_array_job_matches_a_local_run_and_survives_a_cancel() {
         .filter(|e| cells.join(e).join("manifest.json").exists())
         .count();
     assert_eq!(manifests, 2);
+    std::fs::remove_dir_all(&base).ok();
+}
+
+#[test]
+#[ignore = "needs a Slurm cluster: scripts/slurm-local.sh, then SOCBENCH_SLURM_TEST=1"]
+fn pinn_table_array_job_matches_a_local_run() {
+    if std::env::var("SOCBENCH_SLURM_TEST").as_deref() != Ok("1") {
+        eprintln!("skipped: set SOCBENCH_SLURM_TEST=1 with Slurm running");
+        return;
+    }
+    let base = std::env::temp_dir().join(format!("socbench-slurm-pinn-{}", std::process::id()));
+    let (local, sl) = (base.join("local"), base.join("slurm"));
+    xtask(&[
+        "replicate",
+        "pinn-table",
+        "--profile",
+        "smoke",
+        "--results",
+        local.join("results").to_str().unwrap(),
+        "--reports",
+        local.join("reports").to_str().unwrap(),
+    ]);
+    submit_exp("pinn-table", &sl);
+    println!("{}", wait_all("pinn-table", 21, &sl));
+    assert!(sl.join("reports/pinn-table-smoke.md").exists());
+    let cells = |root: &Path| root.join("results/pinn-table/smoke");
+    let mut compared = 0;
+    for e in std::fs::read_dir(cells(&local)).unwrap() {
+        let name = e.unwrap().file_name();
+        if !cells(&local).join(&name).join("manifest.json").exists() {
+            continue; // the sweep's own files (results CSV, run list), not a cell
+        }
+        let read = |root: &Path| -> serde_json::Value {
+            let m = cells(root).join(&name).join("manifest.json");
+            serde_json::from_str(&std::fs::read_to_string(m).unwrap()).unwrap()
+        };
+        let (a, b) = (read(&local), read(&sl));
+        for k in ["losses", "metrics", "status"] {
+            assert_eq!(a["outcome"][k], b["outcome"][k], "{name:?}: {k}");
+        }
+        compared += 1;
+    }
+    assert_eq!(compared, 21);
     std::fs::remove_dir_all(&base).ok();
 }
