@@ -58,7 +58,32 @@ fn same_report(got: &[String], want: &[String], what: &str) {
     );
 }
 
-fn status_of(exp: &str, root: &Path) -> String {
+/// Whether the Slurm tests are asked for (`SOCBENCH_SLURM_TEST=1`); says why they skip if not.
+fn enabled() -> bool {
+    let on = std::env::var("SOCBENCH_SLURM_TEST").as_deref() == Ok("1");
+    if !on {
+        eprintln!("skipped: set SOCBENCH_SLURM_TEST=1 with Slurm running");
+    }
+    on
+}
+
+/// Runs `exp`'s smoke profile here, into `root`/results and `root`/reports.
+fn run_local(exp: &str, root: &Path) {
+    let r = root.join("results");
+    let p = root.join("reports");
+    xtask(&[
+        "replicate",
+        exp,
+        "--profile",
+        "smoke",
+        "--results",
+        r.to_str().unwrap(),
+        "--reports",
+        p.to_str().unwrap(),
+    ]);
+}
+
+fn status(exp: &str, root: &Path) -> String {
     let r = root.join("results");
     let p = root.join("reports");
     xtask(&[
@@ -74,15 +99,11 @@ fn status_of(exp: &str, root: &Path) -> String {
     ])
 }
 
-fn status(root: &Path) -> String {
-    status_of("fig2", root)
-}
-
 /// Polls `slurm status` until all `n` cells of `exp` are finished.
 fn wait_all(exp: &str, n: usize, root: &Path) -> String {
     let t = Instant::now();
     loop {
-        let s = status_of(exp, root);
+        let s = status(exp, root);
         if s.contains(&format!(" {n} finished")) {
             return s;
         }
@@ -94,12 +115,8 @@ fn wait_all(exp: &str, n: usize, root: &Path) -> String {
     }
 }
 
-fn wait_finished(root: &Path) -> String {
-    wait_all("fig2", 2, root)
-}
-
 /// Submits `exp`'s smoke profile as an array job; returns the job id.
-fn submit_exp(exp: &str, root: &Path) -> String {
+fn submit(exp: &str, root: &Path) -> String {
     let r = root.join("results");
     let p = root.join("reports");
     let out = xtask(&[
@@ -126,10 +143,6 @@ fn submit_exp(exp: &str, root: &Path) -> String {
     job
 }
 
-fn submit(root: &Path) -> String {
-    submit_exp("fig2", root)
-}
-
 /// squeue's RUNNING array tasks of `job`.
 fn running(job: &str) -> Vec<String> {
     let out = Command::new("squeue")
@@ -154,34 +167,24 @@ fn queued(job: &str) -> bool {
 #[test]
 #[ignore = "needs a Slurm cluster: scripts/slurm-local.sh, then SOCBENCH_SLURM_TEST=1"]
 fn slurm_array_job_matches_a_local_run_and_survives_a_cancel() {
-    if std::env::var("SOCBENCH_SLURM_TEST").as_deref() != Ok("1") {
-        eprintln!("skipped: set SOCBENCH_SLURM_TEST=1 with Slurm running");
+    if !enabled() {
         return;
     }
     let base = std::env::temp_dir().join(format!("socbench-slurm-{}", std::process::id()));
     let root = |n: &str| -> PathBuf { base.join(n) };
     let local = root("local");
-    xtask(&[
-        "replicate",
-        "fig2",
-        "--profile",
-        "smoke",
-        "--results",
-        local.join("results").to_str().unwrap(),
-        "--reports",
-        local.join("reports").to_str().unwrap(),
-    ]);
+    run_local("fig2", &local);
     let want = report(&local.join("reports"));
 
     // 1. End to end.
     let sl = root("slurm");
-    submit(&sl);
-    println!("{}", wait_finished(&sl));
+    submit("fig2", &sl);
+    println!("{}", wait_all("fig2", 2, &sl));
     same_report(&report(&sl.join("reports")), &want, "array job");
 
     // 2. Cancel one task while it runs, then resubmit.
     let cx = root("cancel");
-    let job = submit(&cx);
+    let job = submit("fig2", &cx);
     let t = Instant::now();
     let victim = loop {
         if let Some(v) = running(&job).into_iter().next() {
@@ -209,14 +212,14 @@ fn slurm_array_job_matches_a_local_run_and_survives_a_cancel() {
     while queued(&job) {
         std::thread::sleep(Duration::from_millis(500));
     }
-    let after = status(&cx);
+    let after = status("fig2", &cx);
     println!("after scancel {victim}:\n{after}");
     assert!(
         after.contains("1 failed"),
         "the cancelled task's cell should be unfinished:\n{after}"
     );
-    submit(&cx);
-    println!("{}", wait_finished(&cx));
+    submit("fig2", &cx);
+    println!("{}", wait_all("fig2", 2, &cx));
     same_report(
         &report(&cx.join("reports")),
         &want,
@@ -251,23 +254,13 @@ fn slurm_array_job_matches_a_local_run_and_survives_a_cancel() {
 #[test]
 #[ignore = "needs a Slurm cluster: scripts/slurm-local.sh, then SOCBENCH_SLURM_TEST=1"]
 fn pinn_table_array_job_matches_a_local_run() {
-    if std::env::var("SOCBENCH_SLURM_TEST").as_deref() != Ok("1") {
-        eprintln!("skipped: set SOCBENCH_SLURM_TEST=1 with Slurm running");
+    if !enabled() {
         return;
     }
     let base = std::env::temp_dir().join(format!("socbench-slurm-pinn-{}", std::process::id()));
     let (local, sl) = (base.join("local"), base.join("slurm"));
-    xtask(&[
-        "replicate",
-        "pinn-table",
-        "--profile",
-        "smoke",
-        "--results",
-        local.join("results").to_str().unwrap(),
-        "--reports",
-        local.join("reports").to_str().unwrap(),
-    ]);
-    submit_exp("pinn-table", &sl);
+    run_local("pinn-table", &local);
+    submit("pinn-table", &sl);
     println!("{}", wait_all("pinn-table", 21, &sl));
     assert!(sl.join("reports/pinn-table-smoke.md").exists());
     let cells = |root: &Path| root.join("results/pinn-table/smoke");
@@ -275,7 +268,7 @@ fn pinn_table_array_job_matches_a_local_run() {
     for e in std::fs::read_dir(cells(&local)).unwrap() {
         let name = e.unwrap().file_name();
         if !cells(&local).join(&name).join("manifest.json").exists() {
-            continue; // the sweep's own files (results CSV, run list), not a cell
+            continue; // sweeps.csv, the sweep's run log, not a cell
         }
         let read = |root: &Path| -> serde_json::Value {
             let m = cells(root).join(&name).join("manifest.json");
