@@ -14,59 +14,25 @@ use socbench::harness::backend;
 use socbench::harness::rng::StreamKey;
 use socbench::methods::checkpoint::{Checkpointing, Snapshot};
 use socbench::methods::finetune::{
-    train_finetune_with, BetaSchedule, FineTuneConfig, FineTuneControl, FtObserver, FtStatus,
-    Spacing, TrainPoint,
+    train_finetune_with, BetaSchedule, FineTuneConfig, FtStatus, Spacing,
 };
 use socbench::methods::pinn::{
-    train_pinn_checkpointed, PinnConfig, PinnMethod, PinnOutcome, PinnRun, PinnState,
+    train_pinn_checkpointed, PinnMethod, PinnOutcome, PinnRun, PinnState,
 };
 use socbench::methods::tps::resume::TpsState;
-use socbench::methods::tps::{train_tps, TpsConfig, TpsHistory};
+use socbench::methods::tps::train_tps;
 use socbench::methods::{Method, Status};
 use socbench::targets::registry::{build, TargetSpec};
 use socbench::targets::tps;
 
 mod common;
-use common::finetune::{nets, params, problem};
+use common::finetune::{nets, problem};
+use common::small::{pinn_cfg, tps_cfg, tps_rows, Log};
 
 fn scratch(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("socbench-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir.join("checkpoint.mpk")
-}
-
-fn tps_cfg() -> TpsConfig {
-    TpsConfig {
-        rollouts: 6,
-        paths_per_rollout: 16,
-        trains_per_rollout: 10,
-        batch: 16,
-        buffer: 40,
-        lr: 1e-3,
-        start_temperature: 2400.0,
-        end_temperature: 1200.0,
-        hidden: vec![16],
-        epsilon: 1.0,
-        evals: 3,
-        eval_paths: 16,
-        final_paths: 32,
-        ..TpsConfig::default()
-    }
-}
-
-/// Every row but its wall clock, and the final metrics, as text (f64 Debug is exact).
-fn tps_rows(h: &TpsHistory) -> Vec<String> {
-    let mut v: Vec<String> = h
-        .rows
-        .iter()
-        .map(|r| {
-            let mut r = r.clone();
-            r.wall_s = 0.0;
-            format!("{r:?}")
-        })
-        .collect();
-    v.push(format!("{:?}", h.final_metrics));
-    v
 }
 
 fn tps_check(method: &str, stop_after: usize) {
@@ -132,28 +98,6 @@ fn tps_trust_region_resumes_bit_identically_after_a_rollout() {
     tps_check("tr-lv-logz", 30);
 }
 
-/// Records every mark (update, rollouts, loss, KL, λ, β and the parameters' sum) and keeps them
-/// in the run's saved state.
-#[derive(Default)]
-struct Log(Vec<String>);
-
-impl<'a> FtObserver<'a> for Log {
-    fn at_mark(&mut self, c: &FineTuneControl<'a>, p: &TrainPoint) {
-        let sum: f64 = params(&c.net).iter().sum();
-        self.0.push(format!(
-            "{} {} {:?} {:?} {:?} {:?} {sum:?}",
-            p.update, p.rollouts, p.loss, p.kl, p.lambda, p.beta
-        ));
-    }
-    fn save_state(&self) -> Result<Vec<u8>, String> {
-        serde_json::to_vec(&self.0).map_err(|e| e.to_string())
-    }
-    fn load_state(&mut self, s: &[u8]) -> Result<(), String> {
-        self.0 = serde_json::from_slice(s).map_err(|e| e.to_string())?;
-        Ok(())
-    }
-}
-
 fn ft_check(method: &str, beta: BetaSchedule, stop_after: usize, stopped_at: usize) {
     let device = backend::autodiff(&backend::flex());
     let (den, clf) = nets(&device);
@@ -215,24 +159,7 @@ fn pinn_outcome(o: &PinnOutcome) -> (String, String) {
 fn pinn_resumes_bit_identically() {
     let target = build(&TargetSpec::new("gmm9", 2)).unwrap();
     let dev = backend::flex();
-    let cfg = PinnConfig {
-        steps: 40,
-        batch: 32,
-        lr: 5e-3,
-        lr_final: 5e-4,
-        clip: 10.0,
-        width: 16,
-        depth: 2,
-        logz_degree: 3,
-        sigma: 1.0,
-        horizon: 1.0,
-        prior_std: 4.0,
-        box_half_width: 7.0,
-        hutchinson: 2,
-        eval_samples: 64,
-        eval_steps: 10,
-        log_every: 40,
-    };
+    let cfg = pinn_cfg();
     let method: PinnMethod = "sde-logfp".parse().unwrap();
     let key = StreamKey::new("ckpt-test", "sde-logfp", 2, 0).with_target("gmm9");
     let path = scratch("pinn");

@@ -64,6 +64,7 @@ impl AnyCell {
             AnyCell::Sweep(c) => match state(dir, c) {
                 CellState::Done(_) => Ok(true),
                 CellState::Todo => Ok(false),
+                CellState::Damaged(e) => Err(e),
                 CellState::Stale(m) => Err(format!(
                     "`{}` holds a run with a different configuration (hash {})",
                     dir.display(),

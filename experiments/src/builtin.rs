@@ -52,7 +52,11 @@ pub fn finished(dir: &Path, hash: &str) -> Result<bool, String> {
         return Ok(false);
     };
     match m["config_hash"].as_str() {
-        Some(h) if h == hash => Ok(true),
+        Some(h) if h == hash => {
+            let rows = serde_json::from_value(m["rows"].clone()).unwrap_or_default();
+            socbench_methods::record::check_rows(dir, &rows)?;
+            Ok(true)
+        }
         Some(h) => Err(format!(
             "`{}` holds a run with a different configuration (hash {h}); rerun with --force (the \
              old run is moved aside, not deleted)",

@@ -68,6 +68,28 @@ pub fn has_checkpoint(dir: &Path) -> bool {
     dir.join(CHECKPOINT).exists()
 }
 
+/// A cell's wall clock: the seconds its checkpoint had run for (when it resumes) plus this
+/// process's, so that a resumed cell's manifest `wall_s` is the whole run's.
+pub struct CellClock {
+    start: Instant,
+    before_s: f64,
+}
+
+impl CellClock {
+    /// Starts the clock of the cell in `dir`, before its run resumes or starts.
+    pub fn start(dir: &Path) -> Self {
+        Self {
+            start: Instant::now(),
+            before_s: socbench_methods::checkpoint::saved_wall_s(&dir.join(CHECKPOINT)),
+        }
+    }
+
+    /// Total seconds so far.
+    pub fn total_s(&self) -> f64 {
+        self.before_s + self.start.elapsed().as_secs_f64()
+    }
+}
+
 /// What [`reopen`] did with an unfinished cell's directory.
 pub enum Reopened {
     /// It holds a checkpoint: the run resumes from it.
@@ -124,6 +146,41 @@ pub fn prepare(spec: &CellSpec, dir: &Path) -> Result<Box<dyn Benchmark>, CellEr
     Ok(problem)
 }
 
+/// Checks every cell's input as [`prepare`] does (the target builds at its d, the config is
+/// valid for the method and the problem), before any cell runs: all errors at once, one line
+/// per distinct error, each naming the cell. A problem is built once per (target, d, steps).
+pub fn check_cells(cells: &[CellSpec]) -> Result<(), String> {
+    let mut built: std::collections::BTreeMap<
+        (String, usize, usize),
+        Result<Box<dyn Benchmark>, String>,
+    > = Default::default();
+    let mut errors: Vec<String> = Vec::new();
+    for c in cells {
+        let key = (c.target.clone(), c.dim, c.config.time_steps);
+        let problem = built.entry(key).or_insert_with(|| {
+            problems::build(&c.target, c.dim, c.config.time_steps).map_err(|e| e.to_string())
+        });
+        let err = match problem {
+            Err(e) => Some(format!("target `{}` at d = {}: {e}", c.target, c.dim)),
+            Ok(p) => validate_for(&c.config, c.method, p.as_ref())
+                .err()
+                .map(|e| format!("{}-d{}-{}: {e}", c.target, c.dim, c.arm)),
+        };
+        if let Some(e) = err.filter(|e| !errors.contains(e)) {
+            errors.push(e);
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} invalid cell input(s); nothing was run:\n{}",
+            errors.len(),
+            errors.join("\n")
+        ))
+    }
+}
+
 /// [`prepare`], then [`run_prepared`].
 pub fn run_cell(
     spec: &CellSpec,
@@ -144,7 +201,7 @@ pub fn run_prepared(
     dir: &Path,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<(History, Manifest), CellError> {
-    let clock = Instant::now();
+    let clock = CellClock::start(dir);
     let ckpt = Checkpointing::at(&dir.join(CHECKPOINT));
     let history = train_checkpointed(
         problem,
@@ -186,11 +243,13 @@ pub fn run_prepared(
         git_commit: git_commit(),
         backend: backend::name(device),
         device: format!("{device:?}"),
-        wall_s: clock.elapsed().as_secs_f64(),
+        wall_s: clock.total_s(),
         target_evals: history.last().map_or(0, |r| r.target_evals),
         evaluations: history.rows.len(),
         socbench_version: env!("CARGO_PKG_VERSION").to_string(),
         provenance: Some(Provenance::current()),
+        // Counted by write_run once the CSVs are written.
+        rows: Default::default(),
     };
     write_run(dir, &history, &manifest)?;
     // The run is complete: its checkpoint has served.

@@ -15,6 +15,10 @@ pub struct Owner {
     pub slurm: String,
     pub host: String,
     pub pid: u32,
+    /// `<boot id>:<start time in clock ticks>` of the process (Linux), so that a lock left by a
+    /// dead process is not mistaken for a live one when its pid has been reused (after a kill -9
+    /// or a reboot). Empty where unknown (older locks, other systems): the pid alone decides.
+    pub start: String,
 }
 
 impl Owner {
@@ -25,15 +29,20 @@ impl Owner {
             (Some(j), Some(t)) => format!("{j}_{t}"),
             _ => env("SLURM_JOB_ID").unwrap_or_default(),
         };
+        let pid = std::process::id();
         Self {
             slurm,
             host: hostname(),
-            pid: std::process::id(),
+            pid,
+            start: process_start(pid).unwrap_or_default(),
         }
     }
 
     fn line(&self) -> String {
-        format!("slurm={} host={} pid={}\n", self.slurm, self.host, self.pid)
+        format!(
+            "slurm={} host={} pid={} start={}\n",
+            self.slurm, self.host, self.pid, self.start
+        )
     }
 
     fn parse(text: &str) -> Option<Self> {
@@ -41,6 +50,7 @@ impl Owner {
             slurm: String::new(),
             host: String::new(),
             pid: 0,
+            start: String::new(),
         };
         for kv in text.split_whitespace() {
             let (k, v) = kv.split_once('=')?;
@@ -48,6 +58,7 @@ impl Owner {
                 "slurm" => o.slurm = v.into(),
                 "host" => o.host = v.into(),
                 "pid" => o.pid = v.parse().ok()?,
+                "start" => o.start = v.into(),
                 _ => {}
             }
         }
@@ -62,10 +73,26 @@ impl Owner {
             return squeue_has(&self.slurm).unwrap_or(true);
         }
         if self.host == hostname() {
-            return Path::new(&format!("/proc/{}", self.pid)).exists();
+            return match process_start(self.pid) {
+                // The pid is alive; it is the owner if it started when the owner did.
+                Some(now) => self.start.is_empty() || now == self.start,
+                None => Path::new(&format!("/proc/{}", self.pid)).exists(),
+            };
         }
         true
     }
+}
+
+/// `<boot id>:<start time>` of process `pid` from /proc (None where there is no such process or
+/// no /proc).
+fn process_start(pid: u32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name (which may hold spaces) start after the last ')';
+    // starttime is field 22 of the line, the 20th after it.
+    let after = &stat[stat.rfind(')')? + 1..];
+    let start = after.split_whitespace().nth(19)?;
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+    Some(format!("{}:{start}", boot.trim()))
 }
 
 fn hostname() -> String {
@@ -155,11 +182,7 @@ mod tests {
     #[test]
     fn a_lock_is_exclusive_until_its_owner_is_gone() {
         let dir = std::env::temp_dir().join(format!("socbench-claim-{}", std::process::id()));
-        let me = Owner {
-            slurm: String::new(),
-            host: hostname(),
-            pid: std::process::id(),
-        };
+        let me = Owner::me();
         let Claimed::Mine(c) = claim(&dir, "cell", &me).unwrap() else {
             panic!("first claim")
         };
@@ -173,6 +196,16 @@ mod tests {
             claim(&dir, "cell", &me).unwrap(),
             Claimed::Busy(_)
         ));
+        // A live pid whose process started at another time (the pid was reused): taken over.
+        std::fs::write(
+            lock_path(&dir, "cell"),
+            format!("slurm= host={} pid=1 start=another-boot:1\n", hostname()),
+        )
+        .unwrap();
+        let Claimed::Mine(c3) = claim(&dir, "cell", &me).unwrap() else {
+            panic!("a reused pid's lock was not taken over")
+        };
+        drop(c3);
         // A process that has exited: taken over.
         std::fs::write(
             lock_path(&dir, "cell"),
@@ -191,6 +224,7 @@ mod tests {
             slurm: "77_3".into(),
             host: "other-host".into(),
             pid: 1,
+            start: String::new(),
         };
         std::fs::write(lock_path(&dir, "cell"), task.line()).unwrap();
         let again = Owner {

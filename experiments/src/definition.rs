@@ -36,8 +36,18 @@ pub const PLOTS: [&str; 6] = [
     "lv_table",
 ];
 
+/// The sweep definitions' names (`defs/*.toml` in the sweep format).
 pub fn names() -> Vec<&'static str> {
     DEFINITIONS.iter().map(|(n, _)| *n).collect()
+}
+
+/// Every built-in experiment of every kind: the sweeps, then TPS, fine-tuning and PINN.
+pub fn all_names() -> Vec<&'static str> {
+    let mut v = names();
+    v.extend(crate::tps::names());
+    v.extend(crate::finetune::names());
+    v.extend(crate::pinn::names());
+    v
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -136,7 +146,7 @@ pub fn load(name: &str) -> Result<Experiment, String> {
         .ok_or_else(|| {
             format!(
                 "invalid `experiment` = {name}: allowed one of {} (or `--def <file>`)",
-                names().join(", ")
+                all_names().join(", ")
             )
         })?;
     parse(text, &format!("experiments/defs/{name}.toml"))
@@ -181,10 +191,92 @@ fn parse(text: &str, origin: &str) -> Result<Experiment, String> {
             e.name
         ));
     }
+    e.check()?;
     Ok(e)
 }
 
+/// The allowed range of a dimension in a definition file.
+const DIMS: std::ops::RangeInclusive<usize> = 1..=socbench_targets::registry::MAX_DIM;
+
 impl Experiment {
+    /// Checks every field a sweep reads, in every profile, before anything runs: ε finite and
+    /// > 0 (and given when a trust-region method is swept), dimensions in range, every profile
+    /// resolving (known methods and variants, valid overrides) to configs valid for their
+    /// methods. All errors at once, one per line, each naming the file and the field.
+    pub fn check(&self) -> Result<(), String> {
+        let origin = &self.origin;
+        let mut errors = Vec::new();
+        for &e in &self.epsilons {
+            if !(e.is_finite() && e > 0.0) {
+                errors.push(format!(
+                    "{origin}: invalid `epsilons` entry {e}: allowed finite values > 0"
+                ));
+            }
+        }
+        let mut bad_dims = |field: String, dims: &[usize]| {
+            for d in dims.iter().filter(|d| !DIMS.contains(d)) {
+                errors.push(format!(
+                    "{origin}: invalid `{field}` entry {d}: allowed {}..={}",
+                    DIMS.start(),
+                    DIMS.end()
+                ));
+            }
+        };
+        bad_dims("dims".into(), &self.dims);
+        for (t, dims) in &self.target_dims {
+            bad_dims(format!("target_dims.{t}"), dims);
+        }
+        for (name, p) in &self.profiles {
+            if let Some(dims) = &p.dims {
+                bad_dims(format!("profiles.{name}.dims"), dims);
+            }
+        }
+        for t in &self.targets {
+            // The target's name (and process), built once at its smallest valid d.
+            let dims = self.target_dims.get(t).unwrap_or(&self.dims);
+            let d = dims.iter().copied().find(|d| DIMS.contains(d)).unwrap_or(2);
+            if let Err(e) = socbench_targets::problems::build(t, d, 1) {
+                errors.push(format!("{origin}: invalid `targets` entry {t}: {e}"));
+            }
+        }
+        if self.source.is_none() {
+            for name in self.profile_names() {
+                let r = match self.resolve(name) {
+                    Ok(r) => r,
+                    Err(e) if e.contains(origin.as_str()) => {
+                        errors.push(e);
+                        continue;
+                    }
+                    Err(e) => {
+                        errors.push(format!("{origin} [profiles.{name}]: {e}"));
+                        continue;
+                    }
+                };
+                for a in &r.arms {
+                    if let Err(e) = a.config.validate(a.method) {
+                        errors.push(format!(
+                            "{origin} [profiles.{name}], method `{}`: {e}",
+                            a.name
+                        ));
+                    }
+                    if a.method.is_trust_region() && self.epsilons.is_empty() {
+                        errors.push(format!(
+                            "{origin}: invalid `epsilons` = []: allowed at least one ε > 0 \
+                             (profile `{name}` sweeps the trust-region method `{}`)",
+                            a.name
+                        ));
+                    }
+                }
+            }
+        }
+        errors.dedup();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors.join("\n"))
+        }
+    }
+
     /// The experiment whose sweep produces this one's runs: `source`, or itself.
     pub fn data(&self) -> Result<Experiment, String> {
         match &self.source {
@@ -345,11 +437,31 @@ mod tests {
             "{err}"
         );
         let method = write("m.toml", text.replace("\"lv-logz\",", "\"lv-foo\","));
-        let err = load_file(&method).unwrap().resolve("smoke").unwrap_err();
+        let err = load_file(&method).unwrap_err();
         assert!(
             err.contains("m.toml") && err.contains("`method` = lv-foo"),
             "{err}"
         );
+        // Every bad value of a file at once, each naming the file and the field: non-finite and
+        // non-positive ε (NaN was once read as "no ε" and ran ε = 0.1), d = 0, a bad override.
+        let bad = write(
+            "e.toml",
+            text.replace("epsilons = [0.1]", "epsilons = [0.1, nan, inf, 0.0, -1.0]")
+                .replace("dims = [2, 10]", "dims = [0, 2]")
+                .replace("eval_at_start = true", "eval_at_start = true\nlr = -1.0"),
+        );
+        let err = load_file(&bad).unwrap_err();
+        for want in [
+            "`epsilons` entry NaN",
+            "`epsilons` entry inf",
+            "`epsilons` entry 0:",
+            "`epsilons` entry -1",
+            "`dims` entry 0",
+            "`lr`",
+        ] {
+            assert!(err.contains(want), "{want} missing from: {err}");
+        }
+        assert!(err.lines().all(|l| l.contains("e.toml")), "{err}");
         let field = write("f.toml", text.replace("seeds = 1", "seeds = 1\nfoo = 2"));
         let err = load_file(&field).unwrap_err();
         assert!(

@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use socbench_harness::backend::{self, Device};
@@ -233,6 +232,9 @@ pub struct FtManifest {
     pub updates: usize,
     pub socbench_version: String,
     pub provenance: Option<Provenance>,
+    /// Data rows of every CSV of the cell when it was written (`record::csv_rows`).
+    #[serde(default)]
+    pub rows: std::collections::BTreeMap<String, usize>,
 }
 
 impl FtCell {
@@ -316,7 +318,7 @@ pub fn run_ft_cell(
         out: Recorded::default(),
     };
     let ckpt = Checkpointing::at(&dir.join(CHECKPOINT));
-    let clock = Instant::now();
+    let clock = crate::cell::CellClock::start(dir);
     let status = train_finetune_with(
         &problem,
         cell.method,
@@ -353,11 +355,12 @@ pub fn run_ft_cell(
         config_hash: cell.hash(),
         git_commit: git_commit(),
         backend: backend::name(device),
-        wall_s: clock.elapsed().as_secs_f64(),
+        wall_s: clock.total_s(),
         rollouts: last.rollouts,
         updates: last.update,
         socbench_version: env!("CARGO_PKG_VERSION").into(),
         provenance: Some(Provenance::current()),
+        rows: socbench_methods::record::csv_rows(dir),
     };
     put(
         "manifest.json",

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use socbench_harness::backend::{self, Device};
@@ -180,6 +179,9 @@ pub struct PinnManifest {
     pub pis_lv_sec_per_it: Option<f64>,
     pub outcome: PinnOutcome,
     pub provenance: Option<Provenance>,
+    /// Data rows of every CSV of the cell when it was written (`record::csv_rows`).
+    #[serde(default)]
+    pub rows: std::collections::BTreeMap<String, usize>,
 }
 
 /// Runs a cell into `dir` (which must not hold a finished run). A run stopped by SIGTERM leaves
@@ -196,7 +198,7 @@ pub fn run_pinn_cell(
     claim_dir(dir).map_err(|e| e.to_string())?;
     let key = StreamKey::new(&cell.experiment, &cell.method, cell.target.d, cell.seed)
         .with_target(&cell.target.name);
-    let clock = Instant::now();
+    let clock = crate::cell::CellClock::start(dir);
     let steps = cell.config.steps;
     let ckpt = Checkpointing::at(&dir.join(CHECKPOINT));
     let outcome = match train_pinn_checkpointed(
@@ -231,10 +233,11 @@ pub fn run_pinn_cell(
         config_hash: cell.hash(),
         git_commit: git_commit(),
         backend: backend::name(device),
-        wall_s: clock.elapsed().as_secs_f64(),
+        wall_s: clock.total_s(),
         pis_lv_sec_per_it: cell.target.pis_lv_sec_per_it,
         outcome,
         provenance: Some(Provenance::current()),
+        rows: socbench_methods::record::csv_rows(dir),
     };
     let body = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
     put_file(dir, "manifest.json", &body).map_err(|e| e.to_string())?;

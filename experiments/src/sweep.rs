@@ -13,15 +13,17 @@ pub fn cells(exp: &Experiment, r: &Resolved) -> Vec<CellSpec> {
     for target in &exp.targets {
         for dim in exp.dims_of(target, r) {
             for arm in &r.arms {
-                let eps: &[f64] = if arm.method.is_trust_region() {
-                    &exp.epsilons
+                // ε applies to the trust-region methods only: one cell with the arm's own config
+                // (`None`) for the others.
+                let eps: Vec<Option<f64>> = if arm.method.is_trust_region() {
+                    exp.epsilons.iter().copied().map(Some).collect()
                 } else {
-                    &[f64::NAN]
+                    vec![None]
                 };
-                for &e in eps {
+                for &e in &eps {
                     for seed in 0..r.seeds {
                         let mut config = arm.config.clone();
-                        if e.is_finite() {
+                        if let Some(e) = e {
                             config.tr.epsilon = e;
                         }
                         out.push(CellSpec {
@@ -64,6 +66,8 @@ pub enum CellState {
     Done(Box<Manifest>),
     /// A manifest whose configuration hash differs from the current one.
     Stale(Box<Manifest>),
+    /// A manifest whose CSVs no longer hold the rows it recorded (the message says which).
+    Damaged(String),
 }
 
 pub fn state(dir: &Path, c: &CellSpec) -> CellState {
@@ -71,7 +75,12 @@ pub fn state(dir: &Path, c: &CellSpec) -> CellState {
         return CellState::Todo;
     };
     match serde_json::from_str::<Manifest>(&text) {
-        Ok(m) if m.config_hash == config_hash(&c.config) => CellState::Done(Box::new(m)),
+        Ok(m) if m.config_hash == config_hash(&c.config) => {
+            match socbench_methods::record::check_rows(dir, &m.recorded_rows()) {
+                Ok(()) => CellState::Done(Box::new(m)),
+                Err(e) => CellState::Damaged(e),
+            }
+        }
         Ok(m) => CellState::Stale(Box::new(m)),
         Err(_) => CellState::Todo,
     }

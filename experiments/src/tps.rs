@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use socbench_harness::backend::{self, Device};
@@ -202,6 +201,9 @@ pub struct TpsManifest {
     pub energy_evals: u64,
     pub socbench_version: String,
     pub provenance: Option<Provenance>,
+    /// Data rows of every CSV of the cell when it was written (`record::csv_rows`).
+    #[serde(default)]
+    pub rows: std::collections::BTreeMap<String, usize>,
 }
 
 impl TpsCell {
@@ -244,7 +246,7 @@ pub fn run_tps_cell(
     let sys = tps::build(&cell.target).map_err(|e| e.to_string())?;
     claim_dir(dir).map_err(|e| e.to_string())?;
     let key = cell.key(sys.dim());
-    let clock = Instant::now();
+    let clock = crate::cell::CellClock::start(dir);
     let (history, fin) = match (&cell.spec.method, cell.spec.baseline.as_deref()) {
         (Some(m), _) => {
             let method: Method = m.parse().map_err(|e| format!("{e}"))?;
@@ -317,13 +319,14 @@ pub fn run_tps_cell(
         config_hash: cell.hash(),
         git_commit: git_commit(),
         backend: backend::name(device),
-        wall_s: clock.elapsed().as_secs_f64(),
+        wall_s: clock.total_s(),
         energy_evals: history
             .as_ref()
             .and_then(|h| h.rows.last())
             .map_or(0, |r| r.energy_evals),
         socbench_version: env!("CARGO_PKG_VERSION").into(),
         provenance: Some(Provenance::current()),
+        rows: socbench_methods::record::csv_rows(dir),
     };
     put(
         "manifest.json",

@@ -13,6 +13,7 @@
 //! App. E.2.
 
 pub mod activation;
+pub mod atomic;
 pub mod backend;
 pub mod benchmark;
 pub mod control;

@@ -13,19 +13,58 @@ use serde::{Deserialize, Serialize};
 
 use crate::history::{EvalRow, RefreshRow};
 
-/// Set by SIGTERM (`install_sigterm`): the trainer saves a checkpoint and stops.
+/// Set by SIGTERM or SIGINT (`install_sigterm`): the trainer saves a checkpoint and stops.
 pub static STOP: AtomicBool = AtomicBool::new(false);
 
-extern "C" fn on_sigterm(_: libc::c_int) {
+extern "C" fn on_signal(sig: libc::c_int) {
     STOP.store(true, Ordering::SeqCst);
+    if sig == libc::SIGINT {
+        // A second Ctrl-C kills the process at once.
+        // SAFETY: signal() is async-signal-safe (POSIX).
+        unsafe {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+        }
+    }
 }
 
-/// Makes SIGTERM ask the running trainer to checkpoint and stop instead of killing the process.
+/// Makes SIGTERM (Slurm's pre-emption or time limit, `kill`) and the first SIGINT (Ctrl-C) ask
+/// the running trainers to checkpoint and stop instead of killing the process; `replicate` then
+/// starts no further cell.
 pub fn install_sigterm() {
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    // SAFETY: the handler only stores to an atomic and resets a disposition, both
+    // async-signal-safe.
     unsafe {
-        libc::signal(libc::SIGTERM, on_sigterm as *const () as libc::sighandler_t);
+        libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
+        libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
     }
+}
+
+/// Whether SIGTERM or SIGINT asked this process to stop.
+pub fn stop_requested() -> bool {
+    STOP.load(Ordering::SeqCst)
+}
+
+/// The wall seconds a checkpoint at `path` had already run for (its `wall_s`, or its state's
+/// `wall_s` or, for the PINN loop, `train_s`); 0 without a readable checkpoint. What a resumed cell adds to its
+/// own clock so that its manifest's `wall_s` is the whole run's.
+pub fn saved_wall_s(path: &Path) -> f64 {
+    #[derive(Deserialize)]
+    struct Wall {
+        #[serde(default, alias = "train_s")]
+        wall_s: Option<f64>,
+    }
+    /// A sweep run's [`TrainState`] keeps `wall_s` itself; a loop's [`Snapshot`] in `state`.
+    #[derive(Deserialize)]
+    struct Either {
+        #[serde(default)]
+        wall_s: Option<f64>,
+        #[serde(default)]
+        state: Option<Wall>,
+    }
+    read_msgpack::<Either>(path)
+        .ok()
+        .and_then(|e| e.wall_s.or(e.state.and_then(|s| s.wall_s)))
+        .unwrap_or(0.0)
 }
 
 /// Where and how often a run checkpoints.
@@ -73,25 +112,27 @@ pub struct Snapshot<T> {
     pub state: T,
 }
 
-/// Writes `value` to `path` in MessagePack (to a temporary name, then renamed: a kill mid-write
-/// leaves the old file).
+/// Writes `value` to `path` in MessagePack (to a temporary name unique to this writer, then
+/// renamed: a kill mid-write leaves the old file).
 pub fn write_msgpack<T: Serialize>(value: &T, path: &Path) -> Result<(), String> {
     let bytes = rmp_serde::to_vec_named(value).map_err(|e| e.to_string())?;
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+    socbench_harness::atomic::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// What [`write_msgpack`] wrote (MessagePack keeps NaN, which JSON cannot).
 pub fn read_msgpack<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("checkpoint {}: {e}", path.display()))?;
-    rmp_serde::from_slice(&bytes).map_err(|e| format!("checkpoint {}: {e}", path.display()))
+    rmp_serde::from_slice(&bytes)
+        .map_err(|e| format!("checkpoint {}: {e}; {FORCE_HINT}", path.display()))
 }
+
+/// What to do about a checkpoint that cannot be resumed.
+pub const FORCE_HINT: &str =
+    "rerun with --force to move the cell aside and start it afresh (nothing is deleted)";
 
 fn other_configuration(path: &Path) -> String {
     format!(
-        "checkpoint {}: written for another configuration or version; move it aside to start \
-         the run afresh",
+        "checkpoint {}: written for another configuration or version; {FORCE_HINT}",
         path.display()
     )
 }

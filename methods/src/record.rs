@@ -2,6 +2,7 @@
 //! (what was run, where, by which commit, how it ended). A directory that already holds a run is
 //! never overwritten.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -41,6 +42,68 @@ pub struct Manifest {
     /// written before they were recorded).
     #[serde(default)]
     pub provenance: Option<Provenance>,
+    /// Data rows of every CSV of the run directory when it was written ([`csv_rows`]): a cell
+    /// whose files no longer match is damaged, not finished ([`check_rows`]). Empty in
+    /// manifests written before it was recorded.
+    #[serde(default)]
+    pub rows: BTreeMap<String, usize>,
+}
+
+impl Manifest {
+    /// The rows its CSVs held when written: `rows`, or for a manifest from before it was
+    /// recorded, `evaluations` rows of history.csv.
+    pub fn recorded_rows(&self) -> BTreeMap<String, usize> {
+        if self.rows.is_empty() {
+            [("history.csv".to_string(), self.evaluations)].into()
+        } else {
+            self.rows.clone()
+        }
+    }
+}
+
+/// The data rows (lines after the header) of every `*.csv` in `dir`, by file name.
+pub fn csv_rows(dir: &Path) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.ends_with(".csv") && !name.starts_with('.') {
+            out.insert(name, data_rows(&e.path()).unwrap_or(0));
+        }
+    }
+    out
+}
+
+/// Lines after the header of a CSV file (a last line without its newline counts too).
+fn data_rows(path: &Path) -> std::io::Result<usize> {
+    let text = fs::read(path)?;
+    let lines = text
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count();
+    Ok(lines.saturating_sub(1))
+}
+
+/// Checks that the CSVs of the finished run in `dir` still hold the rows its manifest recorded
+/// (`rows`); the error names the file, both counts, and the way out.
+pub fn check_rows(dir: &Path, rows: &BTreeMap<String, usize>) -> Result<(), String> {
+    for (name, &n) in rows {
+        let found = data_rows(&dir.join(name));
+        if found.as_ref().ok() != Some(&n) {
+            let found = match found {
+                Ok(k) => format!("{k} rows"),
+                Err(e) => format!("unreadable ({e})"),
+            };
+            return Err(format!(
+                "`{}` is damaged: {name} has {found}, its manifest.json says {n}; rerun with \
+                 --force to move it aside and run the cell again",
+                dir.display()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// What besides the commit decides a run's numbers and speed.
@@ -169,10 +232,8 @@ pub fn fresh_dir(base: &Path, stem: &str) -> PathBuf {
 /// Writes `dir/name` through a temporary file renamed into place, so that a reader never sees
 /// a partial file.
 pub fn put_file(dir: &Path, name: &str, body: &str) -> Result<(), RecordError> {
-    let tmp = dir.join(format!(".{name}.tmp"));
     let dst = dir.join(name);
-    fs::write(&tmp, body).map_err(io(&tmp))?;
-    fs::rename(&tmp, &dst).map_err(io(&dst))
+    socbench_harness::atomic::write(&dst, body).map_err(io(&dst))
 }
 
 /// Writes `history.csv` then `manifest.json` (the manifest last, so its presence marks a complete
@@ -187,6 +248,10 @@ pub fn write_run(dir: &Path, history: &History, manifest: &Manifest) -> Result<(
     if !history.samples.is_empty() {
         put("samples.csv", &history.samples_csv(manifest.dim))?;
     }
-    let json = serde_json::to_string_pretty(manifest).expect("manifest serialises");
+    let manifest = Manifest {
+        rows: csv_rows(dir),
+        ..manifest.clone()
+    };
+    let json = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
     put("manifest.json", &json)
 }

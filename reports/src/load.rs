@@ -85,7 +85,8 @@ pub fn read_samples(path: &Path) -> Result<Option<Vec<f64>>, String> {
 }
 
 /// Every complete run (with a manifest) directly under `dir`; interrupted runs and runs moved
-/// aside (`*.old-N`) are skipped.
+/// aside (`*.old-N`) are skipped, and a damaged one (its CSVs no longer hold the rows its manifest
+/// recorded) is an error.
 pub fn load_runs(dir: &Path) -> Result<Vec<Run>, String> {
     let mut runs = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -102,6 +103,8 @@ pub fn load_runs(dir: &Path) -> Result<Vec<Run>, String> {
         };
         let manifest: Manifest =
             serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+        // A run whose CSVs lost rows is not reported.
+        socbench_methods::record::check_rows(&p, &manifest.recorded_rows())?;
         let columns = read_history(&p.join("history.csv"))?;
         let samples = read_samples(&p.join("samples.csv"))?;
         let refreshes = match p.join("refreshes.csv") {
@@ -147,6 +150,7 @@ pub(crate) fn test_run(
         evaluations: columns.first().map_or(0, |c| c.1.len()),
         socbench_version: String::new(),
         provenance: None,
+        rows: Default::default(),
     };
     Run {
         manifest,

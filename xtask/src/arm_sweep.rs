@@ -1,10 +1,10 @@
 //! What `replicate` does alike for the experiment kinds whose cells are (arm, seed) pairs (TPS,
 //! fine-tuning): check the arguments, narrow the cells by `--methods` and `--seeds`, skip the
-//! finished ones, resume those with a checkpoint and move other interrupted ones aside, and after the pool has run them, log the sweep.
+//! finished ones, and after the pool has run the others (each under its lock: resumed from its
+//! checkpoint or, interrupted without one, moved aside and rerun), log the sweep.
 
 use std::path::{Path, PathBuf};
 
-use socbench_experiments::cell::reopen;
 use socbench_harness::backend::{self, Device};
 
 use crate::replicate::ReplicateArgs;
@@ -64,18 +64,12 @@ pub fn prepare<C: ArmCell>(
         .collect();
     let mut todo = Vec::new();
     let mut done = 0;
+    // Finished cells are skipped; the others are claimed, reopened and run by the pool.
     for c in &cells {
         let dir = c.dir(&a.results);
         if !a.force && c.finished(&dir)? {
             done += 1;
             continue;
-        }
-        if let Some(h) = crate::slurm::held(&dir) {
-            eprintln!("{}: held by {h}; left to it", dir.display());
-            continue;
-        }
-        if let Some(m) = reopen(&dir, a.force)?.message(&dir) {
-            eprintln!("{m}");
         }
         todo.push((c.clone(), dir));
     }
@@ -107,6 +101,27 @@ pub fn selected<C: ArmCell>(
     Ok((profile, cells))
 }
 
+impl<C: ArmCell + Sync> Prepared<C> {
+    /// Runs the cells still to do on the pool (`crate::pool::run_cells`), each under its lock.
+    pub fn run(
+        &self,
+        force: bool,
+        prefix: &(dyn Fn(&C) -> String + Sync),
+        run: &(dyn Fn(&C, &PathBuf, &indicatif::ProgressBar) -> crate::pool::CellOutcome + Sync),
+    ) -> crate::pool::PoolOutcome {
+        crate::pool::run_cells(
+            &self.todo,
+            self.cells.len(),
+            self.done,
+            self.jobs,
+            force,
+            &|c, d| c.finished(d),
+            prefix,
+            run,
+        )
+    }
+}
+
 impl<C> Prepared<C> {
     /// The line that opens a sweep.
     pub fn announce(&self, exp: &str) {
@@ -126,18 +141,17 @@ impl<C> Prepared<C> {
         &self,
         a: &ReplicateArgs,
         exp: &str,
-        failures: Vec<String>,
-        minutes: f64,
+        out: crate::pool::PoolOutcome,
     ) -> Result<(), String> {
-        if !self.todo.is_empty() {
+        if out.ran > 0 {
             let dir = a.results.join(exp).join(&self.profile);
             let name = backend::name(&self.device);
-            crate::replicate::log_sweep(&dir, &name, self.jobs, self.todo.len(), minutes);
+            crate::replicate::log_sweep(&dir, &name, self.jobs, out.ran, out.minutes);
         }
-        if failures.is_empty() {
+        if out.failures.is_empty() {
             Ok(())
         } else {
-            Err(failures.join("\n"))
+            Err(out.failures.join("\n"))
         }
     }
 }

@@ -16,7 +16,6 @@ use socbench_targets::finetune::quality::{all_classes, prompts, sample_quality, 
 use socbench_targets::finetune::BaseModel;
 
 use crate::arm_sweep::{prepare, selected, ArmCell};
-use crate::pool::run_cells;
 use crate::replicate::ReplicateArgs;
 use socbench_experiments::any_cell::AnyCell;
 
@@ -200,8 +199,8 @@ pub fn replicate(a: &ReplicateArgs, exp: FtExperiment) -> Result<(), String> {
         };
         run_ft_cell(c, &p.device, dir, &mut on_step).map(|m| m.message)
     };
-    let (failures, minutes) = run_cells(&p.todo, p.cells.len(), p.done, p.jobs, &prefix, &run);
-    p.conclude(a, &exp.name, failures, minutes)?;
+    let out = p.run(a.force, &prefix, &run);
+    p.conclude(a, &exp.name, out)?;
     report(&exp, &p.profile, &a.results, &a.reports)
 }
 

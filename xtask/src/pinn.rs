@@ -15,7 +15,6 @@ use socbench_methods::record::git_commit;
 use socbench_reports::pinn_table::{pinn_report, PinnRow};
 
 use crate::arm_sweep::{prepare, selected, ArmCell};
-use crate::pool::run_cells;
 use crate::replicate::ReplicateArgs;
 
 impl ArmCell for PinnCell {
@@ -59,8 +58,8 @@ pub fn replicate(a: &ReplicateArgs, exp: PinnExperiment) -> Result<(), String> {
         };
         run_pinn_cell(c, &p.device, dir, &mut on_step).map(|m| m.message)
     };
-    let (failures, minutes) = run_cells(&p.todo, p.cells.len(), p.done, p.jobs, &prefix, &run);
-    p.conclude(a, &exp.name, failures, minutes)?;
+    let out = p.run(a.force, &prefix, &run);
+    p.conclude(a, &exp.name, out)?;
     report(&exp, &p.profile, &a.results, &a.reports)
 }
 

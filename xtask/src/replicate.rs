@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use socbench_experiments::cell::reopen;
 use socbench_experiments::definition::{self, Experiment, Resolved};
 use socbench_experiments::sweep::{cell_dir, cells, state, CellState};
 use socbench_experiments::{run_cell, CellSpec};
@@ -20,13 +19,7 @@ pub struct Which {
     #[arg(
         required_unless_present = "def",
         conflicts_with = "def",
-        help = format!(
-            "Experiment: {}, {}, {}, {}",
-            definition::names().join(", "),
-            socbench_experiments::tps::names().join(", "),
-            socbench_experiments::finetune::names().join(", "),
-            socbench_experiments::pinn::names().join(", ")
-        )
+        help = format!("Experiment: {}", definition::all_names().join(", "))
     )]
     pub experiment: Option<String>,
     /// An experiment file outside `experiments/defs/` (same format, same checks; see
@@ -90,8 +83,8 @@ pub struct ReplicateArgs {
     /// covers every finished cell.
     #[arg(long, value_delimiter = ',')]
     pub dims: Vec<usize>,
-    /// Run only the first N seeds of the sweep.
-    #[arg(long)]
+    /// Run only the first N seeds of the sweep (N >= 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub seeds: Option<u64>,
     /// Run only these methods or variants of the sweep (comma-separated names as in the
     /// experiment's file, e.g. `lv,tr-lv`); the report still covers every finished cell.
@@ -155,6 +148,22 @@ fn guess_seconds(c: &CellSpec) -> f64 {
     scale * (work + evals)
 }
 
+/// Whether a sweep cell's directory holds its finished run; a run of another configuration is
+/// an error until `--force`.
+fn finished(c: &CellSpec, dir: &std::path::Path) -> Result<bool, String> {
+    match state(dir, c) {
+        CellState::Done(_) => Ok(true),
+        CellState::Todo => Ok(false),
+        CellState::Damaged(e) => Err(e),
+        CellState::Stale(m) => Err(format!(
+            "`{}` holds a run with a different configuration (hash {}); rerun with --force (the \
+             old run is moved aside, not deleted)",
+            dir.display(),
+            m.config_hash
+        )),
+    }
+}
+
 /// An experiment, the experiment whose sweep produces its runs (its `source`, or itself), and
 /// that sweep resolved for one profile.
 pub struct Sweep {
@@ -183,6 +192,9 @@ pub fn resolve_experiment(
 }
 
 pub fn run(a: ReplicateArgs) -> Result<(), String> {
+    // SIGTERM or Ctrl-C: the running cells save a checkpoint and stop, no new cell starts, and
+    // a rerun resumes them (a second Ctrl-C kills at once).
+    socbench_methods::checkpoint::install_sigterm();
     if let Some(exp) = a.which.tps() {
         return crate::tps::replicate(&a, exp?);
     }
@@ -227,6 +239,7 @@ pub fn run(a: ReplicateArgs) -> Result<(), String> {
             data.name, r.profile, a.dims, r.dims
         ));
     }
+    socbench_experiments::cell::check_cells(&all)?;
     if a.slurm.slurm {
         let s = crate::slurm::SlurmSweep::of_sweep(
             sweep,
@@ -239,28 +252,13 @@ pub fn run(a: ReplicateArgs) -> Result<(), String> {
     }
     let mut todo: Vec<(CellSpec, PathBuf)> = Vec::new();
     let mut done = 0;
+    // Finished cells are skipped; the others are claimed, reopened and run by the pool.
     for c in all.iter() {
         let dir = cell_dir(&a.results, c);
-        if let Some(h) = crate::slurm::held(&dir) {
-            eprintln!("{}: held by {h}; left to it", dir.display());
-            continue;
-        }
-        match state(&dir, c) {
-            CellState::Done(_) if !a.force => done += 1,
-            CellState::Stale(m) if !a.force => {
-                return Err(format!(
-                    "`{}` holds a run with a different configuration (hash {}); rerun with --force \
-                     (the old run is moved aside, not deleted)",
-                    dir.display(),
-                    m.config_hash
-                ))
-            }
-            _ => {
-                if let Some(m) = reopen(&dir, a.force)?.message(&dir) {
-                    eprintln!("{m}");
-                }
-                todo.push((c.clone(), dir));
-            }
+        if a.force || !finished(c, &dir)? {
+            todo.push((c.clone(), dir));
+        } else {
+            done += 1;
         }
     }
     let est: f64 = todo.iter().map(|(c, _)| guess_seconds(c)).sum::<f64>() / jobs as f64;
@@ -288,42 +286,44 @@ pub fn run(a: ReplicateArgs) -> Result<(), String> {
             .map(|(_, m)| m.message)
             .map_err(|e| e.to_string())
     };
-    let (failures, minutes) = run_cells(&todo, all.len(), done, jobs, &prefix, &run);
-    if !todo.is_empty() {
+    let out = run_cells(
+        &todo,
+        all.len(),
+        done,
+        jobs,
+        a.force,
+        &|c, d| finished(c, d),
+        &prefix,
+        &run,
+    );
+    if out.ran > 0 {
         let first = todo[0].1.parent().unwrap_or(&a.results).to_path_buf();
-        log_sweep(&first, &backend::name(&device), jobs, todo.len(), minutes);
+        log_sweep(&first, &backend::name(&device), jobs, out.ran, out.minutes);
     }
-    if !failures.is_empty() {
-        return Err(failures.join("\n"));
+    if !out.failures.is_empty() {
+        return Err(out.failures.join("\n"));
     }
     crate::report::write(&sweep, &a.results, &a.reports)
 }
 
 /// Appends one line per `replicate` invocation to `<results>/<experiment>/<profile>/sweeps.csv`
 /// (end time, commit, device, jobs, cells run, wall minutes): the whole-run wall time that
-/// `cargo xtask bench` reports.
+/// `cargo xtask bench` reports. The file is rewritten whole (temporary file, then rename), with
+/// its header restored if an earlier write lost it, so a full disk never leaves it empty.
 pub fn log_sweep(dir: &std::path::Path, device: &str, jobs: usize, cells: usize, minutes: f64) {
+    const HEADER: &str = "finished_unix_s,commit,device,jobs,cells_run,wall_min\n";
     let path = dir.join("sweeps.csv");
-    let new = !path.exists();
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    let rows = old.strip_prefix(HEADER).unwrap_or(&old);
     let line = format!(
-        "{}{},{},{device},{jobs},{cells},{minutes:.2}\n",
-        if new {
-            "finished_unix_s,commit,device,jobs,cells_run,wall_min\n"
-        } else {
-            ""
-        },
+        "{},{},{device},{jobs},{cells},{minutes:.2}\n",
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
         socbench_methods::record::git_commit(),
     );
-    use std::io::Write;
-    let written = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .and_then(|mut f| f.write_all(line.as_bytes()));
-    if let Err(e) = written {
+    let body = format!("{HEADER}{rows}{line}");
+    if let Err(e) = socbench_harness::atomic::write(&path, body) {
         eprintln!("warning: could not append to {}: {e}", path.display());
     }
 }

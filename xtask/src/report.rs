@@ -136,7 +136,7 @@ pub fn setup(
     Ok((paper_values, stem))
 }
 
-/// Writes `<reports>/<stem>.md` and the figures (file name, SVG) beside it.
+/// Writes `<reports>/<stem>.md` and the figures (file name, SVG) beside it, each atomically.
 pub fn write_files(
     reports: &Path,
     stem: &str,
@@ -144,12 +144,16 @@ pub fn write_files(
     figures: Vec<(String, String)>,
 ) -> Result<(), String> {
     std::fs::create_dir_all(reports).map_err(|e| e.to_string())?;
-    let md_path = reports.join(format!("{stem}.md"));
-    std::fs::write(&md_path, md).map_err(|e| format!("{}: {e}", md_path.display()))?;
+    // Each file whole or not at all (a full disk leaves the old one), the figures before the
+    // text that shows them.
+    let write = |p: &Path, body: &str| {
+        socbench_harness::atomic::write(p, body).map_err(|e| format!("{}: {e}", p.display()))
+    };
     for (name, svg) in figures {
-        let p = reports.join(name);
-        std::fs::write(&p, svg).map_err(|e| format!("{}: {e}", p.display()))?;
+        write(&reports.join(name), &svg)?;
     }
+    let md_path = reports.join(format!("{stem}.md"));
+    write(&md_path, md)?;
     eprintln!("wrote {}", md_path.display());
     Ok(())
 }

@@ -9,7 +9,6 @@ use socbench_methods::record::git_commit;
 use socbench_reports::tps::{load_tps_runs, tps_report, TpsContext};
 
 use crate::arm_sweep::{prepare, selected, ArmCell};
-use crate::pool::run_cells;
 use crate::replicate::ReplicateArgs;
 use socbench_experiments::any_cell::AnyCell;
 
@@ -54,8 +53,8 @@ pub fn replicate(a: &ReplicateArgs, exp: TpsExperiment) -> Result<(), String> {
         };
         run_tps_cell(c, &p.device, dir, &mut on_step).map(|m| m.message)
     };
-    let (failures, minutes) = run_cells(&p.todo, p.cells.len(), p.done, p.jobs, &prefix, &run);
-    p.conclude(a, &exp.name, failures, minutes)?;
+    let out = p.run(a.force, &prefix, &run);
+    p.conclude(a, &exp.name, out)?;
     report(&exp, &p.profile, &a.results, &a.reports)
 }
 

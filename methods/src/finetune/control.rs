@@ -17,10 +17,11 @@ pub struct FineTuneControl<'a> {
 }
 
 impl<'a> FineTuneControl<'a> {
-    /// A copy of the problem's base network, trainable.
+    /// A copy of the problem's base network, trainable: every parameter gets an autodiff node of
+    /// its own, shared with nothing else (the base network is untracked).
     pub fn from_base(problem: &'a FineTuneProblem<'a>) -> Self {
         Self {
-            net: problem.base.clone(),
+            net: problem.base.clone().map(&mut Fresh),
             problem,
         }
     }
@@ -37,6 +38,20 @@ impl<'a> FineTuneControl<'a> {
     pub fn eps(&self, img: Tensor<B, 2>, t: f64, labels: Tensor<B, 2>) -> Tensor<B, 2> {
         self.net
             .guided(img, t, labels, self.problem.sampler.guidance)
+    }
+}
+
+/// Gives every float parameter a fresh autodiff node of its own (same values, same ids):
+/// `detach` then `require_grad`.
+struct Fresh;
+
+impl burn::module::ModuleMapper<B> for Fresh {
+    fn map_float<const D: usize>(
+        &mut self,
+        param: burn::module::Param<Tensor<B, D>>,
+    ) -> burn::module::Param<Tensor<B, D>> {
+        let (id, tensor, mapper) = param.consume();
+        burn::module::Param::from_mapped_value(id, tensor.detach().require_grad(), mapper)
     }
 }
 

@@ -27,8 +27,15 @@ use crate::autodiff_grad;
 use crate::digits::PIXELS;
 
 pub struct FineTuneProblem<'a> {
-    pub base: &'a Denoiser<B>,
-    pub reward_classifier: &'a Mlp<B>,
+    /// The base network, out of the autodiff graph (`no_grad`): its own passes (ε̂_base, the
+    /// lean adjoint's VJP in x) track no parameter, so they never share a graph node with the
+    /// fine-tuned copy or with another thread's problem. burn-autodiff 0.21 frees the nodes of
+    /// any graph after any thread's backward pass (`cleanup_orphaned_entries`); graphs tied to
+    /// shared tracked parameters then lost backward steps depending on what other threads did,
+    /// which made fine-tuning runs differ (issue 37, docs/determinism.md).
+    pub base: Denoiser<B>,
+    /// The reward classifier, out of the autodiff graph likewise (∇g tracks x only).
+    pub reward_classifier: Mlp<B>,
     pub reward: RewardConfig,
     pub sched: VpSchedule,
     pub sampler: SamplerConfig,
@@ -38,6 +45,7 @@ pub struct FineTuneProblem<'a> {
     pub classes: Vec<usize>,
     integ: EulerMaruyama,
     evals: EvalCounter,
+    _borrowed: std::marker::PhantomData<&'a ()>,
 }
 
 /// Splits a state [n, 65] into the image [n, 64] and the class column [n, 1].
@@ -68,8 +76,8 @@ impl<'a> FineTuneProblem<'a> {
     ) -> Self {
         let integ = EulerMaruyama::new(sched.horizon(), sampler.steps, |s| sched.sigma(s, 1.0));
         Self {
-            base,
-            reward_classifier,
+            base: base.clone().no_grad(),
+            reward_classifier: reward_classifier.clone().no_grad(),
             reward,
             sched,
             sampler,
@@ -77,6 +85,7 @@ impl<'a> FineTuneProblem<'a> {
             classes,
             integ,
             evals: EvalCounter::default(),
+            _borrowed: std::marker::PhantomData,
         }
     }
 
@@ -93,7 +102,7 @@ impl<'a> FineTuneProblem<'a> {
     /// The reward r(x, c) per row of states [n, 65].
     pub fn reward_of(&self, x: Tensor<B, 2>) -> Tensor<B, 1> {
         let (img, lab) = split_state(x);
-        reward_parts(self.reward_classifier, &self.reward, img, lab).0
+        reward_parts(&self.reward_classifier, &self.reward, img, lab).0
     }
 }
 
@@ -149,7 +158,7 @@ impl SocProblem for FineTuneProblem<'_> {
         let g = autodiff_grad(
             |img| {
                 let lab = lab.clone().detach();
-                reward_parts(self.reward_classifier, &self.reward, img, lab).0
+                reward_parts(&self.reward_classifier, &self.reward, img, lab).0
             },
             split_state(x).0,
         );
