@@ -8,7 +8,7 @@ use socbench_harness::backend::Device;
 
 use crate::finetune::{self, FtCell};
 use crate::pinn::{self, PinnCell};
-use crate::sweep::{cell_dir, cells, state, CellState};
+use crate::sweep::{cell_dir, cells};
 use crate::tps::{self, TpsCell};
 use crate::{definition, run_cell, CellSpec};
 
@@ -61,16 +61,7 @@ impl AnyCell {
     /// another configuration is there).
     pub fn finished(&self, dir: &Path) -> Result<bool, String> {
         match self {
-            AnyCell::Sweep(c) => match state(dir, c) {
-                CellState::Done(_) => Ok(true),
-                CellState::Todo => Ok(false),
-                CellState::Damaged(e) => Err(e),
-                CellState::Stale(m) => Err(format!(
-                    "`{}` holds a run with a different configuration (hash {})",
-                    dir.display(),
-                    m.config_hash
-                )),
-            },
+            AnyCell::Sweep(c) => crate::sweep::finished(dir, c),
             AnyCell::Tps(c) => tps::finished(dir, c),
             AnyCell::Finetune(c) => finetune::finished(dir, c),
             AnyCell::Pinn(c) => pinn::finished(dir, c),

@@ -131,6 +131,17 @@ pub enum Claimed {
     Busy(Owner),
 }
 
+/// Where the lock of the cell in `dir` lives (`<dir's parent>/slurm/locks`) and the cell's name
+/// in it: the same for `replicate`'s pool, `socbench cell` and `slurm status`.
+pub fn lock_of(dir: &Path) -> (PathBuf, String) {
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    (parent.join("slurm").join("locks"), name)
+}
+
 /// The lock file of cell `name` under `locks`.
 pub fn lock_path(locks: &Path, name: &str) -> PathBuf {
     locks.join(format!("{name}.lock"))

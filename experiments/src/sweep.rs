@@ -86,6 +86,22 @@ pub fn state(dir: &Path, c: &CellSpec) -> CellState {
     }
 }
 
+/// Whether `dir` holds the finished run of `c` (`Ok(false)`: absent or interrupted; `Err`: a run
+/// of another configuration, or a damaged one, is there).
+pub fn finished(dir: &Path, c: &CellSpec) -> Result<bool, String> {
+    match state(dir, c) {
+        CellState::Done(_) => Ok(true),
+        CellState::Todo => Ok(false),
+        CellState::Damaged(e) => Err(e),
+        CellState::Stale(m) => Err(format!(
+            "`{}` holds a run with a different configuration (hash {}); rerun with --force (the \
+             old run is moved aside, not deleted)",
+            dir.display(),
+            m.config_hash
+        )),
+    }
+}
+
 /// Moves an old run aside to `<dir>.old-<n>` (never deleted): used by `--force` and for
 /// interrupted runs.
 pub fn move_aside(dir: &Path) -> std::io::Result<Option<PathBuf>> {

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::Args;
 use socbench_experiments::cell::{reopen, Reopened};
 use socbench_experiments::cell_list::CellList;
-use socbench_experiments::claim::{claim, Claimed, Owner};
+use socbench_experiments::claim::{claim, lock_of, Claimed, Owner};
 use socbench_harness::backend;
 
 #[derive(Args, Debug)]
@@ -33,15 +33,7 @@ pub fn run(a: CellArgs) -> Result<ExitCode, String> {
     let list = CellList::read(&a.list)?;
     let (spec, dir) = list.cell(a.index, &a.results)?;
     let device = backend::by_name(&a.device).map_err(|e| e.to_string())?;
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let locks = dir
-        .parent()
-        .ok_or("a cell directory has a parent")?
-        .join("slurm")
-        .join("locks");
+    let (locks, name) = lock_of(&dir);
     let _claim = match claim(&locks, &name, &Owner::me()).map_err(|e| e.to_string())? {
         Claimed::Mine(c) => c,
         Claimed::Busy(o) => {

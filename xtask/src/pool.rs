@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use socbench_experiments::cell::reopen;
-use socbench_experiments::claim::{claim, Claimed, Owner};
+use socbench_experiments::claim::{claim, lock_of, Claimed, Owner};
 
 /// What a pool's run did: the failures ("<dir>: <error>"), the wall minutes, and how many cells
 /// it ran itself (the others were finished or held by other workers).
@@ -34,16 +34,6 @@ pub type Finished<'a, C> = &'a (dyn Fn(&C, &Path) -> Result<bool, String> + Sync
 
 /// How often a cell held by another process is looked at again.
 const POLL: Duration = Duration::from_millis(500);
-
-/// Where the lock of the cell in `dir` lives, and its name (as `socbench cell` claims it).
-pub fn lock_of(dir: &Path) -> (PathBuf, String) {
-    let parent = dir.parent().unwrap_or(Path::new("."));
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    (parent.join("slurm").join("locks"), name)
-}
 
 /// What became of one attempt at a cell.
 enum Attempt {

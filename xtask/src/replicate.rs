@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use socbench_experiments::definition::{self, Experiment, Resolved};
-use socbench_experiments::sweep::{cell_dir, cells, state, CellState};
+use socbench_experiments::sweep::{cell_dir, cells, finished};
 use socbench_experiments::{run_cell, CellSpec};
 use socbench_harness::backend;
 
@@ -148,22 +148,6 @@ fn guess_seconds(c: &CellSpec) -> f64 {
     scale * (work + evals)
 }
 
-/// Whether a sweep cell's directory holds its finished run; a run of another configuration is
-/// an error until `--force`.
-fn finished(c: &CellSpec, dir: &std::path::Path) -> Result<bool, String> {
-    match state(dir, c) {
-        CellState::Done(_) => Ok(true),
-        CellState::Todo => Ok(false),
-        CellState::Damaged(e) => Err(e),
-        CellState::Stale(m) => Err(format!(
-            "`{}` holds a run with a different configuration (hash {}); rerun with --force (the \
-             old run is moved aside, not deleted)",
-            dir.display(),
-            m.config_hash
-        )),
-    }
-}
-
 /// An experiment, the experiment whose sweep produces its runs (its `source`, or itself), and
 /// that sweep resolved for one profile.
 pub struct Sweep {
@@ -255,7 +239,7 @@ pub fn run(a: ReplicateArgs) -> Result<(), String> {
     // Finished cells are skipped; the others are claimed, reopened and run by the pool.
     for c in all.iter() {
         let dir = cell_dir(&a.results, c);
-        if a.force || !finished(c, &dir)? {
+        if a.force || !finished(&dir, c)? {
             todo.push((c.clone(), dir));
         } else {
             done += 1;
@@ -292,7 +276,7 @@ pub fn run(a: ReplicateArgs) -> Result<(), String> {
         done,
         jobs,
         a.force,
-        &|c, d| finished(c, d),
+        &|c, d| finished(d, c),
         &prefix,
         &run,
     );

@@ -12,7 +12,7 @@ use std::process::Command;
 use clap::{Args, Subcommand};
 use socbench_experiments::any_cell::AnyCell;
 use socbench_experiments::cell_list::CellList;
-use socbench_experiments::claim::holder;
+use socbench_experiments::claim::{holder, lock_of};
 
 use crate::replicate::ReplicateArgs;
 
@@ -199,16 +199,10 @@ fn slurm_dir(results: &Path, sweep: &SlurmSweep) -> PathBuf {
     results.join(&sweep.data).join(&sweep.profile).join("slurm")
 }
 
-fn name_of(dir: &Path) -> String {
-    dir.file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default()
-}
-
 /// Whether a live worker (a Slurm task or a local process) holds the cell's lock.
 pub fn held(dir: &Path) -> Option<String> {
-    let locks = dir.parent()?.join("slurm").join("locks");
-    let o = holder(&locks, &name_of(dir))?;
+    let (locks, name) = lock_of(dir);
+    let o = holder(&locks, &name)?;
     o.alive().then(|| {
         if o.slurm.is_empty() {
             format!("pid {} on {}", o.pid, o.host)
