@@ -126,6 +126,7 @@ fn tr_lv_rows(device: &Device) -> Result<Vec<[f64; 5]>, String> {
             fixed_lambda: None,
             run_all_refreshes: true,
             socm_weights: Default::default(),
+            ..TrConfig::default()
         },
         // One row per refresh (no step-0 row of u_0, which has no λ or loss).
         eval_at_start: false,

@@ -37,6 +37,7 @@ fn config() -> TrainConfig {
             fixed_lambda: None,
             run_all_refreshes: false,
             socm_weights: Default::default(),
+            ..TrConfig::default()
         },
         ..TrainConfig::default()
     }

@@ -47,6 +47,7 @@ fn tr_lv_steps_by_epsilon_and_terminates_with_lambda_zero() {
             fixed_lambda: None,
             run_all_refreshes: false,
             socm_weights: Default::default(),
+            ..TrConfig::default()
         },
         ..TrainConfig::default()
     };

@@ -24,6 +24,7 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
     ("fig10", include_str!("../defs/fig10.toml")),
     ("fig11", include_str!("../defs/fig11.toml")),
     ("lv-table", include_str!("../defs/lv-table.toml")),
+    ("scale", include_str!("../defs/scale.toml")),
 ];
 
 /// Report sections an experiment can ask for in `plots`.

@@ -19,6 +19,7 @@ pub mod benchmark;
 pub mod control;
 pub mod counter;
 pub mod error;
+pub mod fpenv;
 pub mod host_net;
 pub mod integrator;
 pub mod malloc;

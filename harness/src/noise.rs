@@ -32,6 +32,7 @@ pub fn with_noise_ahead<R>(
     std::thread::scope(|scope| {
         let (tx, rx) = sync_channel::<Vec<f32>>(AHEAD);
         scope.spawn(move || {
+            crate::fpenv::set_this_thread();
             for _ in 0..steps {
                 let xi = normals_f32(rng, n * d);
                 // The receiver is gone once `f` has returned: draw the rest unsent.

@@ -49,4 +49,10 @@ pub trait ModeStructure: Send + Sync {
     fn weights(&self) -> &[f64];
     /// Index of the mode each row of `x` ([n, d], f64 row-major) falls into.
     fn assign(&self, x: &[f64], n: usize) -> Vec<usize>;
+    /// The mode weights of the annealing path's terminal law p_β ∝ p_prior^{1−β} ρ^β (what
+    /// refresh i of Algorithm 2 should reach at β = β_i; issue 38), where the target can compute
+    /// them.
+    fn annealed_weights(&self, _beta: f64) -> Option<Vec<f64>> {
+        None
+    }
 }

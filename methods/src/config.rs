@@ -102,6 +102,34 @@ pub struct TrConfig {
     /// `dual` (config hashes of earlier runs unchanged).
     #[serde(skip_serializing_if = "TrSocmWeights::is_dual")]
     pub socm_weights: TrSocmWeights,
+    /// Fraction of each buffer held out of the minibatches (issue 38): after the refresh's
+    /// updates the tilted loss on the held-out paths is recorded beside the loss on as many
+    /// training paths, so that overfitting the buffer shows as a gap. 0 (the default, omitted from
+    /// the serialised config) trains on the whole buffer.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub holdout: f64,
+    /// Fresh paths of u_i simulated at every refresh to compare its terminal mode weights with
+    /// those of the annealing path's p_{β_i} (`crate::tracking`), on targets with modes. 0 (the
+    /// default, omitted from the serialised config) skips it.
+    #[serde(skip_serializing_if = "is_zero_usize")]
+    pub track_samples: usize,
+}
+
+impl TrConfig {
+    /// Paths of a buffer trained on and held out ([`TrConfig::holdout`]): the last
+    /// round(holdout · buffer) paths are held out.
+    pub fn split(&self) -> (usize, usize) {
+        let held = (self.holdout * self.buffer as f64).round() as usize;
+        (self.buffer - held.min(self.buffer), held.min(self.buffer))
+    }
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
+}
+
+fn is_zero_usize(v: &usize) -> bool {
+    *v == 0
 }
 
 impl Default for TrConfig {
@@ -117,6 +145,8 @@ impl Default for TrConfig {
             fixed_lambda: None,
             run_all_refreshes: false,
             socm_weights: TrSocmWeights::Dual,
+            holdout: 0.0,
+            track_samples: 0,
         }
     }
 }
@@ -272,6 +302,25 @@ impl TrainConfig {
                 ">= 1",
             )?;
             check(tr.delta >= 0.0, "tr.delta", tr.delta, ">= 0")?;
+            check(
+                (0.0..0.5).contains(&tr.holdout),
+                "tr.holdout",
+                tr.holdout,
+                "in [0, 0.5)",
+            )?;
+            if tr.holdout > 0.0 {
+                let (train, held) = tr.split();
+                check(
+                    held >= 2 && train >= tr.minibatch,
+                    "tr.holdout",
+                    tr.holdout,
+                    &format!(
+                        "small enough to leave tr.minibatch ({}) paths to train on and large \
+                         enough to hold out 2 of tr.buffer ({})",
+                        tr.minibatch, tr.buffer
+                    ),
+                )?;
+            }
             if let Some(l) = tr.fixed_lambda {
                 check(
                     l >= 0.0 && l.is_finite(),

@@ -67,6 +67,16 @@ pub struct RefreshRow {
     pub schedule_kl: Option<f64>,
     /// KL(P^{u*_{β_{i+1}}} | P^{u_i}): how far this refresh's exact solution is from u_i.
     pub target_kl: Option<f64>,
+    /// Where the target has modes and `tr.track_samples` > 0 ([`crate::tracking`]): u_i's
+    /// terminal mode weights against those of the annealing path's p_{β_i}.
+    #[serde(default)]
+    pub tracking: Option<crate::tracking::PathTracking>,
+    /// With `tr.holdout` > 0: the tilted loss after the refresh's updates on as many training
+    /// paths as are held out, and on the held-out paths.
+    #[serde(default)]
+    pub train_loss: Option<f64>,
+    #[serde(default)]
+    pub heldout_loss: Option<f64>,
 }
 
 pub const REFRESH_CSV_HEADER: &str =
@@ -168,13 +178,22 @@ impl History {
         s
     }
 
-    /// `refreshes` as CSV (empty cells where a value does not apply).
+    /// `refreshes` as CSV (empty cells where a value does not apply). The path-tracking and
+    /// held-out columns follow the standard ones only where some refresh has them.
     pub fn refreshes_csv(&self) -> String {
+        let tracked = self.refreshes.iter().any(|r| r.tracking.is_some());
+        let held = self.refreshes.iter().any(|r| r.heldout_loss.is_some());
         let mut s = String::from(REFRESH_CSV_HEADER);
+        if tracked {
+            s.push_str(",path_tvd,mode_tvd,modes_u,modes_path");
+        }
+        if held {
+            s.push_str(",train_loss,heldout_loss");
+        }
         s.push('\n');
         for r in &self.refreshes {
             s.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{},{},{}",
                 r.refresh,
                 r.step,
                 r.lambda,
@@ -187,6 +206,22 @@ impl History {
                 o(r.schedule_kl),
                 o(r.target_kl)
             ));
+            if tracked {
+                match &r.tracking {
+                    Some(t) => s.push_str(&format!(
+                        ",{},{},{},{}",
+                        t.path_tvd,
+                        t.mode_tvd,
+                        crate::tracking::join(&t.modes_u),
+                        crate::tracking::join(&t.modes_path)
+                    )),
+                    None => s.push_str(",,,,"),
+                }
+            }
+            if held {
+                s.push_str(&format!(",{},{}", o(r.train_loss), o(r.heldout_loss)));
+            }
+            s.push('\n');
         }
         s
     }

@@ -19,6 +19,7 @@ pub mod pinn;
 pub mod profile;
 pub mod record;
 pub mod tps;
+pub mod tracking;
 pub mod train;
 
 pub use config::{ConfigError, SocmWeights, TrConfig, TrSocmWeights, TrainConfig};

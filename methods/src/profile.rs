@@ -48,6 +48,7 @@ impl Profile {
                     fixed_lambda: None,
                     run_all_refreshes: false,
                     socm_weights: Default::default(),
+                    ..TrConfig::default()
                 },
                 ..TrainConfig::default()
             },
@@ -70,6 +71,7 @@ impl Profile {
                     fixed_lambda: None,
                     run_all_refreshes: false,
                     socm_weights: Default::default(),
+                    ..TrConfig::default()
                 },
                 ..TrainConfig::default()
             },

@@ -39,6 +39,8 @@ pub struct GaussianMixture {
     /// ρ = Z · p: log Z of the unnormalised density returned by `log_density`.
     log_z: f64,
     cache: Mutex<Option<(Device, DeviceParams)>>,
+    /// The quadrature grid of p_β's mode weights (d = 2), built on first use.
+    annealed_grid: std::sync::OnceLock<crate::annealed_modes::Grid>,
 }
 
 #[derive(Clone)]
@@ -78,6 +80,7 @@ impl GaussianMixture {
             eta,
             log_z,
             cache: Mutex::new(None),
+            annealed_grid: std::sync::OnceLock::new(),
         }
     }
 
@@ -171,6 +174,10 @@ impl GaussianMixture {
         &self.means[k * self.d..(k + 1) * self.d]
     }
     /// Σ_k = V_k diag(λ_k) V_kᵀ as a dense row-major d×d matrix.
+    /// The eigenvalues λ of every Σ_k, [K·d].
+    pub fn covariance_eigenvalues(&self) -> &[f64] {
+        &self.eigvals
+    }
     pub fn covariance(&self, k: usize) -> Vec<f64> {
         let d = self.d;
         let rot = &self.rotations[k * d * d..(k + 1) * d * d];
@@ -282,7 +289,7 @@ impl GaussianMixture {
     }
 
     /// log π_k N(x | μ_k, Σ_k) for all rows of x ([n, d] f64) and components: [n][K].
-    fn component_log_densities_f64(&self, x: &[f64], n: usize) -> Vec<Vec<f64>> {
+    pub(crate) fn component_log_densities_f64(&self, x: &[f64], n: usize) -> Vec<Vec<f64>> {
         let d = self.d;
         let xm = DMatrix::from_row_slice(n, d, x);
         let mut out = vec![vec![0.0; self.weights.len()]; n];
@@ -464,5 +471,18 @@ impl ModeStructure for GaussianMixture {
                     .0
             })
             .collect()
+    }
+    /// p_β's mode weights ([`crate::annealed_modes`]): by quadrature at d = 2 (grid step 0.25,
+    /// built once), from the closed form per component at d > 2.
+    fn annealed_weights(&self, beta: f64) -> Option<Vec<f64>> {
+        match self.d {
+            2 => Some(
+                self.annealed_grid
+                    .get_or_init(|| crate::annealed_modes::Grid::new(self, 0.25))
+                    .weights(beta),
+            ),
+            d if d > 2 => Some(crate::annealed_modes::closed_form(self, beta)),
+            _ => None,
+        }
     }
 }

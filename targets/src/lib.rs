@@ -46,6 +46,7 @@ macro_rules! on_target_benchmark {
 }
 
 pub mod annealed;
+pub mod annealed_modes;
 pub mod banana;
 pub mod digits;
 pub mod discrete_riccati;

@@ -124,6 +124,7 @@ pub fn run_cells<C: Sync>(
     std::thread::scope(|s| {
         for _ in 0..jobs.min(todo.len().max(1)) {
             s.spawn(|| loop {
+                socbench_harness::fpenv::set_this_thread();
                 if socbench_methods::checkpoint::stop_requested() {
                     // SIGTERM/SIGINT: the running cells checkpoint; no new one starts.
                     break;

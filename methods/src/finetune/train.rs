@@ -280,6 +280,7 @@ pub fn train_finetune_with<'a>(
     progress: &mut dyn FnMut(usize, usize),
     ckpt: Option<&Checkpointing>,
 ) -> Result<FtStatus, String> {
+    socbench_harness::fpenv::ensure();
     cfg.validate()?;
     check_method(method)?;
     let device = backend::autodiff(device);

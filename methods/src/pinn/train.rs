@@ -140,6 +140,7 @@ pub fn train_pinn_checkpointed(
     progress: &mut dyn FnMut(usize, f64),
     ckpt: Option<&Checkpointing>,
 ) -> Result<PinnRun, String> {
+    socbench_harness::fpenv::ensure();
     let d = target.dim();
     cfg.check(d).map_err(|e| e.to_string())?;
     let ad = backend::autodiff(device);

@@ -74,6 +74,7 @@ pub fn train_tps(
     progress: &mut dyn FnMut(usize, usize, f64),
     ckpt: Option<&Checkpointing>,
 ) -> Result<TpsHistory, TrainError> {
+    socbench_harness::fpenv::ensure();
     cfg.validate().map_err(TrainError::Config)?;
     let train_cfg = TrainConfig {
         lr: cfg.lr,

@@ -3,27 +3,25 @@
 
 use std::time::Instant;
 
+mod trust_region;
+
 use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::{Adam, AdamConfig, Optimizer};
 use burn::prelude::*;
-use rand::seq::index::sample;
 use rand::RngCore;
 use socbench_harness::backend::{self, Device, B};
 use socbench_harness::benchmark::Benchmark;
 use socbench_harness::control::Control;
-use socbench_harness::metrics::LogWeightStats;
 use socbench_harness::network::{ControlNet, NetParam, NetworkControl};
 use socbench_harness::rng::StreamKey;
 use socbench_harness::simulate::{simulate, SimOptions};
 use socbench_harness::tensor_util::to_f64;
 
-use crate::annealed_kl::annealed_kl;
 use crate::checkpoint::{
     from_bytes, set_stream_pos, stream_pos, to_bytes, Checkpointing, TrainState,
 };
 use crate::clip::clip_global_norm;
 use crate::config::{ConfigError, TrainConfig};
-use crate::dual::{solve_dual, DualSolution};
 use crate::eval::Evaluator;
 use crate::history::{EvalRow, History, RefreshRow, Status};
 use crate::loss::{Batch, Loss, Simulation, Tilt};
@@ -142,6 +140,7 @@ pub fn train_checkpointed(
     progress: &mut dyn FnMut(&Progress),
     ckpt: Option<&Checkpointing>,
 ) -> Result<History, TrainError> {
+    socbench_harness::fpenv::ensure();
     validate_for(cfg, method, problem).map_err(TrainError::Config)?;
     let ad = backend::autodiff(device);
     // Parameters are drawn on the CPU whatever the device, from its RNG seeded by the common
@@ -414,126 +413,6 @@ impl<'a> Run<'a> {
                 if stop || step % c.every_steps.max(1) == 0 {
                     self.save(&c, step, 0, 1.0, &rng, None, None)?;
                 }
-                if stop {
-                    return Ok(Status::Interrupted { step });
-                }
-            }
-        }
-        Ok(Status::Finished)
-    }
-
-    /// Algorithm 2: refresh the buffer with the frozen u_i, solve the dual for λ_i, update
-    /// β_{i+1} = 1 − Π_{j≤i} λ_j/(1+λ_j), take N minibatch steps; stop once λ_i ≤ δ.
-    fn trust_region(&mut self, progress: &mut dyn FnMut(&Progress)) -> Result<Status, String> {
-        let tr = self.cfg.tr.clone();
-        let mut rng = self.key.stream("train");
-        let total = tr.refreshes * tr.inner_steps;
-        let every = (tr.refreshes / self.cfg.evals).max(1);
-        let mut prod = 1.0;
-        let mut step = 0;
-        let mut previous: Option<ControlNet<B>> = None;
-        let mut annealed_rng = self.key.common("annealed-optimal");
-        let mut first = 0;
-        if let Some(st) = self.resume.take() {
-            set_stream_pos(&mut rng, &st.rng_train)?;
-            set_stream_pos(&mut annealed_rng, &st.rng_annealed)?;
-            (prod, step, first) = (st.prod, st.step, st.refresh);
-            previous = match &st.previous {
-                Some(b) => Some(self.net_from(b)?.no_grad()),
-                None => None,
-            };
-        }
-        for it in first..tr.refreshes {
-            let mut buffer = self.collect(tr.buffer, &mut rng, false);
-            // KL(P^{u_i} | P^{u_{i−1}}) actually reached by the last update, on fresh paths of u_i.
-            // r = log dP^{u_i}/dP^{u_{i−1}} on u_i's paths: KL = E[r], and e^{−r} are the weights
-            // of the old control's measure against the new one's.
-            let r = previous.take().map(|prev| {
-                let prev_ctrl = NetworkControl::new(prev, self.control.cfg.clone(), self.problem);
-                to_f64(buffer.log_rnd_v_over_u(self.problem, &prev_ctrl).detach())
-            });
-            let measured = r.as_ref().map(|r| r.iter().sum::<f64>() / r.len() as f64);
-            let measured_ess = r.as_ref().map(|r| {
-                let neg: Vec<f64> = r.iter().map(|x| -x).collect();
-                LogWeightStats::from_log_weights(&neg).ess
-            });
-            let w: Vec<f64> = buffer.log_w.iter().map(|l| -l).collect();
-            let sol = match tr.fixed_lambda {
-                Some(l) => DualSolution::at(&w, l),
-                None => solve_dual(&w, tr.epsilon, 1e-10),
-            };
-            let lambda = sol.lambda;
-            let beta_i = 1.0 - prod;
-            prod *= lambda / (1.0 + lambda);
-            let beta = 1.0 - prod;
-            let tau = 1.0 / (1.0 + lambda);
-            let annealed = self.not_training(|run| {
-                annealed_kl(
-                    run.problem,
-                    &run.frozen(),
-                    &buffer,
-                    (beta_i, beta),
-                    tr.buffer,
-                    &mut annealed_rng,
-                    &run.device,
-                )
-            });
-            self.refreshes.push(RefreshRow {
-                refresh: it,
-                step,
-                lambda,
-                beta,
-                step_kl: sol.kl,
-                step_ess: sol.ess,
-                measured_step_kl: measured,
-                measured_step_ess: measured_ess,
-                tracking_kl: annealed.map(|a| a.tracking),
-                schedule_kl: annealed.map(|a| a.schedule),
-                target_kl: annealed.map(|a| a.target),
-            });
-            // The loss's per-buffer preparation (TR-SOCM: adjoints at β_{i+1}, its weights).
-            let mut tilt = Tilt { tau, beta };
-            self.loss.prepare(&mut buffer, self.problem, &mut tilt);
-            previous = Some(self.control.net().clone().no_grad());
-            let mut loss_v = f64::NAN;
-            for _ in 0..tr.inner_steps {
-                step += 1;
-                let idx = sample(&mut rng, buffer.len(), tr.minibatch).into_vec();
-                let mb = buffer.select(&idx);
-                loss_v = match self.step(Batch::Paths(&mb), tilt, step) {
-                    Ok(v) => v,
-                    Err(s) => return Ok(s),
-                };
-                progress(&Progress {
-                    step,
-                    total,
-                    loss: loss_v,
-                    lambda: Some(lambda),
-                });
-            }
-            // A fixed λ (ablation) never signals convergence.
-            // `run_all_refreshes` keeps refreshing with λ = 0 (β = 1) after convergence.
-            let converged =
-                tr.fixed_lambda.is_none() && lambda <= tr.delta && !tr.run_all_refreshes;
-            let last = converged || it + 1 == tr.refreshes;
-            if it % every == 0 || last {
-                let extra = EvalRow {
-                    lambda: Some(lambda),
-                    beta: Some(beta),
-                    step_kl: Some(sol.kl),
-                    measured_step_kl: measured,
-                    step_ess: Some(sol.ess),
-                    ..Default::default()
-                };
-                self.record(step, loss_v, extra);
-            }
-            if converged {
-                break;
-            }
-            if let Some(c) = self.ckpt.clone() {
-                let stop = c.stop_now(it) && it + 1 < tr.refreshes;
-                let prev = previous.as_ref().map(|p| p.clone().into_record());
-                self.save(&c, step, it + 1, prod, &rng, Some(&annealed_rng), prev)?;
                 if stop {
                     return Ok(Status::Interrupted { step });
                 }
