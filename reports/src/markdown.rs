@@ -296,6 +296,8 @@ pub fn report(ctx: &Context, runs: &[Run], paper: &[PaperValue]) -> (String, Vec
     figures.extend(curves.1);
     for section in [
         crate::trust_region::section(ctx, runs),
+        crate::path_tracking::section(ctx, runs),
+        crate::path_tracking::budget_section(ctx, runs),
         crate::verdicts::section(ctx, runs),
     ] {
         md.push_str(&section.0);

@@ -17,18 +17,39 @@ use crate::svg::Line;
 /// A refresh's measured step KL above this multiple of ε is flagged.
 pub const OVERSHOOT: f64 = 3.0;
 
+/// Adds one panel's lines per quantity q (those with any line) to `panels[q]`, titled
+/// "<title(q)>, <panel>".
+pub(crate) fn add_panels<'t>(
+    panels: &mut [Vec<(String, Vec<Line>)>],
+    qlines: Vec<Vec<Line>>,
+    title: impl Fn(usize) -> &'t str,
+    panel: &str,
+) {
+    for (q, lines) in qlines.into_iter().enumerate() {
+        if !lines.is_empty() {
+            panels[q].push((format!("{}, {panel}", title(q)), lines));
+        }
+    }
+}
+
 /// Mean over runs, per refresh index, of a `refreshes.csv` column, with a min–max band.
-fn per_refresh(runs: &[&Run], col: &str) -> Curve {
+pub(crate) fn per_refresh(runs: &[&Run], col: &str) -> Curve {
+    per_refresh_by(runs, |r, i| r.refresh_series(col).get(i).copied())
+}
+
+/// Mean over runs, per refresh index i, of `value(run, i)` (finite values only), with a min–max
+/// band; x = i + 1.
+pub(crate) fn per_refresh_by(runs: &[&Run], value: impl Fn(&Run, usize) -> Option<f64>) -> Curve {
     let n = runs
         .iter()
-        .map(|r| r.refresh_series(col).len())
+        .map(|r| r.refresh_series("refresh").len())
         .max()
         .unwrap_or(0);
     let (mut mean, mut band) = (Vec::new(), Vec::new());
     for i in 0..n {
         let v: Vec<f64> = runs
             .iter()
-            .filter_map(|r| r.refresh_series(col).get(i).copied())
+            .filter_map(|r| value(r, i))
             .filter(|v| v.is_finite())
             .collect();
         let Some((m, lo, hi)) = mean_min_max(&v) else {
@@ -163,11 +184,7 @@ pub fn section(ctx: &Context, runs: &[Run]) -> (String, Vec<Figure>) {
                 });
             }
         }
-        for (q, lines) in qlines.into_iter().enumerate() {
-            if !lines.is_empty() {
-                panels[q].push((format!("{}, {panel}", quantities[q].1), lines));
-            }
-        }
+        add_panels(&mut panels, qlines, |q| quantities[q].1, &panel);
     }
     let mut md = String::from(
         "## trust region: λ, β and the step KL per refresh\n\nFrom every refresh \

@@ -233,4 +233,9 @@ impl ModeStructure for ManyWell {
             })
             .collect()
     }
+    /// Exact by symmetry: the prior N(0, η²I) and ρ are both even in every coordinate, so
+    /// p_β ∝ p_prior^{1−β} ρ^β is too, and each sign pattern keeps weight 2^{−m} at every β.
+    fn annealed_weights(&self, _beta: f64) -> Option<Vec<f64>> {
+        Some(self.weights.clone())
+    }
 }
