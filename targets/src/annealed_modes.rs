@@ -18,7 +18,7 @@
 use nalgebra::{DMatrix, DVector};
 use socbench_harness::tensor_util::logsumexp;
 
-use crate::gmm::GaussianMixture;
+use crate::gmm::{argmax, GaussianMixture};
 use crate::Target;
 
 /// Points per chunk of the grid's construction (bounds the [chunk, K] density table).
@@ -29,7 +29,7 @@ pub fn tvd(a: &[f64], b: &[f64]) -> f64 {
     0.5 * a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f64>()
 }
 
-/// The mode weights of `n` samples (`x` row-major [n, d]) under the mode partition `assign`.
+/// The mode weights of samples from their modes (`ModeStructure::assign`), K = `k` modes.
 pub fn sample_weights(modes: &[usize], k: usize) -> Vec<f64> {
     let mut w = vec![0.0; k];
     for &m in modes {
@@ -116,19 +116,6 @@ impl Grid {
         }
         w
     }
-}
-
-fn argmax(v: &[f64]) -> usize {
-    v.iter()
-        .enumerate()
-        .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &x)| {
-            if x > bv {
-                (i, x)
-            } else {
-                (bi, bv)
-            }
-        })
-        .0
 }
 
 /// The mode weights of p_β from each component's closed-form tilt (see the module doc for the

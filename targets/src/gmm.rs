@@ -314,6 +314,20 @@ impl GaussianMixture {
     }
 }
 
+/// The index of the largest value (the first on ties; 0 for an empty slice).
+pub(crate) fn argmax(v: &[f64]) -> usize {
+    v.iter()
+        .enumerate()
+        .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &x)| {
+            if x > bv {
+                (i, x)
+            } else {
+                (bi, bv)
+            }
+        })
+        .0
+}
+
 /// A Haar-distributed d×d rotation, row-major (QR of a Gaussian matrix with the sign fix).
 fn random_rotation(d: usize, rng: &mut ChaCha20Rng) -> Vec<f64> {
     let g = DMatrix::<f64>::from_fn(d, d, |_, _| rng.sample(StandardNormal));
@@ -457,19 +471,8 @@ impl ModeStructure for GaussianMixture {
     }
     fn assign(&self, x: &[f64], n: usize) -> Vec<usize> {
         self.component_log_densities_f64(x, n)
-            .into_iter()
-            .map(|row| {
-                row.iter()
-                    .enumerate()
-                    .fold((0, f64::NEG_INFINITY), |(bi, bv), (i, &v)| {
-                        if v > bv {
-                            (i, v)
-                        } else {
-                            (bi, bv)
-                        }
-                    })
-                    .0
-            })
+            .iter()
+            .map(|row| argmax(row))
             .collect()
     }
     /// p_β's mode weights ([`crate::annealed_modes`]): by quadrature at d = 2 (grid step 0.25,

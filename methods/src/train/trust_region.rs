@@ -43,6 +43,9 @@ impl Run<'_> {
                 None => None,
             };
         }
+        // Held-out paths (`tr.holdout`): the last `held` of each buffer, out of the dual and the
+        // minibatches.
+        let (n_train, held) = tr.split();
         for it in first..tr.refreshes {
             let mut buffer = self.collect(tr.buffer, &mut rng, false);
             // KL(P^{u_i} | P^{u_{i−1}}) actually reached by the last update, on fresh paths of u_i.
@@ -57,11 +60,9 @@ impl Run<'_> {
                 let neg: Vec<f64> = r.iter().map(|x| -x).collect();
                 LogWeightStats::from_log_weights(&neg).ess
             });
-            // Held-out paths (`tr.holdout`): the last `held` of the buffer, out of the dual and
-            // the minibatches.
-            let (n_train, held) = tr.split();
+            let beta_i = 1.0 - prod;
             let tracking = (tr.track_samples > 0)
-                .then(|| self.track(1.0 - prod, tr.track_samples, it))
+                .then(|| self.track_path(beta_i, tr.track_samples, it))
                 .flatten();
             let w: Vec<f64> = buffer.log_w[..n_train].iter().map(|l| -l).collect();
             let sol = match tr.fixed_lambda {
@@ -69,7 +70,6 @@ impl Run<'_> {
                 None => solve_dual(&w, tr.epsilon, 1e-10),
             };
             let lambda = sol.lambda;
-            let beta_i = 1.0 - prod;
             prod *= lambda / (1.0 + lambda);
             let beta = 1.0 - prod;
             let tau = 1.0 / (1.0 + lambda);
@@ -159,7 +159,7 @@ impl Run<'_> {
 
     /// u_i's terminal mode weights against p_β's, from `n` fresh paths on a stream common to
     /// every method at this seed (one per refresh, so a resumed run draws the same paths).
-    fn track(&mut self, beta: f64, n: usize, it: usize) -> Option<PathTracking> {
+    fn track_path(&mut self, beta: f64, n: usize, it: usize) -> Option<PathTracking> {
         self.not_training(|run| {
             let mut rng = run.key.common(&format!("track-{it}"));
             track(run.problem, &run.frozen(), beta, n, &mut rng, &run.device)
