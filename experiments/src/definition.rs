@@ -25,6 +25,7 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
     ("fig11", include_str!("../defs/fig11.toml")),
     ("lv-table", include_str!("../defs/lv-table.toml")),
     ("scale", include_str!("../defs/scale.toml")),
+    ("scale-socm", include_str!("../defs/scale-socm.toml")),
 ];
 
 /// Report sections an experiment can ask for in `plots`.
@@ -103,6 +104,10 @@ pub struct Variant {
     pub label: String,
     #[serde(default)]
     pub config: toml::Table,
+    /// The experiment's targets this variant runs on (default: all of them), so that one
+    /// experiment can carry an arm to another target without crossing every arm with it.
+    #[serde(default)]
+    pub targets: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -127,6 +132,17 @@ pub struct Arm {
     pub method: Method,
     pub label: String,
     pub config: TrainConfig,
+    /// The targets it runs on (`None`: every target of the experiment).
+    pub targets: Option<Vec<String>>,
+}
+
+impl Arm {
+    /// Whether this arm has cells on `target`.
+    pub fn runs_on(&self, target: &str) -> bool {
+        self.targets
+            .as_ref()
+            .is_none_or(|t| t.iter().any(|x| x == target))
+    }
 }
 
 /// One resolved profile of an experiment.
@@ -185,6 +201,15 @@ fn parse(text: &str, origin: &str) -> Result<Experiment, String> {
             "{origin}: invalid `target_dims` entry {t}: allowed the experiment's targets ({})",
             e.targets.join(", ")
         ));
+    }
+    for (name, v) in &e.variants {
+        if let Some(t) = v.targets.iter().flatten().find(|t| !e.targets.contains(t)) {
+            return Err(format!(
+                "{origin}: invalid `variants.{name}.targets` entry {t}: allowed the experiment's \
+                 targets ({})",
+                e.targets.join(", ")
+            ));
+        }
     }
     if e.name.is_empty() || e.name.contains(['/', '\\']) || e.name.starts_with('.') {
         return Err(format!(
@@ -353,6 +378,7 @@ impl Experiment {
                 method,
                 label: self.label(name),
                 config: config.clone(),
+                targets: None,
             });
         };
         Ok(Arm {
@@ -364,6 +390,7 @@ impl Experiment {
                 &v.config,
                 &format!("{} [variants.{name}.config]", self.origin),
             )?,
+            targets: v.targets.clone(),
         })
     }
 }
@@ -409,6 +436,29 @@ mod tests {
         assert!(lp.arms[0].config.net.langevin && !lp.arms[1].config.net.langevin);
         // Views run their source's sweep.
         assert_eq!(load("fig7").unwrap().data().unwrap().name, "fig2");
+    }
+
+    /// A variant restricted to some targets has cells on those only; a target outside the
+    /// experiment's is refused with the field named.
+    #[test]
+    fn variant_targets_restrict_its_cells() {
+        let e = load("scale").unwrap();
+        let r = e.resolve("cpu").unwrap();
+        let cells = crate::sweep::cells(&e, &r);
+        let on = |t: &str, arm: &str| cells.iter().filter(|c| c.target == t && c.arm == arm).count();
+        assert_eq!(on("gmm40", "tr-lv-c"), 3);
+        assert_eq!(on("gmm", "tr-lv-c") + on("manywell", "tr-lv-c"), 0);
+        assert_eq!((on("gmm", "tr-lv-b"), on("manywell", "tr-lv-b")), (3, 3));
+        assert!(cells.iter().all(|c| (c.target == "gmm40") == (c.dim == 2)));
+        let text = include_str!("../defs/scale.toml").replace(
+            "[variants.tr-lv-c]\ntargets = [\"gmm40\"]",
+            "[variants.tr-lv-c]\ntargets = [\"funnel\"]",
+        );
+        let err = parse(&text, "x.toml").unwrap_err();
+        assert!(
+            err.contains("x.toml") && err.contains("`variants.tr-lv-c.targets` entry funnel"),
+            "{err}"
+        );
     }
 
     /// `--def`: the example file resolves like a built-in one, with the example loss among its

@@ -12,7 +12,7 @@ pub fn cells(exp: &Experiment, r: &Resolved) -> Vec<CellSpec> {
     let mut out = Vec::new();
     for target in &exp.targets {
         for dim in exp.dims_of(target, r) {
-            for arm in &r.arms {
+            for arm in r.arms.iter().filter(|a| a.runs_on(target)) {
                 // ε applies to the trust-region methods only: one cell with the arm's own config
                 // (`None`) for the others.
                 let eps: Vec<Option<f64>> = if arm.method.is_trust_region() {
