@@ -86,6 +86,9 @@ pub struct Experiment {
     /// The paper's claims this experiment tests, judged in every report of it.
     #[serde(default)]
     pub claims: Vec<socbench_reports::verdicts::Claim>,
+    /// Claims judged on a budget ladder's arms (`socbench_reports::ladder`).
+    #[serde(default)]
+    pub ladder: Vec<socbench_reports::ladder::LadderClaim>,
     /// How a published table names this experiment's targets and methods (`lv_table`).
     #[serde(default)]
     pub paper_names: Option<socbench_reports::lv_table::PaperNames>,
@@ -199,6 +202,13 @@ fn parse(text: &str, origin: &str) -> Result<Experiment, String> {
     if let Some(t) = e.target_dims.keys().find(|t| !e.targets.contains(t)) {
         return Err(format!(
             "{origin}: invalid `target_dims` entry {t}: allowed the experiment's targets ({})",
+            e.targets.join(", ")
+        ));
+    }
+    if let Some(c) = e.ladder.iter().find(|c| !e.targets.contains(&c.target)) {
+        return Err(format!(
+            "{origin}: invalid `ladder` target {}: allowed the experiment's targets ({})",
+            c.target,
             e.targets.join(", ")
         ));
     }
@@ -445,7 +455,12 @@ mod tests {
         let e = load("scale").unwrap();
         let r = e.resolve("cpu").unwrap();
         let cells = crate::sweep::cells(&e, &r);
-        let on = |t: &str, arm: &str| cells.iter().filter(|c| c.target == t && c.arm == arm).count();
+        let on = |t: &str, arm: &str| {
+            cells
+                .iter()
+                .filter(|c| c.target == t && c.arm == arm)
+                .count()
+        };
         assert_eq!(on("gmm40", "tr-lv-c"), 3);
         assert_eq!(on("gmm", "tr-lv-c") + on("manywell", "tr-lv-c"), 0);
         assert_eq!((on("gmm", "tr-lv-b"), on("manywell", "tr-lv-b")), (3, 3));

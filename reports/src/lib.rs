@@ -5,6 +5,7 @@
 pub mod aggregate;
 pub mod claims;
 pub mod finetune;
+pub mod ladder;
 pub mod load;
 pub mod logz;
 pub mod lv_table;

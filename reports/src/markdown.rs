@@ -41,6 +41,8 @@ pub struct Context<'a> {
     pub ground_truth: GroundTruth<'a>,
     /// The paper's claims that the experiment states, judged in the report.
     pub claims: &'a [crate::verdicts::Claim],
+    /// The claims judged on a budget ladder (`[[ladder]]`, `crate::ladder`).
+    pub ladder: &'a [crate::ladder::LadderClaim],
     /// How a published table names the experiment's targets and methods (`lv_table`).
     pub paper_names: Option<&'a crate::lv_table::PaperNames>,
 }
@@ -70,6 +72,7 @@ pub(crate) fn test_context(claims: &[crate::verdicts::Claim]) -> Context<'_> {
         results_dir: String::new(),
         ground_truth: &no_truth,
         claims,
+        ladder: &[],
         paper_names: None,
     }
 }
@@ -298,6 +301,7 @@ pub fn report(ctx: &Context, runs: &[Run], paper: &[PaperValue]) -> (String, Vec
         crate::trust_region::section(ctx, runs),
         crate::path_tracking::section(ctx, runs),
         crate::path_tracking::budget_section(ctx, runs),
+        crate::ladder::section(ctx, runs, ctx.ladder),
         crate::verdicts::section(ctx, runs),
     ] {
         md.push_str(&section.0);

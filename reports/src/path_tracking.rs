@@ -189,91 +189,105 @@ pub fn budget_section(ctx: &Context, runs: &[Run]) -> (String, Vec<Figure>) {
     let mut panels: Vec<(String, Vec<Line>)> = Vec::new();
     let mut rows = Builder::default();
     rows.push_record([
+        "panel",
         "line",
         "paths fitted per refresh",
         "buffer",
         "metric",
         "final (last evaluation)",
     ]);
-    for metric in ctx.metrics {
-        let final_of = |r: &Run| r.series(metric).last().copied().filter(|v| v.is_finite());
-        let start: Vec<f64> = runs
-            .iter()
-            .filter_map(|r| r.series(metric).first().copied())
-            .filter(|v| v.is_finite())
-            .collect();
-        let mut groups: std::collections::BTreeMap<
-            String,
-            std::collections::BTreeMap<u64, Vec<f64>>,
-        > = Default::default();
-        let mut on_policy: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
-        for r in runs {
-            let Some(v) = final_of(r) else { continue };
-            let cfg = &r.manifest.config;
-            let name = (ctx.labels)(&r.manifest.method);
-            if r.refreshes.is_empty() {
-                on_policy
-                    .entry(label(ctx, r.arm(), ""))
+    // One panel per (target, d) and metric: arms of different targets never share a line.
+    let mut by_panel: std::collections::BTreeMap<(String, usize), Vec<&Run>> = Default::default();
+    for r in runs {
+        by_panel
+            .entry((r.manifest.target.clone(), r.manifest.dim))
+            .or_default()
+            .push(r);
+    }
+    let all = runs;
+    for ((target, dim), runs) in &by_panel {
+        let panel = panel_name(all, target, *dim);
+        for metric in ctx.metrics {
+            let final_of = |r: &Run| r.series(metric).last().copied().filter(|v| v.is_finite());
+            let start: Vec<f64> = runs
+                .iter()
+                .filter_map(|r| r.series(metric).first().copied())
+                .filter(|v| v.is_finite())
+                .collect();
+            let mut groups: std::collections::BTreeMap<
+                String,
+                std::collections::BTreeMap<u64, Vec<f64>>,
+            > = Default::default();
+            let mut on_policy: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+            for r in runs.iter().copied() {
+                let Some(v) = final_of(r) else { continue };
+                let cfg = &r.manifest.config;
+                let name = (ctx.labels)(&r.manifest.method);
+                if r.refreshes.is_empty() {
+                    on_policy
+                        .entry(label(ctx, r.arm(), ""))
+                        .or_default()
+                        .push(v);
+                    continue;
+                }
+                let x = (cfg.tr.inner_steps * cfg.tr.minibatch) as u64;
+                groups
+                    .entry(format!("{name}, lr {:e}", cfg.lr))
+                    .or_default()
+                    .entry(x)
                     .or_default()
                     .push(v);
-                continue;
+                rows.push_record([
+                    panel.clone(),
+                    label(ctx, r.arm(), ""),
+                    x.to_string(),
+                    cfg.tr.buffer.to_string(),
+                    metric.clone(),
+                    format!("{v:.3} (seed {})", r.manifest.seed),
+                ]);
             }
-            let x = (cfg.tr.inner_steps * cfg.tr.minibatch) as u64;
-            groups
-                .entry(format!("{name}, lr {:e}", cfg.lr))
-                .or_default()
-                .entry(x)
-                .or_default()
-                .push(v);
-            rows.push_record([
-                label(ctx, r.arm(), ""),
-                x.to_string(),
-                cfg.tr.buffer.to_string(),
-                metric.clone(),
-                format!("{v:.3} (seed {})", r.manifest.seed),
-            ]);
-        }
-        let xs: Vec<f64> = groups
-            .values()
-            .flat_map(|g| g.keys().map(|x| *x as f64))
-            .collect();
-        let (lo, hi) = xs
-            .iter()
-            .fold((f64::INFINITY, 0.0f64), |(a, b), x| (a.min(*x), b.max(*x)));
-        let mut lines: Vec<Line> = groups
-            .into_iter()
-            .map(|(name, g)| {
-                let mut points = Vec::new();
-                let mut band = Vec::new();
-                for (x, v) in g {
-                    if let Some((m, _)) = mean_std(&v) {
-                        let (a, b) = v
-                            .iter()
-                            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
-                                (a.min(*y), b.max(*y))
-                            });
-                        points.push((x as f64, m));
-                        band.push((x as f64, a, b));
+            let xs: Vec<f64> = groups
+                .values()
+                .flat_map(|g| g.keys().map(|x| *x as f64))
+                .collect();
+            let (lo, hi) = xs
+                .iter()
+                .fold((f64::INFINITY, 0.0f64), |(a, b), x| (a.min(*x), b.max(*x)));
+            let mut lines: Vec<Line> = groups
+                .into_iter()
+                .map(|(name, g)| {
+                    let mut points = Vec::new();
+                    let mut band = Vec::new();
+                    for (x, v) in g {
+                        if let Some((m, _)) = mean_std(&v) {
+                            let (a, b) = v
+                                .iter()
+                                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
+                                    (a.min(*y), b.max(*y))
+                                });
+                            points.push((x as f64, m));
+                            band.push((x as f64, a, b));
+                        }
                     }
+                    Line {
+                        label: name,
+                        points,
+                        band,
+                    }
+                })
+                .collect();
+            if lo.is_finite() {
+                let flat = |label: String, v: &[f64]| {
+                    mean_std(v).map(|(m, _)| Line::new(label, vec![(lo, m), (hi.max(lo * 2.0), m)]))
+                };
+                lines.extend(flat("u = 0 (step 0)".into(), &start));
+                for (name, v) in &on_policy {
+                    lines.extend(flat(format!("{name} (on-policy, final)"), v));
                 }
-                Line {
-                    label: name,
-                    points,
-                    band,
-                }
-            })
-            .collect();
-        if lo.is_finite() {
-            let flat = |label: String, v: &[f64]| {
-                mean_std(v).map(|(m, _)| Line::new(label, vec![(lo, m), (hi.max(lo * 2.0), m)]))
-            };
-            lines.extend(flat("u = 0 (step 0)".into(), &start));
-            for (name, v) in &on_policy {
-                lines.extend(flat(format!("{name} (on-policy, final)"), v));
             }
-        }
-        if !lines.is_empty() {
-            panels.push((format!("final {metric} against the fitting budget"), lines));
+            if !lines.is_empty() {
+                panels.push((format!("{panel}: final {metric}"), lines));
+            }
         }
     }
     let name = format!("{}-budget.svg", ctx.svg_stem);

@@ -106,6 +106,7 @@ pub fn write(sweep: &Sweep, results: &Path, reports: &Path) -> Result<(), String
         results_dir: format!("{}/", dir.display()),
         ground_truth: &ground_truth,
         claims: &exp.claims,
+        ladder: &exp.ladder,
         paper_names: exp.paper_names.as_ref(),
     };
     let (md, figures) = report(&ctx, &runs, &paper_values);
