@@ -6,10 +6,12 @@
 //! grid, the mass p_β puts in each of the target's modes (nearest-component assignment, as the TVD
 //! metric does) and the TVD ½ Σ_k |π_k − π_k(β)| against the target's weights.
 //!
-//! In d > 2 (`gmm <d>`) the grid is out of reach; the mode weights then come from the closed form
-//! of each component's tilt, ∫ N(x; 0, η²I)^{1−β} (π_k N(x; μ_k, Σ_k))^β dx, which treats
-//! (Σ_k π_k N_k)^β as Σ_k (π_k N_k)^β: exact at β = 1 and where the components do not overlap
-//! (high d), an approximation at small β.
+//! In d > 2 (`gmm <d>`) the grid is out of reach; the mode weights then come from importance
+//! sampling of p_β (40 000 draws from a defensive mixture of the prior and each component's
+//! tilt; its ESS is printed), beside the closed form of each component's tilt,
+//! ∫ N(x; 0, η²I)^{1−β} (π_k N(x; μ_k, Σ_k))^β dx, which treats (Σ_k π_k N_k)^β as
+//! Σ_k (π_k N_k)^β: exact at β = 1, an approximation at small β (the last column: its TVD from
+//! the importance estimate).
 //!
 //! `cargo run --release -p socbench-targets --example annealed_modes [gmm40|gmm] [h]`
 //! `cargo run --release -p socbench-targets --example annealed_modes gmm <d>` (d > 2)
@@ -19,7 +21,7 @@
 //! The computations live in `socbench_targets::annealed_modes`, which training uses per refresh
 //! (`tr.track_samples`).
 
-use socbench_targets::annealed_modes::{closed_form, Grid};
+use socbench_targets::annealed_modes::{closed_form, importance, tvd, Grid};
 use socbench_targets::gmm::GaussianMixture;
 use socbench_targets::Target;
 
@@ -30,10 +32,14 @@ const BETAS: [f64; 10] = [0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.96, 0.99, 0.999, 1.0
 /// One line of the table: the TVD of the mode weights `w` of p_β against the target's `pi`, how
 /// many modes keep ≥ 1% of their weight, and the largest mode weight.
 fn print_row(beta: f64, w: &[f64], pi: &[f64]) {
+    println!("{}", row(beta, w, pi));
+}
+
+fn row(beta: f64, w: &[f64], pi: &[f64]) -> String {
     let tvd = socbench_targets::annealed_modes::tvd(w, pi);
     let kept = w.iter().zip(pi).filter(|(a, b)| **a >= 0.01 * **b).count();
     let top = w.iter().copied().fold(0.0, f64::max);
-    println!("{beta}\t{tvd:.3}\t{kept} of {}\t{top:.3}", pi.len());
+    format!("{beta}\t{tvd:.3}\t{kept} of {}\t{top:.3}", pi.len())
 }
 
 fn main() {
@@ -52,12 +58,21 @@ fn main() {
     let pi = target.mixture_weights().to_vec();
     let (d, eta) = (target.dim(), target.prior_std());
     if d > 2 || arg2 == Some("closed") {
-        println!(
-            "{name} (d = {d}), prior η = {eta}, closed form per component (see the module doc)"
-        );
-        println!("{HEADER}");
-        for beta in BETAS {
-            print_row(beta, &closed_form(&target, beta), &pi);
+        if arg2 == Some("closed") {
+            println!("{name} (d = {d}), prior η = {eta}, closed form per component");
+            println!("{HEADER}");
+            for beta in BETAS {
+                print_row(beta, &closed_form(&target, beta), &pi);
+            }
+            return;
+        }
+        println!("{name} (d = {d}), prior η = {eta}, importance sampling (see the module doc)");
+        println!("{HEADER}\tESS\tTVD to the closed form");
+        let mut rng = socbench_harness::seed::stream(&["annealed_modes", "example"]);
+        for beta in [0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0] {
+            let (w, ess) = importance(&target, beta, 40_000, &mut rng);
+            let cf = tvd(&w, &closed_form(&target, beta));
+            println!("{}\t{ess:.3}\t{cf:.3}", row(beta, &w, &pi));
         }
         return;
     }

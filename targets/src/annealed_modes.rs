@@ -10,12 +10,19 @@
 //! - d = 2: [`Grid`], midpoint quadrature on a square grid that covers the prior to 5η beyond
 //!   the farthest mean. Exact up to the grid (the integrand is smooth inside each S_k; the
 //!   tests check it against sampling at β = 0 and against π at β = 1).
-//! - d > 2: [`closed_form`], each component's tilt ∫ N(x; 0, η²I)^{1−β} (π_k N(x; μ_k, Σ_k))^β dx
+//! - d > 2: [`importance`], self-normalised importance sampling of p_β from a defensive mixture
+//!   of the prior and every component's Gaussian tilt, each draw assigned to its mode as samples
+//!   are. Unbiased as n grows at every β; the tests check it against the grid at d = 2.
+//! - [`closed_form`], each component's tilt ∫ N(x; 0, η²I)^{1−β} (π_k N(x; μ_k, Σ_k))^β dx
 //!   in closed form, which treats (Σ_k π_k N_k)^β as Σ_k (π_k N_k)^β and S_k as all of ℝ^d:
-//!   exact at β = 1 and where the components do not overlap (high d), an approximation at
-//!   small β. The tests measure the approximation against the grid at d = 2.
+//!   exact at β = 1 and where the components do not overlap, an approximation at small β (at
+//!   β → 0 it gives every component the same weight, whatever the prior's mass in each S_k);
+//!   the importance sampler's proposal weights. The tests measure it against the grid at d = 2.
 
-use nalgebra::{DMatrix, DVector};
+use nalgebra::{Cholesky, DMatrix, DVector, Dyn};
+use rand_chacha::ChaCha20Rng;
+use rand_distr::{Distribution, StandardNormal};
+use socbench_harness::problem::ModeStructure;
 use socbench_harness::tensor_util::logsumexp;
 
 use crate::gmm::{argmax, GaussianMixture};
@@ -130,6 +137,123 @@ pub fn closed_form(target: &GaussianMixture, beta: f64) -> Vec<f64> {
     lc.iter().map(|l| (l - z).exp()).collect()
 }
 
+/// Component k's tilt G_k ∝ N(x; 0, η²I)^{1−β} N(x; μ_k, Σ_k)^β: the Gaussian with precision
+/// P = (1−β)/η² I + β Σ⁻¹ and mean P⁻¹ β Σ⁻¹ μ.
+struct Tilted {
+    mean: DVector<f64>,
+    chol: Cholesky<f64, Dyn>,
+    /// ½ log det P − d/2 log 2π.
+    log_norm: f64,
+}
+
+impl Tilted {
+    fn new(eta: f64, mu: &[f64], cov: &[f64], beta: f64) -> Self {
+        let d = mu.len();
+        let sigma_inv = DMatrix::from_row_slice(d, d, cov)
+            .cholesky()
+            .expect("Σ is positive definite")
+            .inverse();
+        let prec =
+            DMatrix::<f64>::identity(d, d) * ((1.0 - beta) / (eta * eta)) + &sigma_inv * beta;
+        let chol = prec.cholesky().expect("precision is positive definite");
+        let mean = chol.solve(&(&sigma_inv * DVector::from_column_slice(mu) * beta));
+        let half_logdet = chol.l().diagonal().iter().map(|v| v.ln()).sum::<f64>();
+        let log_norm = half_logdet - 0.5 * d as f64 * (2.0 * std::f64::consts::PI).ln();
+        Self {
+            mean,
+            chol,
+            log_norm,
+        }
+    }
+    /// A draw: mean + L⁻ᵀ z for P = L Lᵀ.
+    fn sample(&self, rng: &mut ChaCha20Rng) -> DVector<f64> {
+        let d = self.mean.len();
+        let z = DVector::from_fn(d, |_, _| StandardNormal.sample(rng));
+        let y = self
+            .chol
+            .l()
+            .transpose()
+            .solve_upper_triangular(&z)
+            .expect("L is invertible");
+        &self.mean + y
+    }
+    fn log_density(&self, x: &DVector<f64>) -> f64 {
+        let r = self.chol.l().transpose() * (x - &self.mean);
+        self.log_norm - 0.5 * r.norm_squared()
+    }
+}
+
+/// The mode weights of p_β ∝ N(0, η²I)^{1−β} ρ^β by self-normalised importance sampling, and the
+/// effective sample size as a fraction of `n`. The proposal is the defensive mixture
+/// q = ½ N(0, η²I) + ½ Σ_k c_k G_k of the prior and each component's tilt G_k weighted by the
+/// [`closed_form`] weights c_k, so that it covers p_β at every β (the prior at small β, the
+/// tilts at large β); each draw counts for its mode (`assign`, as samples are counted).
+pub fn importance(
+    target: &GaussianMixture,
+    beta: f64,
+    n: usize,
+    rng: &mut ChaCha20Rng,
+) -> (Vec<f64>, f64) {
+    use rand::Rng;
+    let d = target.dim();
+    let k = target.num_components();
+    let eta = target.prior_std();
+    let c = closed_form(target, beta);
+    let tilts: Vec<Tilted> = (0..k)
+        .map(|j| Tilted::new(eta, target.mean(j), &target.covariance(j), beta))
+        .collect();
+    let log_prior = |x: &DVector<f64>| {
+        -0.5 * (x.norm_squared() / (eta * eta)
+            + d as f64 * (2.0 * std::f64::consts::PI * eta * eta).ln())
+    };
+    // Cumulative proposal weights over [prior, tilt_0, ..., tilt_{K−1}].
+    let mut cum = Vec::with_capacity(k + 1);
+    let mut acc = 0.5;
+    cum.push(acc);
+    for cj in &c {
+        acc += 0.5 * cj;
+        cum.push(acc);
+    }
+    let mut xs = Vec::with_capacity(n * d);
+    let mut log_q = Vec::with_capacity(n);
+    let mut log_prior_x = Vec::with_capacity(n);
+    for _ in 0..n {
+        let u: f64 = rng.random::<f64>() * acc;
+        let x = match cum.iter().position(|v| u < *v).unwrap_or(k) {
+            0 => DVector::from_fn(d, |_, _| {
+                let z: f64 = StandardNormal.sample(rng);
+                eta * z
+            }),
+            j => tilts[j - 1].sample(rng),
+        };
+        let lp = log_prior(&x);
+        let mut terms = vec![0.5f64.ln() + lp];
+        terms.extend(
+            tilts
+                .iter()
+                .zip(&c)
+                .filter(|(_, cj)| **cj > 0.0)
+                .map(|(t, cj)| (0.5 * cj).ln() + t.log_density(&x)),
+        );
+        log_q.push(logsumexp(&terms));
+        log_prior_x.push(lp);
+        xs.extend(x.iter());
+    }
+    let comp = target.component_log_densities_f64(&xs, n);
+    let log_w: Vec<f64> = (0..n)
+        .map(|i| (1.0 - beta) * log_prior_x[i] + beta * logsumexp(&comp[i]) - log_q[i])
+        .collect();
+    let m = log_w.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let w: Vec<f64> = log_w.iter().map(|l| (l - m).exp()).collect();
+    let (s1, s2) = w.iter().fold((0.0, 0.0), |(a, b), v| (a + v, b + v * v));
+    let mut out = vec![0.0; k];
+    for (i, row) in comp.iter().enumerate() {
+        out[argmax(row)] += w[i] / s1;
+    }
+    debug_assert_eq!(target.assign(&xs[..d], 1)[0], argmax(&comp[0]));
+    (out, s1 * s1 / (s2 * n as f64))
+}
+
 /// log ∫ N(x; 0, η²I)^{1−β} (π N(x; μ, Σ))^β dx for one component: a Gaussian integral with
 /// precision P = (1−β)/η² I + β Σ⁻¹ and linear term h = β Σ⁻¹ μ.
 pub fn log_tilt(eta: f64, pi: f64, mu: &[f64], cov: &[f64], beta: f64) -> f64 {
@@ -197,6 +321,26 @@ mod tests {
             }
         }
         assert!(tvd(&g.weights(1.0), t.weights()) < 1e-3);
+    }
+
+    /// The importance sampler against the grid (an independent estimator) on GMM40 and the
+    /// paper's GMM at d = 2, where the closed form is off by up to 0.1: within 0.02 in TVD at
+    /// every β, with an ESS above 5 %.
+    #[test]
+    fn importance_sampling_matches_the_grid_at_every_beta() {
+        for t in [GaussianMixture::gmm40(2), GaussianMixture::paper_gmm(2)] {
+            let g = Grid::new(&t, 0.1);
+            let mut rng = socbench_harness::rng::StreamKey::new("test", "is", 2, 0).stream("x");
+            for beta in [0.0, 0.02, 0.1, 0.3, 0.6, 1.0] {
+                let (w, ess) = importance(&t, beta, 40_000, &mut rng);
+                let e = tvd(&w, &g.weights(beta));
+                assert!(
+                    e < 0.02 && ess > 0.05,
+                    "{}, β = {beta}: TVD(importance, grid) = {e}, ESS {ess}",
+                    t.name()
+                );
+            }
+        }
     }
 
     /// The closed form is exact at β = 1; below, it is an approximation (the prior's mass between

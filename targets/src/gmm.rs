@@ -476,7 +476,8 @@ impl ModeStructure for GaussianMixture {
             .collect()
     }
     /// p_β's mode weights ([`crate::annealed_modes`]): by quadrature at d = 2 (grid step 0.25,
-    /// built once), from the closed form per component at d > 2.
+    /// built once), by importance sampling at d > 2 (40 000 draws from a stream fixed by the
+    /// target, d and β, so the same β gives the same weights).
     fn annealed_weights(&self, beta: f64) -> Option<Vec<f64>> {
         match self.d {
             2 => Some(
@@ -484,7 +485,15 @@ impl ModeStructure for GaussianMixture {
                     .get_or_init(|| crate::annealed_modes::Grid::new(self, 0.25))
                     .weights(beta),
             ),
-            d if d > 2 => Some(crate::annealed_modes::closed_form(self, beta)),
+            d if d > 2 => {
+                let mut rng = seed::stream(&[
+                    "annealed_modes",
+                    &self.name,
+                    &d.to_string(),
+                    &beta.to_bits().to_string(),
+                ]);
+                Some(crate::annealed_modes::importance(self, beta, 40_000, &mut rng).0)
+            }
             _ => None,
         }
     }
