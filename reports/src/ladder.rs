@@ -50,6 +50,8 @@ struct ArmResult {
     /// Learning rate and network: the trend is fitted within each such group.
     group: String,
     seeds: Vec<Option<(f64, bool)>>,
+    /// β after the last refresh, per seed.
+    betas: Vec<f64>,
 }
 
 impl ArmResult {
@@ -154,6 +156,7 @@ pub fn section(ctx: &Context, runs: &[Run], claims: &[LadderClaim]) -> (String, 
                         cfg.lr, cfg.net.depth, cfg.net.width
                     ),
                     seeds: Vec::new(),
+                    betas: Vec::new(),
                 });
             let fin = (!r.diverged())
                 .then(|| summarise_run(r.series("step"), r.series(&c.metric), &c.metric))
@@ -164,6 +167,7 @@ pub fn section(ctx: &Context, runs: &[Run], claims: &[LadderClaim]) -> (String, 
                     .iter()
                     .all(|v| v.is_finite() && *v <= LEAVES);
             e.seeds.push(fin.map(|v| (v, v <= c.at_most && path_ok)));
+            e.betas.extend(r.refresh_series("beta").last().copied());
         }
         let by_budget = {
             let mut v: Vec<&ArmResult> = arms.values().collect();
@@ -239,11 +243,29 @@ pub fn section(ctx: &Context, runs: &[Run], claims: &[LadderClaim]) -> (String, 
             );
             continue;
         }
+        // Where the annealing is unfinished, the final value is that of a control aimed at p_β
+        // with β < 1, not at the target: say so.
+        let beta_max = arms
+            .values()
+            .flat_map(|a| a.betas.iter().copied())
+            .fold(f64::NEG_INFINITY, f64::max);
+        let betas = if beta_max.is_finite() && beta_max < 0.99 {
+            format!(
+                " Final β, mean over seeds: {}; the annealing is unfinished in every arm, so the \
+                 final values are those of controls aimed at p_β with β < 1.",
+                arms.values()
+                    .filter_map(|a| mean_std(&a.betas).map(|m| format!("{} {:.2}", a.name, m.0)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            String::new()
+        };
         let _ =
             writeln!(
             md,
             "{}. *{}* ({} at d = {}, {} ≤ {}{}): {word}. Best arm: {}. Trend: {}. Anchors: u = 0 \
-             {zero}; the paper: {}.\n",
+             {zero}; the paper: {}.{betas}\n",
             i + 1,
             c.claim,
             c.target,
