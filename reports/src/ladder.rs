@@ -52,6 +52,8 @@ struct ArmResult {
     seeds: Vec<Option<(f64, bool)>>,
     /// β after the last refresh, per seed.
     betas: Vec<f64>,
+    /// The refreshes its runs were given (`tr.refreshes`).
+    refreshes: usize,
 }
 
 impl ArmResult {
@@ -157,6 +159,7 @@ pub fn section(ctx: &Context, runs: &[Run], claims: &[LadderClaim]) -> (String, 
                     ),
                     seeds: Vec::new(),
                     betas: Vec::new(),
+                    refreshes: cfg.tr.refreshes,
                 });
             let fin = (!r.diverged())
                 .then(|| summarise_run(r.series("step"), r.series(&c.metric), &c.metric))
@@ -177,10 +180,19 @@ pub fn section(ctx: &Context, runs: &[Run], claims: &[LadderClaim]) -> (String, 
         let holds = by_budget
             .iter()
             .find(|a| a.seeds.len() >= 3 && a.met() == a.seeds.len());
+        // Final values compare only between arms given the same number of refreshes: the best
+        // arm is taken among those with the most; the others are named apart.
+        let most = arms.values().map(|a| a.refreshes).max().unwrap_or(0);
         let best = arms
             .values()
+            .filter(|a| a.refreshes == most)
             .filter_map(|a| mean_std(&a.finals()).map(|m| (a, m.0)))
             .min_by(|x, y| x.1.total_cmp(&y.1));
+        let shorter: Vec<String> = arms
+            .values()
+            .filter(|a| a.refreshes < most)
+            .map(|a| format!("{} ({} refreshes, at {})", a.name, a.refreshes, a.pm()))
+            .collect();
         let paper = c.paper_arm.as_ref().and_then(|p| arms.get(p));
         let word = if arms.is_empty() {
             "**not run here**".to_string()
@@ -273,7 +285,17 @@ pub fn section(ctx: &Context, runs: &[Run], claims: &[LadderClaim]) -> (String, 
             c.metric,
             c.at_most,
             if c.path { ", path TVD ≤ 0.1 at every refresh" } else { "" },
-            best.map_or("–".into(), |(a, _)| format!("{} at {}", a.name, a.pm())),
+            best.map_or("–".into(), |(a, _)| {
+                let mut b = format!("{} at {}", a.name, a.pm());
+                if !shorter.is_empty() {
+                    let _ = write!(
+                        b,
+                        " among the arms given {most} refreshes; not compared: {}",
+                        shorter.join(", ")
+                    );
+                }
+                b
+            }),
             if trends.is_empty() { "–".into() } else { trends.join("; ") },
             c.paper
         );
