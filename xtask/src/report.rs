@@ -76,7 +76,16 @@ fn ground_truth(target: &str, d: usize, n: usize) -> Option<Vec<f64>> {
 
 pub fn write(sweep: &Sweep, results: &Path, reports: &Path) -> Result<(), String> {
     let (exp, data) = (&sweep.exp, &sweep.data);
-    let (profile, deviations) = (sweep.resolved.profile.as_str(), &sweep.resolved.deviations);
+    let profile = sweep.resolved.profile.as_str();
+    // The profile's deviations, then what of each target's definition is ours (the registry's
+    // `ours`), so that every report using such a target says so.
+    let mut deviations = sweep.resolved.deviations.clone();
+    for t in &data.targets {
+        if let Some(note) = socbench_targets::registry::ours(t) {
+            deviations.push(format!("target `{t}`: {note}"));
+        }
+    }
+    let deviations = &deviations;
     let dir = results.join(&data.name).join(profile);
     let runs = load::load_runs(&dir)?;
     let (paper_values, stem) = setup(&exp.name, profile, &dir, runs.is_empty())?;
