@@ -41,6 +41,9 @@ pub struct LadderClaim {
     pub paper_arm: Option<String>,
     /// The paper's value, as published (or why there is none).
     pub paper: String,
+    /// The paper's number, where it has one, drawn as a reference line.
+    #[serde(default)]
+    pub paper_value: Option<f64>,
 }
 
 /// One arm's seeds: (final value, met), with `None` for a diverged seed.
@@ -126,7 +129,8 @@ pub fn section(ctx: &Context, runs: &[Run], claims: &[LadderClaim]) -> (String, 
          {LEAVES} at every refresh; a diverged seed does not meet it. An arm holds when every one \
          of ≥ 3 seeds meets the claim. The trend is a least-squares line of every seed's final \
          value against log10(paths fitted per refresh), fitted within each group of arms that \
-         share the learning rate and the network, drawn below with the target and u = 0.\n\n"
+         share the learning rate and the network, drawn below with the target, u = 0 and the \
+         paper's value where it has one.\n\n"
     );
     let mut panels = Vec::new();
     for (i, c) in claims.iter().enumerate() {
@@ -343,6 +347,9 @@ pub fn section(ctx: &Context, runs: &[Run], claims: &[LadderClaim]) -> (String, 
         if let Some((m, _)) = mean_std(&start) {
             lines.push(Line::new("u = 0".into(), vec![(lo, m), (hi, m)]));
         }
+        if let Some(p) = c.paper_value {
+            lines.push(Line::new(format!("the paper: {p}"), vec![(lo, p), (hi, p)]));
+        }
         panels.push((
             format!("{}, d = {}: final {}", c.target, c.dim, c.metric),
             lines,
@@ -395,6 +402,7 @@ mod tests {
             path: true,
             paper_arm: Some("c".into()),
             paper: "none".into(),
+            paper_value: None,
         }
     }
 
