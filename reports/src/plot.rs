@@ -134,9 +134,20 @@ fn open(n: usize) -> String {
     )
 }
 
-/// Panels of curves on numeric axes (each optionally log-scaled); one legend from the first panel.
+/// Panels of curves on numeric axes (each optionally log-scaled); one legend for every label of
+/// every panel, in order of first appearance, and one colour per label in every panel.
 pub fn curves(panels: &[(String, Vec<Line>)], x_label: &str, log_x: bool, log_y: bool) -> String {
     let mut s = open(panels.len());
+    let mut labels: Vec<&str> = Vec::new();
+    for l in panels.iter().flat_map(|(_, lines)| lines) {
+        if !labels.contains(&l.label.as_str()) {
+            labels.push(&l.label);
+        }
+    }
+    let colour = |label: &str| {
+        let i = labels.iter().position(|l| *l == label).unwrap_or(0);
+        COLORS[i % COLORS.len()]
+    };
     for (i, (title, lines)) in panels.iter().enumerate() {
         let all: Vec<(f64, f64)> = lines
             .iter()
@@ -149,8 +160,8 @@ pub fn curves(panels: &[(String, Vec<Line>)], x_label: &str, log_x: bool, log_y:
             .collect();
         let ax = Axes::new(i as f64 * PW, &all, log_x, log_y);
         ax.frame(&mut s, title, x_label);
-        for (li, l) in lines.iter().enumerate() {
-            let c = COLORS[li % COLORS.len()];
+        for l in lines {
+            let c = colour(&l.label);
             let band: Vec<(f64, f64, f64)> = l
                 .band
                 .iter()
@@ -169,13 +180,8 @@ pub fn curves(panels: &[(String, Vec<Line>)], x_label: &str, log_x: bool, log_y:
             );
         }
     }
-    if let Some((_, lines)) = panels.first() {
-        legend(
-            &mut s,
-            PW * panels.len() as f64 + 10.0,
-            &line_entries(lines),
-        );
-    }
+    let entries: Vec<(String, &str)> = labels.iter().map(|l| (l.to_string(), colour(l))).collect();
+    legend(&mut s, PW * panels.len() as f64 + 10.0, &entries);
     s.push_str("</svg>\n");
     s
 }
