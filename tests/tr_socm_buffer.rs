@@ -7,9 +7,7 @@
 
 mod common;
 
-use socbench::harness::rng::StreamKey;
-use socbench::methods::{train, History, Method, Status, TrConfig};
-use socbench::targets::problems;
+use socbench::methods::{History, Method, TrConfig};
 
 const EPS: f64 = 0.1;
 
@@ -29,19 +27,7 @@ fn run(method: Method) -> History {
     cfg.batch = 500;
     cfg.eval_samples = 2000;
     cfg.eval_at_start = true;
-    let p = problems::build("manywell", 2, cfg.time_steps).expect("manywell");
-    let key = StreamKey::new("tests-tr-socm-buffer", method.name(), 2, 0).with_target("manywell");
-    let h = train(
-        p.as_ref(),
-        method,
-        &cfg,
-        &key,
-        &common::device(),
-        &mut |_| {},
-    )
-    .unwrap();
-    assert_eq!(h.status, Status::Finished, "{method}");
-    h
+    common::train_finished("tests-tr-socm-buffer", "manywell", 2, method, &cfg)
 }
 
 /// Measured here when written (seed 0): SOCM |ΔlogZ| 0.182 at u = 0 → 0.062 after 500 steps;

@@ -8,9 +8,7 @@
 
 mod common;
 
-use socbench::harness::rng::StreamKey;
-use socbench::methods::{train, Method, Status, TrConfig};
-use socbench::targets::problems;
+use socbench::methods::{Method, TrConfig};
 
 const EPS: f64 = 0.1;
 
@@ -26,18 +24,7 @@ fn measured_step_kls(method: Method) -> Vec<f64> {
             ..TrConfig::default()
         },
     );
-    let p = problems::build("manywell", 10, cfg.time_steps).expect("manywell");
-    let key = StreamKey::new("tests-tr-step-kl", method.name(), 10, 0).with_target("manywell");
-    let h = train(
-        p.as_ref(),
-        method,
-        &cfg,
-        &key,
-        &common::device(),
-        &mut |_| {},
-    )
-    .unwrap();
-    assert_eq!(h.status, Status::Finished);
+    let h = common::train_finished("tests-tr-step-kl", "manywell", 10, method, &cfg);
     assert_eq!(h.refreshes.len(), 8, "{method}: every refresh recorded");
     let kl: Vec<f64> = h
         .refreshes

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::svg::{band_polygon, esc, legend, line_entries, Line, COLORS};
+use crate::svg::{band_polygon, esc, legend, Line, COLORS};
 
 /// A point cloud of one panel: label, colour, (x, y) points.
 pub struct Cloud {

@@ -72,6 +72,27 @@ pub fn small_tr_config(
     }
 }
 
+/// Trains `method` with `cfg` on the registered target `target` at `d` (seed 0, streams keyed by
+/// `experiment`) and checks that the run finished.
+pub fn train_finished(
+    experiment: &str,
+    target: &str,
+    d: usize,
+    method: socbench::methods::Method,
+    cfg: &socbench::methods::TrainConfig,
+) -> socbench::methods::History {
+    let p = socbench::targets::problems::build(target, d, cfg.time_steps).expect(target);
+    let key = StreamKey::new(experiment, method.name(), d, 0).with_target(target);
+    let h =
+        socbench::methods::train(p.as_ref(), method, cfg, &key, &device(), &mut |_| {}).unwrap();
+    assert_eq!(
+        h.status,
+        socbench::methods::Status::Finished,
+        "{method} on {target}"
+    );
+    h
+}
+
 /// Small random networks for the reward fine-tuning problem.
 pub mod finetune {
     use rand::SeedableRng;
