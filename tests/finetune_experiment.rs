@@ -8,8 +8,17 @@ use socbench::harness::backend;
 use socbench::targets::finetune::classifier::{accuracy, images_tensor, EVAL_CLASSIFIER};
 use socbench::targets::finetune::quality::{all_classes, prompts, sample_quality};
 use socbench::targets::finetune::{BaseModel, PretrainConfig};
+use socbench_experiments::builtin::{load_def, parse_def};
 use socbench_experiments::cell_list::CellList;
-use socbench_experiments::finetune::{finished, load, parse, run_ft_cell};
+use socbench_experiments::finetune::{finished, run_ft_cell, FtExperiment};
+
+fn load(name: &str) -> Option<Result<FtExperiment, String>> {
+    load_def(name)
+}
+
+fn parse(text: &str, origin: &str) -> Result<FtExperiment, String> {
+    parse_def(text, origin)
+}
 
 fn tmp(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("socbench-ft-{name}-{}", std::process::id()));

@@ -10,7 +10,7 @@ use common::{device, problem, weight_stats};
 use nalgebra::DVector;
 use rand::Rng;
 use socbench::harness::control::Control;
-use socbench::harness::problem::SocProblem;
+use socbench::harness::problem::PathProblem;
 use socbench::harness::seed::stream;
 use socbench::harness::tensor_util::{logsumexp, tensor2_from_f64, to_f64};
 use socbench::targets::gmm::GaussianMixture;

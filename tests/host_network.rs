@@ -223,7 +223,7 @@ impl socbench::methods::Loss for BurnOnly {
     fn prepare(
         &mut self,
         batch: &mut PathBatch,
-        problem: &dyn socbench::harness::problem::SocProblem,
+        problem: &dyn socbench::harness::problem::PathProblem,
         tilt: &mut socbench::methods::loss::Tilt,
     ) {
         self.0.prepare(batch, problem, tilt)
@@ -231,7 +231,7 @@ impl socbench::methods::Loss for BurnOnly {
     fn loss(
         &mut self,
         batch: socbench::methods::loss::Batch<'_>,
-        problem: &dyn socbench::harness::problem::SocProblem,
+        problem: &dyn socbench::harness::problem::PathProblem,
         u: &dyn socbench::harness::control::Control,
         tilt: socbench::methods::loss::Tilt,
     ) -> Result<Tensor<B, 1>, String> {

@@ -9,7 +9,7 @@ use burn::prelude::*;
 use common::{device, problem};
 use socbench::harness::control::Control;
 use socbench::harness::network::{ControlNet, NetConfig, NetworkControl};
-use socbench::harness::problem::SocProblem;
+use socbench::harness::problem::PathProblem;
 use socbench::harness::rng::{normals_f32, StreamKey};
 use socbench::harness::tensor_util::{tensor2_from_f32, to_f64};
 use socbench::targets::gmm::GaussianMixture;

@@ -3,7 +3,16 @@
 //! changed configuration refused) on rerun.
 
 use socbench::harness::backend;
-use socbench_experiments::tps::{finished, load, parse, run_tps_cell};
+use socbench_experiments::builtin::{load_def, parse_def};
+use socbench_experiments::tps::{finished, run_tps_cell, TpsExperiment};
+
+fn load(name: &str) -> Option<Result<TpsExperiment, String>> {
+    load_def(name)
+}
+
+fn parse(text: &str, origin: &str) -> Result<TpsExperiment, String> {
+    parse_def(text, origin)
+}
 
 #[test]
 fn table1_resolves() {

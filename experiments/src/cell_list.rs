@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::any_cell::{all_cells, AnyCell};
+use crate::family::{self, Cell};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct CellList {
@@ -62,7 +62,7 @@ impl CellList {
 
     /// The cell on line `index`, resolved against the current definition (an error if the
     /// definition no longer has it), and its directory under `results`.
-    pub fn cell(&self, index: usize, results: &Path) -> Result<(AnyCell, PathBuf), String> {
+    pub fn cell(&self, index: usize, results: &Path) -> Result<(Box<dyn Cell>, PathBuf), String> {
         let rel = self.cells.get(index).ok_or_else(|| {
             format!(
                 "invalid `--index` = {index}: the list has {} cells (0–{})",
@@ -71,7 +71,8 @@ impl CellList {
             )
         })?;
         let want = results.join(rel);
-        all_cells(&self.experiment, self.def.as_deref(), &self.profile)?
+        family::load_either(&self.experiment, self.def.as_deref())?
+            .cells(&self.profile)?
             .into_iter()
             .map(|c| {
                 let d = c.dir(results);

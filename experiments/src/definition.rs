@@ -43,18 +43,12 @@ pub fn names() -> Vec<&'static str> {
     DEFINITIONS.iter().map(|(n, _)| *n).collect()
 }
 
-/// Every built-in experiment of every kind: the sweeps, then TPS, fine-tuning and PINN.
-pub fn all_names() -> Vec<&'static str> {
-    let mut v = names();
-    v.extend(crate::tps::names());
-    v.extend(crate::finetune::names());
-    v.extend(crate::pinn::names());
-    v
-}
-
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Experiment {
+    /// `sweep` (the default): read by `family::load_file` to pick this format.
+    #[serde(default)]
+    pub kind: Option<String>,
     pub name: String,
     pub title: String,
     /// The `table` of `experiments/reference/paper_tables.csv` with the published numbers ("" if none).
@@ -166,31 +160,14 @@ pub fn load(name: &str) -> Result<Experiment, String> {
         .ok_or_else(|| {
             format!(
                 "invalid `experiment` = {name}: allowed one of {} (or `--def <file>`)",
-                all_names().join(", ")
+                crate::family::all_names().join(", ")
             )
         })?;
     parse(text, &format!("experiments/defs/{name}.toml"))
 }
 
-/// Loads a user's experiment file (`cargo xtask replicate --def <file>`), with the checks and
-/// error messages of the built-in ones. Its `name` (the results directory) must not be a
-/// built-in experiment's.
-pub fn load_file(path: &std::path::Path) -> Result<Experiment, String> {
-    let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{origin}: {e}"))?;
-    let e = parse(&text, &origin)?;
-    if names().contains(&e.name.as_str()) {
-        return Err(format!(
-            "{origin}: invalid `name` = {}: allowed any name but the built-in experiments' ({})",
-            e.name,
-            names().join(", ")
-        ));
-    }
-    Ok(e)
-}
-
 /// Parses and checks an experiment definition; `origin` names it in errors.
-fn parse(text: &str, origin: &str) -> Result<Experiment, String> {
+pub fn parse(text: &str, origin: &str) -> Result<Experiment, String> {
     let mut e: Experiment = toml::from_str(text).map_err(|e| format!("{origin}: {e}"))?;
     e.origin = origin.to_string();
     if let Some(p) = e.plots.iter().find(|p| !PLOTS.contains(&p.as_str())) {
@@ -483,7 +460,13 @@ mod tests {
     fn a_user_file_loads_with_the_built_in_checks() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let path = root.join("examples/my-experiment.toml");
-        let e = load_file(&path).unwrap();
+        let e = crate::family::load_file(&path).unwrap();
+        assert_eq!((e.name(), e.kind()), ("my-experiment", "sweep"));
+        let e = parse(
+            &std::fs::read_to_string(&path).unwrap(),
+            "my-experiment.toml",
+        )
+        .unwrap();
         let r = e.resolve("smoke").unwrap();
         let names: Vec<&str> = r.arms.iter().map(|a| a.name.as_str()).collect();
         assert_eq!(names, ["lv", "lv-logz", "tr-lv", "tr-lv-logz"]);
@@ -497,13 +480,13 @@ mod tests {
             p
         };
         let builtin = write("b.toml", text.replace("\"my-experiment\"", "\"fig2\""));
-        let err = load_file(&builtin).unwrap_err();
+        let err = crate::family::load_file(&builtin).unwrap_err();
         assert!(
             err.contains("b.toml") && err.contains("`name` = fig2"),
             "{err}"
         );
         let method = write("m.toml", text.replace("\"lv-logz\",", "\"lv-foo\","));
-        let err = load_file(&method).unwrap_err();
+        let err = crate::family::load_file(&method).unwrap_err();
         assert!(
             err.contains("m.toml") && err.contains("`method` = lv-foo"),
             "{err}"
@@ -516,7 +499,7 @@ mod tests {
                 .replace("dims = [2, 10]", "dims = [0, 2]")
                 .replace("eval_at_start = true", "eval_at_start = true\nlr = -1.0"),
         );
-        let err = load_file(&bad).unwrap_err();
+        let err = crate::family::load_file(&bad).unwrap_err();
         for want in [
             "`epsilons` entry NaN",
             "`epsilons` entry inf",
@@ -529,7 +512,7 @@ mod tests {
         }
         assert!(err.lines().all(|l| l.contains("e.toml")), "{err}");
         let field = write("f.toml", text.replace("seeds = 1", "seeds = 1\nfoo = 2"));
-        let err = load_file(&field).unwrap_err();
+        let err = crate::family::load_file(&field).unwrap_err();
         assert!(
             err.contains("f.toml") && err.contains("unknown field `foo`"),
             "{err}"

@@ -27,27 +27,10 @@ use socbench_targets::finetune::{BaseModel, FineTuneProblem, PretrainConfig};
 use crate::cell::{interrupted, CHECKPOINT};
 use crate::overlay::merge;
 
-/// Built-in fine-tuning definitions: (name, TOML text).
-pub const DEFINITIONS: &[(&str, &str)] = &[("fig5", include_str!("../defs/fig5.toml"))];
-
 /// The noise levels every checkpoint is evaluated at: 0 (ODE, DDIM) and 1 (SDE, DDPM).
 pub const ETAS: [f64; 2] = [0.0, 1.0];
 /// Prompts per class kept in `samples.csv` for the sample grid.
 pub const GRID_PER_CLASS: usize = 2;
-
-pub fn names() -> Vec<&'static str> {
-    DEFINITIONS.iter().map(|(n, _)| *n).collect()
-}
-
-/// The built-in fine-tuning experiment `name`, if it is one.
-pub fn load(name: &str) -> Option<Result<FtExperiment, String>> {
-    crate::builtin::load(DEFINITIONS, name, FtExperiment::check)
-}
-
-/// A fine-tuning experiment from its TOML text, checked; errors start with `origin`.
-pub fn parse(text: &str, origin: &str) -> Result<FtExperiment, String> {
-    crate::builtin::parse(text, origin, FtExperiment::check)
-}
 
 /// Everything that determines a cell (besides arm and seed).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -66,6 +49,9 @@ pub struct FineTuneSetup {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FtExperiment {
+    /// `finetune`: read by `family::load_file` to pick this format (a built-in file may omit it).
+    #[serde(default)]
+    pub kind: Option<String>,
     pub name: String,
     pub title: String,
     pub arms: BTreeMap<String, FtArm>,
@@ -116,7 +102,8 @@ fn default_setup() -> FineTuneSetup {
 }
 
 impl FtExperiment {
-    fn check(&self) -> Result<(), String> {
+    /// Every check of the definition (`builtin::Definition::check`).
+    pub(crate) fn validate(&self) -> Result<(), String> {
         for (name, arm) in &self.arms {
             let m: Method = arm
                 .method

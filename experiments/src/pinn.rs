@@ -19,21 +19,12 @@ use socbench_targets::registry::{build, TargetSpec};
 use crate::cell::{interrupted, CHECKPOINT};
 use crate::overlay::merge;
 
-const DEFINITIONS: &[(&str, &str)] = &[("pinn-table", include_str!("../defs/pinn-table.toml"))];
-
-/// The built-in PINN experiments.
-pub fn names() -> Vec<&'static str> {
-    DEFINITIONS.iter().map(|(n, _)| *n).collect()
-}
-
-/// The built-in PINN experiment `name`, if it is one.
-pub fn load(name: &str) -> Option<Result<PinnExperiment, String>> {
-    crate::builtin::load(DEFINITIONS, name, PinnExperiment::check)
-}
-
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PinnExperiment {
+    /// `pinn`: read by `family::load_file` to pick this format (a built-in file may omit it).
+    #[serde(default)]
+    pub kind: Option<String>,
     pub name: String,
     pub title: String,
     pub paper_table: String,
@@ -83,7 +74,8 @@ pub struct PinnCell {
 }
 
 impl PinnExperiment {
-    fn check(&self) -> Result<(), String> {
+    /// Every check of the definition (`builtin::Definition::check`).
+    pub(crate) fn validate(&self) -> Result<(), String> {
         for m in &self.methods {
             m.parse::<PinnMethod>()
                 .map_err(|e| format!("{}: {e}", self.name))?;

@@ -20,26 +20,12 @@ use socbench_targets::tps::{self, PathMetrics};
 use crate::cell::{interrupted, CHECKPOINT};
 use crate::overlay::merge;
 
-/// Built-in TPS definitions: (name, TOML text).
-pub const DEFINITIONS: &[(&str, &str)] = &[("table1", include_str!("../defs/table1.toml"))];
-
-pub fn names() -> Vec<&'static str> {
-    DEFINITIONS.iter().map(|(n, _)| *n).collect()
-}
-
-/// The built-in TPS experiment `name`, if it is one.
-pub fn load(name: &str) -> Option<Result<TpsExperiment, String>> {
-    crate::builtin::load(DEFINITIONS, name, TpsExperiment::check)
-}
-
-/// A TPS experiment from its TOML text, checked; errors start with `origin`.
-pub fn parse(text: &str, origin: &str) -> Result<TpsExperiment, String> {
-    crate::builtin::parse(text, origin, TpsExperiment::check)
-}
-
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TpsExperiment {
+    /// `tps`: read by `family::load_file` to pick this format (a built-in file may omit it).
+    #[serde(default)]
+    pub kind: Option<String>,
     pub name: String,
     pub title: String,
     #[serde(default)]
@@ -100,7 +86,8 @@ pub struct TpsCell {
 }
 
 impl TpsExperiment {
-    fn check(&self) -> Result<(), String> {
+    /// Every check of the definition (`builtin::Definition::check`).
+    pub(crate) fn validate(&self) -> Result<(), String> {
         for (name, arm) in &self.arms {
             match (&arm.method, arm.baseline.as_deref()) {
                 (Some(m), None) => {

@@ -23,9 +23,23 @@ pub struct StepCoeffs {
     pub h: f64,
 }
 
-pub trait Integrator: Send + Sync {
+/// The time grid and per-step coefficients of a discretisation: all that the log-likelihood
+/// ratios of stored paths (losses on a buffer, importance weights) need.
+pub trait StepGrid: Send + Sync {
     fn num_steps(&self) -> usize;
     fn coeffs(&self, k: usize) -> StepCoeffs;
+    /// The time grid t_0 = 0 < … < t_N = T.
+    fn grid(&self) -> Vec<f64> {
+        let n = self.num_steps();
+        let mut g: Vec<f64> = (0..n).map(|k| self.coeffs(k).t).collect();
+        g.push(self.coeffs(n - 1).t + self.coeffs(n - 1).dt);
+        g
+    }
+}
+
+/// A discretisation of the dynamics: its grid, and the uncontrolled transition mean with its
+/// VJP (simulation and adjoints).
+pub trait Integrator: StepGrid {
     /// The uncontrolled transition mean m(X, t_k).
     fn mean(&self, problem: &dyn SocProblem, x: Tensor<B, 2>, k: usize) -> Tensor<B, 2>;
     /// (∂m/∂X)ᵀ a at (X_k, t_k): one backward step of the discrete lean adjoint (eq. 18).
@@ -36,13 +50,6 @@ pub trait Integrator: Send + Sync {
         k: usize,
         a: Tensor<B, 2>,
     ) -> Tensor<B, 2>;
-    /// The time grid t_0 = 0 < … < t_N = T.
-    fn grid(&self) -> Vec<f64> {
-        let n = self.num_steps();
-        let mut g: Vec<f64> = (0..n).map(|k| self.coeffs(k).t).collect();
-        g.push(self.coeffs(n - 1).t + self.coeffs(n - 1).dt);
-        g
-    }
 }
 
 /// Euler–Maruyama on a uniform grid: m = X + b(X, t)Δt, s = σ(t)√Δt, h = √Δt (eq. 64).
@@ -69,13 +76,16 @@ impl EulerMaruyama {
     }
 }
 
-impl Integrator for EulerMaruyama {
+impl StepGrid for EulerMaruyama {
     fn num_steps(&self) -> usize {
         self.coeffs.len()
     }
     fn coeffs(&self, k: usize) -> StepCoeffs {
         self.coeffs[k]
     }
+}
+
+impl Integrator for EulerMaruyama {
     fn mean(&self, problem: &dyn SocProblem, x: Tensor<B, 2>, k: usize) -> Tensor<B, 2> {
         let c = self.coeffs[k];
         x.clone() + problem.drift(x, c.t).mul_scalar(c.dt)
@@ -132,13 +142,16 @@ impl ExponentialOu {
     }
 }
 
-impl Integrator for ExponentialOu {
+impl StepGrid for ExponentialOu {
     fn num_steps(&self) -> usize {
         self.coeffs.len()
     }
     fn coeffs(&self, k: usize) -> StepCoeffs {
         self.coeffs[k]
     }
+}
+
+impl Integrator for ExponentialOu {
     fn mean(&self, _problem: &dyn SocProblem, x: Tensor<B, 2>, k: usize) -> Tensor<B, 2> {
         x.mul_scalar(self.decay[k])
     }

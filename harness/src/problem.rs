@@ -7,17 +7,38 @@ use burn::prelude::*;
 use rand_chacha::ChaCha20Rng;
 
 use crate::counter::EvalCounter;
-use crate::integrator::Integrator;
+use crate::integrator::{Integrator, StepGrid};
 
-pub trait SocProblem: Send + Sync {
+/// What a loss on stored paths needs of a problem: the dimension, σ, the step coefficients of
+/// the discretisation that made the paths, and the evaluation counter. Problems whose paths
+/// are not a Markov simulation the losses could redo (transition path sampling's whole-path
+/// rows) implement this part only.
+pub trait PathProblem: Send + Sync {
     /// State dimension d.
     fn dim(&self) -> usize;
     /// σ(t).
     fn sigma(&self, t: f64) -> f64;
+    /// The time grid and per-step coefficients (s_k, h_k) of the paths' discretisation.
+    fn steps(&self) -> &dyn StepGrid;
+    /// The counter every target evaluation goes through.
+    fn evals(&self) -> &EvalCounter;
+    /// How many trailing coordinates of the state are a condition (a prompt, a class label)
+    /// rather than a state: drawn by `sample_initial` and then constant. The simulator zeroes
+    /// the noise there (so the log-likelihood ratios, Σ h u·ξ, see none of it); the problem's
+    /// drift and the controls must be zero there. Default 0.
+    fn condition_dims(&self) -> usize {
+        0
+    }
+    /// The dynamics, where the problem has them (simulation, lean adjoints); `None` for a
+    /// problem of stored paths only.
+    fn dynamics(&self) -> Option<&dyn SocProblem>;
+}
+
+/// The dynamics of eq. 1: drift, costs, the initial law and the integrator, with the
+/// derivatives that simulation and adjoints need.
+pub trait SocProblem: PathProblem {
     /// Uncontrolled drift b(x, t), x [B, d].
     fn drift(&self, x: Tensor<B, 2>, t: f64) -> Tensor<B, 2>;
-    /// Jacobian-vector product (∇_x b) v.
-    fn drift_jvp(&self, x: Tensor<B, 2>, t: f64, v: Tensor<B, 2>) -> Tensor<B, 2>;
     /// Transposed product (∇_x b)ᵀ a (the adjoint's drift term, eq. 18).
     fn drift_vjp(&self, x: Tensor<B, 2>, t: f64, a: Tensor<B, 2>) -> Tensor<B, 2>;
     /// Running cost f(x, t) → [B]; `None` when f ≡ 0.
@@ -32,15 +53,6 @@ pub trait SocProblem: Send + Sync {
     fn sample_initial(&self, n: usize, rng: &mut ChaCha20Rng, device: &Device) -> Tensor<B, 2>;
     /// The discretisation used for this problem.
     fn integrator(&self) -> &dyn Integrator;
-    /// The counter every target evaluation goes through.
-    fn evals(&self) -> &EvalCounter;
-    /// How many trailing coordinates of the state are a condition (a prompt, a class label)
-    /// rather than a state: drawn by `sample_initial` and then constant. The simulator zeroes
-    /// the noise there (so the log-likelihood ratios, Σ h u·ξ, see none of it); the problem's
-    /// drift and the controls must be zero there. Default 0.
-    fn condition_dims(&self) -> usize {
-        0
-    }
 }
 
 /// A partition of state space into modes with known weights (eq. 56 of the paper).

@@ -7,7 +7,7 @@ use burn::prelude::*;
 use burn::tensor::backend::AutodiffBackend;
 use socbench_harness::backend::B;
 use socbench_harness::control::Control;
-use socbench_harness::problem::SocProblem;
+use socbench_harness::problem::PathProblem;
 use socbench_harness::simulate::Trajectories;
 
 use crate::config::TrainConfig;
@@ -108,9 +108,11 @@ pub trait Loss {
     /// Once per on-policy batch, or once per trust-region buffer refresh, before the loss: may
     /// add per-path quantities to the batch or change the tilt. The default computes the lean
     /// adjoints at β when [`Needs::adjoints`].
-    fn prepare(&mut self, batch: &mut PathBatch, problem: &dyn SocProblem, tilt: &mut Tilt) {
-        if self.needs().adjoints {
-            batch.compute_adjoints(problem, tilt.beta);
+    /// Problems of stored paths only ([`PathProblem::dynamics`] `None`) have no adjoints: their
+    /// trainers accept only losses that need none (`tps::train` checks before any work).
+    fn prepare(&mut self, batch: &mut PathBatch, problem: &dyn PathProblem, tilt: &mut Tilt) {
+        if let (true, Some(dynamics)) = (self.needs().adjoints, problem.dynamics()) {
+            batch.compute_adjoints(dynamics, tilt.beta);
         }
     }
 
@@ -119,7 +121,7 @@ pub trait Loss {
     fn loss(
         &mut self,
         batch: Batch<'_>,
-        problem: &dyn SocProblem,
+        problem: &dyn PathProblem,
         u: &dyn Control,
         tilt: Tilt,
     ) -> Result<Tensor<B, 1>, String>;
@@ -179,7 +181,7 @@ pub struct LossSpec {
 pub struct PathLossFn {
     pub name: &'static str,
     pub needs: Needs,
-    pub f: fn(&PathBatch, &dyn SocProblem, &dyn Control, Tilt) -> Tensor<B, 1>,
+    pub f: fn(&PathBatch, &dyn PathProblem, &dyn Control, Tilt) -> Tensor<B, 1>,
 }
 
 impl Loss for PathLossFn {
@@ -189,7 +191,7 @@ impl Loss for PathLossFn {
     fn loss(
         &mut self,
         batch: Batch<'_>,
-        problem: &dyn SocProblem,
+        problem: &dyn PathProblem,
         u: &dyn Control,
         tilt: Tilt,
     ) -> Result<Tensor<B, 1>, String> {

@@ -10,7 +10,7 @@ use burn::tensor::{Int, TensorData};
 use rand_chacha::ChaCha20Rng;
 use socbench_harness::backend::{Device, B};
 use socbench_harness::control::Control;
-use socbench_harness::problem::SocProblem;
+use socbench_harness::problem::{PathProblem, SocProblem};
 use socbench_harness::simulate::{simulate, SimOptions, Trajectories};
 use socbench_harness::tensor_util::to_f64;
 
@@ -161,8 +161,8 @@ impl PathBatch {
     }
 
     /// log dP^v/dP^u on these paths, per path [K], tracked through `u`.
-    pub fn log_rnd_v_over_u(&self, problem: &dyn SocProblem, u: &dyn Control) -> Tensor<B, 1> {
-        let integ = problem.integrator();
+    pub fn log_rnd_v_over_u(&self, problem: &dyn PathProblem, u: &dyn Control) -> Tensor<B, 1> {
+        let integ = problem.steps();
         let k_paths = self.len();
         let mut acc = Tensor::<B, 1>::zeros([k_paths], &self.states[0].device());
         for k in 0..integ.num_steps() {
@@ -183,9 +183,9 @@ impl PathBatch {
 
     /// Σ_k ½ h_k² |u_k + (s_k/h_k) a_{k+1}|² per path: the adjoint-matching residual, whose
     /// regression target −(s/h) a_{k+1} is the discrete counterpart of −σᵀã (eq. 18–19).
-    pub fn adjoint_residual(&self, problem: &dyn SocProblem, u: &dyn Control) -> Tensor<B, 1> {
+    pub fn adjoint_residual(&self, problem: &dyn PathProblem, u: &dyn Control) -> Tensor<B, 1> {
         let adj = self.adjoints.as_ref().expect("compute_adjoints first");
-        let integ = problem.integrator();
+        let integ = problem.steps();
         let k_paths = self.len();
         let mut acc = Tensor::<B, 1>::zeros([k_paths], &self.states[0].device());
         for k in 0..integ.num_steps() {
@@ -201,8 +201,8 @@ impl PathBatch {
     }
 
     /// The regression target −(s_k/h_k) a_{k+1} of step k.
-    pub fn adjoint_target(&self, problem: &dyn SocProblem, k: usize) -> Tensor<B, 2> {
-        let c = problem.integrator().coeffs(k);
+    pub fn adjoint_target(&self, problem: &dyn PathProblem, k: usize) -> Tensor<B, 2> {
+        let c = problem.steps().coeffs(k);
         self.adjoints.as_ref().expect("compute_adjoints first")[k]
             .clone()
             .mul_scalar(-c.s / c.h)

@@ -10,6 +10,7 @@ pub mod load;
 pub mod logz;
 pub mod lv_table;
 pub mod markdown;
+pub mod output;
 pub mod paper;
 pub mod path_tracking;
 pub mod pinn_table;

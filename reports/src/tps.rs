@@ -167,23 +167,11 @@ pub fn tps_report(
          Report written at commit {} on {}.\n",
         ctx.experiment, ctx.profile, ctx.results_dir, ctx.target, ctx.commit, ctx.hardware
     );
-    let mut commits: Vec<&str> = runs.iter().map(|r| r.commit.as_str()).collect();
-    commits.sort_unstable();
-    commits.dedup();
-    let _ = writeln!(md, "- runs made at commit(s): {}", commits.join(", "));
-    let wall: f64 = runs.iter().map(|r| r.wall_s).sum();
-    let _ = writeln!(
-        md,
-        "- {} runs, {:.1} min of run time in all (summed over cells, not wall clock)",
-        runs.len(),
-        wall / 60.0
+    crate::output::runs_and_deviations(
+        &mut md,
+        runs.iter().map(|r| (r.commit.as_str(), r.wall_s)),
+        ctx.deviations,
     );
-    if !ctx.deviations.is_empty() {
-        let _ = writeln!(md, "\nDeviations of this profile from the paper:\n");
-        for d in ctx.deviations {
-            let _ = writeln!(md, "- {d}");
-        }
-    }
     let by_arm = |arm: &str| -> Vec<&TpsRun> {
         let mut v: Vec<&TpsRun> = runs.iter().filter(|r| r.arm == arm).collect();
         v.sort_by_key(|r| r.seed);

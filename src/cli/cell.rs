@@ -65,7 +65,7 @@ pub fn run(a: CellArgs) -> Result<ExitCode, String> {
     }
     eprintln!("{name}: running on {}", backend::name(&device));
     let clock = std::time::Instant::now();
-    let status = spec.run(&device, &dir)?;
+    let status = spec.run(&device, &dir, &mut |_| {})?.status;
     eprintln!("{name}: {status} in {:.1} s", clock.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
 }

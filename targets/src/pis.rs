@@ -15,9 +15,9 @@ use socbench_harness::backend::{Device, B};
 use socbench_harness::benchmark::Benchmark;
 use socbench_harness::control::Control;
 use socbench_harness::counter::EvalCounter;
-use socbench_harness::integrator::{EulerMaruyama, Integrator};
+use socbench_harness::integrator::{EulerMaruyama, Integrator, StepGrid};
 use socbench_harness::network::NetParam;
-use socbench_harness::problem::SocProblem;
+use socbench_harness::problem::{PathProblem, SocProblem};
 
 use crate::gmm::GaussianMixture;
 use crate::{Target, LN_2PI};
@@ -74,18 +74,27 @@ impl PisProblem {
     }
 }
 
-impl SocProblem for PisProblem {
+impl PathProblem for PisProblem {
     fn dim(&self) -> usize {
         self.target.dim()
     }
     fn sigma(&self, _t: f64) -> f64 {
         self.sigma
     }
+    fn evals(&self) -> &EvalCounter {
+        &self.counter
+    }
+    fn steps(&self) -> &dyn StepGrid {
+        SocProblem::integrator(self)
+    }
+    fn dynamics(&self) -> Option<&dyn SocProblem> {
+        Some(self)
+    }
+}
+
+impl SocProblem for PisProblem {
     fn drift(&self, x: Tensor<B, 2>, _t: f64) -> Tensor<B, 2> {
         x.zeros_like()
-    }
-    fn drift_jvp(&self, _x: Tensor<B, 2>, _t: f64, v: Tensor<B, 2>) -> Tensor<B, 2> {
-        v.zeros_like()
     }
     fn drift_vjp(&self, _x: Tensor<B, 2>, _t: f64, a: Tensor<B, 2>) -> Tensor<B, 2> {
         a.zeros_like()
@@ -109,9 +118,6 @@ impl SocProblem for PisProblem {
     }
     fn integrator(&self) -> &dyn Integrator {
         &self.integrator
-    }
-    fn evals(&self) -> &EvalCounter {
-        &self.counter
     }
 }
 

@@ -23,8 +23,8 @@ use socbench_harness::tensor_util::tensor2_from_f32;
 use crate::riccati::{Lqr, RiccatiSolution};
 use socbench_harness::control::Control;
 use socbench_harness::counter::EvalCounter;
-use socbench_harness::integrator::{EulerMaruyama, Integrator};
-use socbench_harness::problem::SocProblem;
+use socbench_harness::integrator::{EulerMaruyama, Integrator, StepGrid};
+use socbench_harness::problem::{PathProblem, SocProblem};
 use socbench_harness::rng::{normals_f32, stream};
 
 /// Problem names accepted by [`QuadraticOu::named`].
@@ -74,6 +74,12 @@ pub(crate) fn row_major_f32(m: &DMatrix<f64>) -> Vec<f32> {
 }
 
 impl QuadraticOu {
+    /// Jacobian-vector product (∇_x b) v of the linear drift b = A x (the adjointness tests
+    /// check [`SocProblem::drift_vjp`] against it).
+    pub fn drift_jvp(&self, _x: Tensor<B, 2>, t: f64, v: Tensor<B, 2>) -> Tensor<B, 2> {
+        SocProblem::drift(self, v, t)
+    }
+
     /// A general problem with `steps` Euler–Maruyama steps. `lqr.sigma` must be σ0·I (the
     /// integrators take a scalar noise scale).
     pub fn new(name: &str, lqr: Lqr, steps: usize, init: InitLaw) -> Self {
@@ -188,20 +194,29 @@ pub fn shared_x0(d: usize) -> Vec<f64> {
         .collect()
 }
 
-impl SocProblem for QuadraticOu {
+impl PathProblem for QuadraticOu {
     fn dim(&self) -> usize {
         self.d
     }
     fn sigma(&self, _t: f64) -> f64 {
         self.sigma0
     }
+    fn evals(&self) -> &EvalCounter {
+        &self.counter
+    }
+    fn steps(&self) -> &dyn StepGrid {
+        SocProblem::integrator(self)
+    }
+    fn dynamics(&self) -> Option<&dyn SocProblem> {
+        Some(self)
+    }
+}
+
+impl SocProblem for QuadraticOu {
     fn drift(&self, x: Tensor<B, 2>, _t: f64) -> Tensor<B, 2> {
         // Rows: (Ax)ᵀ = xᵀAᵀ.
         let m = self.mat(&self.a_t, &x.device());
         x.matmul(m)
-    }
-    fn drift_jvp(&self, _x: Tensor<B, 2>, t: f64, v: Tensor<B, 2>) -> Tensor<B, 2> {
-        self.drift(v, t)
     }
     fn drift_vjp(&self, _x: Tensor<B, 2>, _t: f64, a: Tensor<B, 2>) -> Tensor<B, 2> {
         // Rows: (Aᵀa)ᵀ = aᵀA.
@@ -239,9 +254,6 @@ impl SocProblem for QuadraticOu {
     }
     fn integrator(&self) -> &dyn Integrator {
         &self.integrator
-    }
-    fn evals(&self) -> &EvalCounter {
-        &self.counter
     }
 }
 

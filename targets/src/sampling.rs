@@ -15,9 +15,9 @@ use crate::gmm::GaussianMixture;
 use crate::{Target, LN_2PI};
 use socbench_harness::control::Control;
 use socbench_harness::counter::EvalCounter;
-use socbench_harness::integrator::{ExponentialOu, Integrator};
+use socbench_harness::integrator::{ExponentialOu, Integrator, StepGrid};
 use socbench_harness::network::NetParam;
-use socbench_harness::problem::SocProblem;
+use socbench_harness::problem::{PathProblem, SocProblem};
 use socbench_harness::rng::normals_f32;
 use socbench_harness::schedule::{CosineSchedule, LinearSchedule, Schedule};
 use socbench_harness::tensor_util::tensor2_from_f32;
@@ -142,18 +142,27 @@ impl SamplingProblem {
     }
 }
 
-impl SocProblem for SamplingProblem {
+impl PathProblem for SamplingProblem {
     fn dim(&self) -> usize {
         self.target.dim()
     }
     fn sigma(&self, t: f64) -> f64 {
         self.eta * (2.0 * self.schedule.zeta(t)).sqrt()
     }
+    fn evals(&self) -> &EvalCounter {
+        &self.counter
+    }
+    fn steps(&self) -> &dyn StepGrid {
+        SocProblem::integrator(self)
+    }
+    fn dynamics(&self) -> Option<&dyn SocProblem> {
+        Some(self)
+    }
+}
+
+impl SocProblem for SamplingProblem {
     fn drift(&self, x: Tensor<B, 2>, t: f64) -> Tensor<B, 2> {
         x.mul_scalar(-self.schedule.zeta(t))
-    }
-    fn drift_jvp(&self, _x: Tensor<B, 2>, t: f64, v: Tensor<B, 2>) -> Tensor<B, 2> {
-        v.mul_scalar(-self.schedule.zeta(t))
     }
     fn drift_vjp(&self, _x: Tensor<B, 2>, t: f64, a: Tensor<B, 2>) -> Tensor<B, 2> {
         a.mul_scalar(-self.schedule.zeta(t))
@@ -187,9 +196,6 @@ impl SocProblem for SamplingProblem {
     }
     fn integrator(&self) -> &dyn Integrator {
         &self.integrator
-    }
-    fn evals(&self) -> &EvalCounter {
-        &self.counter
     }
 }
 

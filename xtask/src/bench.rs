@@ -200,7 +200,7 @@ pub fn run(a: BenchArgs) -> Result<(), String> {
         &Setting {
             source: "`cargo xtask bench`",
             backend: "flex (burn 0.21, the CPU default), f32",
-            hardware: &crate::report::hardware(),
+            hardware: &socbench_reports::output::hardware(),
             commit: &socbench_methods::record::git_commit(),
         },
         Path::new("reports/performance.md"),

@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use socbench_experiments::run_cell;
-use socbench_experiments::sweep::{cell_dir, cells};
+use socbench_experiments::family;
 use socbench_harness::backend;
 use socbench_reports::load::read_history;
 use socbench_reports::protocol::summarise_run;
@@ -44,15 +43,14 @@ fn measure() -> Result<BTreeMap<(String, String), f64>, String> {
     let device = backend::flex();
     let mut out = BTreeMap::new();
     for (name, only) in EXPERIMENTS {
-        let sweep = crate::replicate::resolve(name, Some("smoke"), "flex")?;
-        for c in cells(&sweep.data, &sweep.resolved) {
-            let dir = cell_dir(&root, &c);
+        for c in family::load(name)?.cells("smoke")? {
+            let dir = c.dir(&root);
             let label = dir.file_name().unwrap().to_string_lossy().to_string();
             if !only.is_empty() && !only.contains(&label.as_str()) {
                 continue;
             }
             eprintln!("check: running {name}/{label}");
-            let (_, m) = run_cell(&c, &device, &dir, &mut |_| {}).map_err(|e| e.to_string())?;
+            let m = c.run(&device, &dir, &mut |_| {})?;
             let cols = read_history(&dir.join("history.csv"))?;
             for (metric, _, _) in TOLERANCES {
                 let v = if m.status == "diverged" {

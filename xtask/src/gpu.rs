@@ -294,8 +294,11 @@ fn collect(dir: &Path) -> Result<(), String> {
             };
             for profile in profiles.flatten() {
                 let profile = profile.file_name().to_string_lossy().into_owned();
-                let sweep = crate::replicate::resolve(exp, Some(&profile), "cuda")?;
-                crate::report::write(&sweep, Path::new("results"), Path::new("reports"))?;
+                socbench_experiments::family::load(exp)?.report(
+                    &profile,
+                    Path::new("results"),
+                    Path::new("reports"),
+                )?;
             }
         }
     }

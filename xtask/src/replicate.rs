@@ -5,9 +5,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use socbench_experiments::definition::{self, Experiment, Resolved};
-use socbench_experiments::sweep::{cell_dir, cells, finished};
-use socbench_experiments::{run_cell, CellSpec};
+use socbench_experiments::family::{self, Cell, Experiment};
 use socbench_harness::backend;
 
 use crate::pool::run_cells;
@@ -15,48 +13,25 @@ use crate::pool::run_cells;
 /// Which experiment: a built-in one by name, or a user's file.
 #[derive(Args, Debug)]
 pub struct Which {
-    // Help from the list of built-in definitions.
+    // Help from the registry's built-in experiments.
     #[arg(
         required_unless_present = "def",
         conflicts_with = "def",
-        help = format!("Experiment: {}", definition::all_names().join(", "))
+        help = format!("Experiment: {}", family::all_names().join(", "))
     )]
     pub experiment: Option<String>,
-    /// An experiment file outside `experiments/defs/` (same format, same checks; see
-    /// docs/extending.md). Its results go to `<results>/<its name>/`.
+    /// An experiment file outside `experiments/defs/` of any kind (its `kind` field: sweep, the
+    /// default, tps, finetune, pinn; same format and checks as the built-in ones; see
+    /// docs/extending.md and examples/). Its results go to `<results>/<its name>/`.
     #[arg(long, value_name = "FILE")]
     pub def: Option<PathBuf>,
 }
 
 impl Which {
-    /// The built-in experiment named, if `load` knows it (no `--def` given).
-    fn builtin<T>(&self, load: fn(&str) -> Option<Result<T, String>>) -> Option<Result<T, String>> {
-        self.def
-            .is_none()
-            .then_some(())
-            .and(self.experiment.as_deref())
-            .and_then(load)
-    }
-
-    /// The built-in transition-path-sampling experiment named, if it is one (`table1`).
-    pub fn tps(&self) -> Option<Result<socbench_experiments::tps::TpsExperiment, String>> {
-        self.builtin(socbench_experiments::tps::load)
-    }
-
-    /// The built-in fine-tuning experiment named, if it is one (`fig5`).
-    pub fn finetune(&self) -> Option<Result<socbench_experiments::finetune::FtExperiment, String>> {
-        self.builtin(socbench_experiments::finetune::load)
-    }
-
-    /// The built-in PINN experiment named, if it is one (`pinn-table`).
-    pub fn pinn(&self) -> Option<Result<socbench_experiments::pinn::PinnExperiment, String>> {
-        self.builtin(socbench_experiments::pinn::load)
-    }
-
-    pub fn load(&self) -> Result<Experiment, String> {
+    pub fn load(&self) -> Result<Box<dyn Experiment>, String> {
         match (&self.def, &self.experiment) {
-            (Some(path), _) => definition::load_file(path),
-            (None, Some(name)) => definition::load(name),
+            (Some(path), _) => family::load_file(path),
+            (None, Some(name)) => family::load(name),
             (None, None) => Err("give an experiment name or `--def <file>`".into()),
         }
     }
@@ -120,174 +95,135 @@ pub fn default_profile(device: &str) -> &'static str {
     }
 }
 
-/// Rough seconds per cell before any cell has finished: measured here (2 cores, two jobs) for
-/// the cpu profile of fig2 (about 3 minutes a cell at d ≤ 50) and the smoke profiles (10–30 s).
-/// A cell's wall time on one core pair of this development machine (2 cores, flex), from a cost
-/// model of its work: network passes per path and time step, scaled by the network's multiply
-/// count relative to the `cpu` profile's 3 × 64 network at d = 50. Per path-step costs measured
-/// there (Session 8): an on-policy step (simulate + loss + backward) 3.6 µs, a trust-region
-/// inner step on stored paths 2.2 µs, a frozen simulation (buffer, evaluation) 1.0 µs. An upper
-/// bound for trust-region runs, which may stop before their last refresh.
-fn guess_seconds(c: &CellSpec) -> f64 {
-    let cfg = &c.config;
-    let n = &cfg.net;
-    let macs = |d: usize, w: usize, depth: usize, tw: usize| {
-        (w * w * depth.saturating_sub(1) + w * (d + tw) + w * d) as f64
-    };
-    let scale = macs(c.dim, n.width, n.depth, n.time_width) / macs(50, 64, 3, 32);
-    let t = cfg.time_steps as f64;
-    let work = if c.method.is_trust_region() {
-        let tr = &cfg.tr;
-        let r = tr.refreshes as f64;
-        r * t * (tr.inner_steps as f64 * tr.minibatch as f64 * 2.2e-6 + tr.buffer as f64 * 1.0e-6)
-    } else {
-        cfg.steps as f64 * cfg.batch as f64 * t * 3.6e-6
-    };
-    // Each evaluation simulates its paths twice (metrics, then the control L2 error).
-    let evals = (cfg.evals + 1) as f64 * cfg.eval_samples as f64 * t * 2.0e-6;
-    scale * (work + evals)
-}
-
-/// An experiment, the experiment whose sweep produces its runs (its `source`, or itself), and
-/// that sweep resolved for one profile.
-pub struct Sweep {
-    pub exp: Experiment,
-    pub data: Experiment,
-    pub resolved: Resolved,
-}
-
-/// [`resolve_experiment`] of a built-in experiment.
-pub fn resolve(exp: &str, profile: Option<&str>, device: &str) -> Result<Sweep, String> {
-    resolve_experiment(definition::load(exp)?, profile, device)
-}
-
-pub fn resolve_experiment(
-    exp: Experiment,
-    profile: Option<&str>,
-    device: &str,
-) -> Result<Sweep, String> {
-    let data = exp.data()?;
-    let resolved = data.resolve(profile.unwrap_or(default_profile(device)))?;
-    Ok(Sweep {
-        exp,
-        data,
-        resolved,
-    })
-}
-
 pub fn run(a: ReplicateArgs) -> Result<(), String> {
     // SIGTERM or Ctrl-C: the running cells save a checkpoint and stop, no new cell starts, and
     // a rerun resumes them (a second Ctrl-C kills at once).
     socbench_methods::checkpoint::install_sigterm();
-    if let Some(exp) = a.which.tps() {
-        return crate::tps::replicate(&a, exp?);
+    let exp = a.which.load()?;
+    replicate(&a, exp.as_ref())
+}
+
+/// The cells of `exp` at `profile` that `--methods`, `--dims` and `--seeds` select, or the
+/// error naming the option and what it allows.
+pub fn select(
+    a: &ReplicateArgs,
+    exp: &dyn Experiment,
+    profile: &str,
+) -> Result<Vec<Box<dyn Cell>>, String> {
+    let data = exp.data_name();
+    if let (false, Some(why)) = (a.dims.is_empty(), exp.no_dims()) {
+        return Err(format!("invalid `--dims`: {} {why}", exp.name()));
     }
-    if let Some(exp) = a.which.finetune() {
-        return crate::finetune::replicate(&a, exp?);
-    }
-    if let Some(exp) = a.which.pinn() {
-        return crate::pinn::replicate(&a, exp?);
-    }
-    let device = backend::by_name(&a.device).map_err(|e| e.to_string())?;
-    let jobs = a.jobs()?;
-    let sweep = resolve_experiment(a.which.load()?, a.profile.as_deref(), &a.device)?;
-    let (exp, data, r) = (&sweep.exp, &sweep.data, &sweep.resolved);
-    if data.name != exp.name {
-        eprintln!(
-            "{} is another view of the runs of {}: running {}'s sweep",
-            exp.name, data.name, data.name
-        );
-    }
-    let every = cells(data, r);
-    let mut arms: Vec<&str> = every.iter().map(|c| c.arm.as_str()).collect();
+    let every = exp.cells(profile)?;
+    let mut arms: Vec<&str> = every.iter().map(|c| c.arm()).collect();
     arms.sort_unstable();
     arms.dedup();
     if let Some(bad) = a.methods.iter().find(|m| !arms.contains(&m.as_str())) {
         return Err(format!(
-            "invalid `--methods` entry `{bad}`: allowed the methods and variants of {} (profile \
-             `{}`): {}",
-            data.name,
-            r.profile,
+            "invalid `--methods` entry `{bad}`: allowed the methods, variants and arms of \
+             {data} (profile `{profile}`): {}",
             arms.join(", ")
         ));
     }
-    let all: Vec<CellSpec> = every
+    let mut dims: Vec<usize> = every.iter().filter_map(|c| c.dim()).collect();
+    dims.sort_unstable();
+    dims.dedup();
+    let all: Vec<Box<dyn Cell>> = every
         .into_iter()
-        .filter(|c| a.methods.is_empty() || a.methods.contains(&c.arm))
-        .filter(|c| a.dims.is_empty() || a.dims.contains(&c.dim))
-        .filter(|c| a.seeds.is_none_or(|n| c.seed < n))
+        .filter(|c| a.methods.is_empty() || a.methods.iter().any(|m| m == c.arm()))
+        .filter(|c| a.dims.is_empty() || c.dim().is_some_and(|d| a.dims.contains(&d)))
+        .filter(|c| a.seeds.is_none_or(|n| c.seed() < n))
         .collect();
-    if all.is_empty() {
+    if all.is_empty() && !a.dims.is_empty() {
         return Err(format!(
-            "no cell of {} (profile `{}`) has d in {:?}: allowed `--dims` are {:?}",
-            data.name, r.profile, a.dims, r.dims
+            "no cell of {data} (profile `{profile}`) has d in {:?}: allowed `--dims` are {dims:?}",
+            a.dims
         ));
     }
-    socbench_experiments::cell::check_cells(&all)?;
-    if a.slurm.slurm {
-        let s = crate::slurm::SlurmSweep::of_sweep(
-            sweep,
-            a.which.def.clone(),
-            &a.results,
-            &a.reports,
-            Some(all),
+    Ok(all)
+}
+
+/// Runs every selected cell of `exp` that has not finished (resumable, `--jobs` at once), logs
+/// the sweep, then writes the report; with `--slurm`, submits them instead.
+pub fn replicate(a: &ReplicateArgs, exp: &dyn Experiment) -> Result<(), String> {
+    let device = backend::by_name(&a.device).map_err(|e| e.to_string())?;
+    let jobs = a.jobs()?;
+    let profile = a
+        .profile
+        .clone()
+        .unwrap_or_else(|| default_profile(&a.device).into());
+    let data = exp.data_name();
+    if data != exp.name() {
+        eprintln!(
+            "{} is another view of the runs of {data}: running {data}'s sweep",
+            exp.name()
         );
-        return crate::slurm::submit(&a, &s);
     }
-    let mut todo: Vec<(CellSpec, PathBuf)> = Vec::new();
+    let all = select(a, exp, &profile)?;
+    exp.check_cells(&all)?;
+    if a.slurm.slurm {
+        if !a.slurm.dry_run {
+            exp.before_cells(&profile, &device)?;
+        }
+        let s = crate::slurm::SlurmSweep::new(exp, profile, all, &a.results, &a.reports);
+        return crate::slurm::submit(a, &s);
+    }
+    let total = all.len();
+    let mut todo: Vec<(Box<dyn Cell>, PathBuf)> = Vec::new();
     let mut done = 0;
     // Finished cells are skipped; the others are claimed, reopened and run by the pool.
-    for c in all.iter() {
-        let dir = cell_dir(&a.results, c);
-        if a.force || !finished(&dir, c)? {
-            todo.push((c.clone(), dir));
+    for c in all {
+        let dir = c.dir(&a.results);
+        if a.force || !c.finished(&dir)? {
+            todo.push((c, dir));
         } else {
             done += 1;
         }
     }
-    let est: f64 = todo.iter().map(|(c, _)| guess_seconds(c)).sum::<f64>() / jobs as f64;
+    if !todo.is_empty() {
+        // Once, before the cells (which run in parallel) need it.
+        exp.before_cells(&profile, &device)?;
+    }
+    let est: Option<f64> = todo.iter().map(|(c, _)| c.estimate_s()).sum();
     eprintln!(
-        "replicate {}: profile `{}`, device {}, {} cells ({} done, {} to run), {} jobs, \
-         estimated {:.0} min",
-        data.name,
-        r.profile,
+        "replicate {data}: profile `{profile}`, device {}, {total} cells ({done} done, {} to \
+         run), {jobs} jobs{}",
         backend::name(&device),
-        all.len(),
-        done,
         todo.len(),
-        jobs,
-        est / 60.0
+        est.map_or(String::new(), |s| format!(
+            ", estimated {:.0} min",
+            s / jobs as f64 / 60.0
+        )),
     );
-    let prefix = |c: &CellSpec| format!("{}-d{}-{}-s{}", c.target, c.dim, c.arm, c.seed);
-    let run = |c: &CellSpec, dir: &PathBuf, bar: &indicatif::ProgressBar| {
-        let mut on_step = |p: &socbench_methods::Progress| {
+    let prefix = |c: &Box<dyn Cell>| c.key();
+    let run = |c: &Box<dyn Cell>, dir: &PathBuf, bar: &indicatif::ProgressBar| {
+        let mut on_step = |p: &family::Progress| {
             bar.set_length(p.total as u64);
             bar.set_position(p.step as u64);
-            let l = p.lambda.map(|l| format!(" λ={l:.3}")).unwrap_or_default();
-            bar.set_message(format!("loss={:.3e}{l}", p.loss));
+            if !p.message.is_empty() {
+                bar.set_message(p.message.clone());
+            }
         };
-        run_cell(c, &device, dir, &mut on_step)
-            .map(|(_, m)| m.message)
-            .map_err(|e| e.to_string())
+        c.run(&device, dir, &mut on_step).map(|r| r.message)
     };
     let out = run_cells(
         &todo,
-        all.len(),
+        total,
         done,
         jobs,
         a.force,
-        &|c, d| finished(d, c),
+        &|c, d| c.finished(d),
         &prefix,
         &run,
     );
     if out.ran > 0 {
-        let first = todo[0].1.parent().unwrap_or(&a.results).to_path_buf();
-        log_sweep(&first, &backend::name(&device), jobs, out.ran, out.minutes);
+        let dir = a.results.join(data).join(&profile);
+        log_sweep(&dir, &backend::name(&device), jobs, out.ran, out.minutes);
     }
     if !out.failures.is_empty() {
         return Err(out.failures.join("\n"));
     }
-    crate::report::write(&sweep, &a.results, &a.reports)
+    exp.report(&profile, &a.results, &a.reports)
 }
 
 /// Appends one line per `replicate` invocation to `<results>/<experiment>/<profile>/sweeps.csv`

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use clap::{Args, Subcommand};
-use socbench_experiments::any_cell::AnyCell;
 use socbench_experiments::cell_list::CellList;
 use socbench_experiments::claim::{holder, lock_of};
+use socbench_experiments::family::{Cell, Experiment};
 
 use crate::replicate::ReplicateArgs;
 
@@ -25,9 +25,30 @@ pub struct SlurmSweep<'a> {
     pub profile: String,
     /// The definition file of a `--def` experiment.
     pub def: Option<PathBuf>,
-    pub cells: Vec<AnyCell>,
+    pub cells: Vec<Box<dyn Cell>>,
     /// Writes the report from the finished runs.
     pub report: Box<dyn Fn() -> Result<(), String> + 'a>,
+}
+
+impl<'a> SlurmSweep<'a> {
+    /// The sweep of `exp` at `profile` over `cells`, reported into `reports`.
+    pub fn new(
+        exp: &'a dyn Experiment,
+        profile: String,
+        cells: Vec<Box<dyn Cell>>,
+        results: &'a Path,
+        reports: &'a Path,
+    ) -> Self {
+        let p = profile.clone();
+        SlurmSweep {
+            name: exp.name().to_string(),
+            data: exp.data_name().to_string(),
+            profile,
+            def: exp.origin().map(Path::to_path_buf),
+            cells,
+            report: Box::new(move || exp.report(&p, results, reports)),
+        }
+    }
 }
 
 /// The Slurm options of `replicate`.
@@ -70,127 +91,16 @@ pub enum SlurmCommand {
 pub fn run(c: SlurmCommand) -> Result<(), String> {
     match c {
         SlurmCommand::Status(a) => {
-            let sweep = sweep_of(&a)?;
+            let exp = a.which.load()?;
+            let profile = a.profile();
+            let cells = exp.cells(&profile)?;
+            let sweep = SlurmSweep::new(exp.as_ref(), profile, cells, &a.results, &a.reports);
             let st = status(&sweep, &a.results)?;
             print!("{}", st.text);
             if st.all_finished() {
                 (sweep.report)()?;
             }
             Ok(())
-        }
-    }
-}
-
-/// The sweep `slurm status` is asked about, of whichever kind.
-fn sweep_of(a: &crate::report::ReportArgs) -> Result<SlurmSweep<'_>, String> {
-    let profile = a.profile.clone().unwrap_or_else(|| {
-        crate::replicate::default_profile(socbench_harness::backend::default_name()).into()
-    });
-    if let Some(exp) = a.which.tps() {
-        let exp = exp?;
-        let cells = exp.cells(&profile)?.into_iter().map(AnyCell::Tps).collect();
-        return Ok(builtin(
-            exp.name.clone(),
-            profile,
-            cells,
-            exp,
-            crate::tps::report,
-            a,
-        ));
-    }
-    if let Some(exp) = a.which.finetune() {
-        let exp = exp?;
-        let cells = exp.cells(&profile)?;
-        let cells = cells.into_iter().map(AnyCell::Finetune).collect();
-        return Ok(builtin(
-            exp.name.clone(),
-            profile,
-            cells,
-            exp,
-            crate::finetune::report,
-            a,
-        ));
-    }
-    if let Some(exp) = a.which.pinn() {
-        let exp = exp?;
-        let cells = exp
-            .cells(&profile)?
-            .into_iter()
-            .map(AnyCell::Pinn)
-            .collect();
-        return Ok(builtin(
-            exp.name.clone(),
-            profile,
-            cells,
-            exp,
-            crate::pinn::report,
-            a,
-        ));
-    }
-    let sweep = crate::replicate::resolve_experiment(
-        a.which.load()?,
-        Some(&profile),
-        socbench_harness::backend::default_name(),
-    )?;
-    Ok(SlurmSweep::of_sweep(
-        sweep,
-        a.which.def.clone(),
-        &a.results,
-        &a.reports,
-        None,
-    ))
-}
-
-/// The sweep of a built-in experiment of its own kind (TPS, fine-tuning, PINN): its `cells`, and
-/// its `report` function for `exp` at `profile`.
-fn builtin<'a, E: 'a>(
-    name: String,
-    profile: String,
-    cells: Vec<AnyCell>,
-    exp: E,
-    report: fn(&E, &str, &Path, &Path) -> Result<(), String>,
-    a: &'a crate::report::ReportArgs,
-) -> SlurmSweep<'a> {
-    let p = profile.clone();
-    let write = move || report(&exp, &p, &a.results, &a.reports);
-    SlurmSweep::named(&name, profile, cells, Box::new(write))
-}
-
-impl<'a> SlurmSweep<'a> {
-    /// A built-in experiment whose runs go to `results/<name>/` (TPS, fine-tuning, PINN).
-    pub fn named(
-        name: &str,
-        profile: String,
-        cells: Vec<AnyCell>,
-        report: Box<dyn Fn() -> Result<(), String> + 'a>,
-    ) -> Self {
-        SlurmSweep {
-            name: name.into(),
-            data: name.into(),
-            profile,
-            def: None,
-            cells,
-            report,
-        }
-    }
-
-    /// A sweep experiment's (`defs/*.toml`), narrowed to `only` if given.
-    pub fn of_sweep(
-        sweep: crate::replicate::Sweep,
-        def: Option<PathBuf>,
-        results: &'a Path,
-        reports: &'a Path,
-        only: Option<Vec<socbench_experiments::CellSpec>>,
-    ) -> Self {
-        let all = only
-            .unwrap_or_else(|| socbench_experiments::sweep::cells(&sweep.data, &sweep.resolved));
-        SlurmSweep {
-            name: sweep.exp.name.clone(),
-            data: sweep.data.name.clone(),
-            profile: sweep.resolved.profile.clone(),
-            def,
-            cells: all.into_iter().map(AnyCell::Sweep).collect(),
-            report: Box::new(move || crate::report::write(&sweep, results, reports)),
         }
     }
 }

@@ -19,7 +19,7 @@ use burn::optim::{Adam, AdamConfig, GradientsParams, Optimizer};
 use burn::prelude::*;
 use socbench_harness::backend::B;
 use socbench_harness::control::Control;
-use socbench_harness::problem::SocProblem;
+use socbench_harness::problem::PathProblem;
 use socbench_harness::tensor_util::{tensor1_from_f64, to_f64};
 
 use crate::loss::{Batch, Gradients, Loss, LossSpec, Needs, Tilt};
@@ -68,7 +68,7 @@ impl Loss for LvLogZ {
     fn loss(
         &mut self,
         batch: Batch<'_>,
-        problem: &dyn SocProblem,
+        problem: &dyn PathProblem,
         u: &dyn Control,
         tilt: Tilt,
     ) -> Result<Tensor<B, 1>, String> {

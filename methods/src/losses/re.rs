@@ -3,7 +3,7 @@
 use burn::prelude::*;
 use socbench_harness::backend::B;
 use socbench_harness::control::Control;
-use socbench_harness::problem::SocProblem;
+use socbench_harness::problem::PathProblem;
 
 use crate::loss::{Batch, Loss, LossSpec, Needs, Simulation, Tilt};
 
@@ -29,7 +29,7 @@ impl Loss for Re {
     fn loss(
         &mut self,
         batch: Batch<'_>,
-        _: &dyn SocProblem,
+        _: &dyn PathProblem,
         _: &dyn Control,
         _: Tilt,
     ) -> Result<Tensor<B, 1>, String> {

@@ -7,7 +7,7 @@
 use burn::prelude::*;
 use socbench_harness::backend::B;
 use socbench_harness::control::Control;
-use socbench_harness::problem::SocProblem;
+use socbench_harness::problem::PathProblem;
 
 use crate::config::{SocmWeights, TrSocmWeights, TrainConfig};
 use crate::loss::{Batch, Loss, LossSpec, Needs, Tilt, Trainer};
@@ -47,8 +47,10 @@ impl Loss for Socm {
     }
 
     /// The adjoints at β; with eq. 131's weights, log w + (1 − β)W self-normalised (τ = 1).
-    fn prepare(&mut self, batch: &mut PathBatch, problem: &dyn SocProblem, tilt: &mut Tilt) {
-        batch.compute_adjoints(problem, tilt.beta);
+    fn prepare(&mut self, batch: &mut PathBatch, problem: &dyn PathProblem, tilt: &mut Tilt) {
+        if let Some(dynamics) = problem.dynamics() {
+            batch.compute_adjoints(dynamics, tilt.beta);
+        }
         if self.annealed {
             let work = batch.work.as_deref().expect("a stored buffer keeps W");
             for (lw, w) in batch.log_w.iter_mut().zip(work) {
@@ -74,7 +76,7 @@ impl Loss for Socm {
     fn loss(
         &mut self,
         batch: Batch<'_>,
-        problem: &dyn SocProblem,
+        problem: &dyn PathProblem,
         u: &dyn Control,
         tilt: Tilt,
     ) -> Result<Tensor<B, 1>, String> {

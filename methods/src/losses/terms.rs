@@ -4,7 +4,7 @@
 use burn::prelude::*;
 use socbench_harness::backend::{Device, B};
 use socbench_harness::control::Control;
-use socbench_harness::problem::SocProblem;
+use socbench_harness::problem::PathProblem;
 use socbench_harness::simulate::Trajectories;
 use socbench_harness::tensor_util::tensor1_from_f64;
 
@@ -36,7 +36,7 @@ pub fn relative_entropy(traj: &Trajectories) -> Tensor<B, 1> {
 /// a constant; with τ = 1 and v = u detached it is the on-policy log-variance loss.
 pub fn log_variance(
     batch: &PathBatch,
-    problem: &dyn SocProblem,
+    problem: &dyn PathProblem,
     u: &dyn Control,
     tau: f64,
 ) -> Tensor<B, 1> {
@@ -50,7 +50,7 @@ pub fn log_variance(
 /// forward KL up to a constant.
 pub fn cross_entropy(
     batch: &PathBatch,
-    problem: &dyn SocProblem,
+    problem: &dyn PathProblem,
     u: &dyn Control,
     tau: f64,
 ) -> Tensor<B, 1> {
@@ -62,7 +62,7 @@ pub fn cross_entropy(
 /// regression Σ_k ½h²|u + (s/h)a_{k+1}|² (eq. 18–19). Needs `compute_adjoints`.
 pub fn adjoint_matching(
     batch: &PathBatch,
-    problem: &dyn SocProblem,
+    problem: &dyn PathProblem,
     u: &dyn Control,
     weight_tau: Option<f64>,
 ) -> Tensor<B, 1> {
@@ -77,7 +77,7 @@ pub fn adjoint_matching(
 /// [`crate::normaliser::EmaNormaliser`]): (1/K) Σ_k w_k r_k, with r_k the adjoint-matching residual.
 pub fn adjoint_matching_weighted(
     batch: &PathBatch,
-    problem: &dyn SocProblem,
+    problem: &dyn PathProblem,
     u: &dyn Control,
     weights: &[f64],
 ) -> Tensor<B, 1> {

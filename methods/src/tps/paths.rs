@@ -12,13 +12,11 @@
 //! τ < 1 targets P^{u_i}^{1−τ} Q^τ, so there v = u_i, the frozen control of the current rollout:
 //! paths of older rollouts in the replay buffer are re-based on it.
 
-use burn::prelude::*;
-use rand_chacha::ChaCha20Rng;
-use socbench_harness::backend::{Device, B};
+use socbench_harness::backend::Device;
 use socbench_harness::control::Control;
 use socbench_harness::counter::EvalCounter;
-use socbench_harness::integrator::{Integrator, StepCoeffs};
-use socbench_harness::problem::SocProblem;
+use socbench_harness::integrator::{StepCoeffs, StepGrid};
+use socbench_harness::problem::{PathProblem, SocProblem};
 use socbench_harness::tensor_util::{tensor2_from_f32, to_f64};
 use socbench_targets::tps::{PathSet, TpsSystem};
 
@@ -27,29 +25,14 @@ use crate::paths::PathBatch;
 /// One step of length N·Δt with control scale h = √Δt.
 struct OneStep(StepCoeffs);
 
-impl Integrator for OneStep {
+impl StepGrid for OneStep {
     fn num_steps(&self) -> usize {
         1
     }
     fn coeffs(&self, _k: usize) -> StepCoeffs {
         self.0
     }
-    fn mean(&self, _p: &dyn SocProblem, _x: Tensor<B, 2>, _k: usize) -> Tensor<B, 2> {
-        unreachable!("{}", NO_MARKOV)
-    }
-    fn mean_vjp(
-        &self,
-        _: &dyn SocProblem,
-        _: Tensor<B, 2>,
-        _: usize,
-        _: Tensor<B, 2>,
-    ) -> Tensor<B, 2> {
-        unreachable!("{}", NO_MARKOV)
-    }
 }
-
-const NO_MARKOV: &str = "TPS paths are second-order dynamics laid out as one row per path: only \
-     losses on stored paths without adjoints run on them (checked by tps::train before any work)";
 
 /// The whole-path problem the losses see.
 pub struct PathSpace {
@@ -75,42 +58,24 @@ impl PathSpace {
     }
 }
 
-impl SocProblem for PathSpace {
+/// The losses' part of a problem only: TPS paths are second-order dynamics laid out as one row
+/// per path, with no drift, costs or initial law the losses could simulate or differentiate
+/// (`tps::train` accepts only losses on stored paths without adjoints, before any work).
+impl PathProblem for PathSpace {
     fn dim(&self) -> usize {
         self.dim
     }
     fn sigma(&self, _t: f64) -> f64 {
         1.0
     }
-    fn drift(&self, _x: Tensor<B, 2>, _t: f64) -> Tensor<B, 2> {
-        unreachable!("{}", NO_MARKOV)
-    }
-    fn drift_jvp(&self, _x: Tensor<B, 2>, _t: f64, _v: Tensor<B, 2>) -> Tensor<B, 2> {
-        unreachable!("{}", NO_MARKOV)
-    }
-    fn drift_vjp(&self, _x: Tensor<B, 2>, _t: f64, _a: Tensor<B, 2>) -> Tensor<B, 2> {
-        unreachable!("{}", NO_MARKOV)
-    }
-    fn running_cost(&self, _x: Tensor<B, 2>, _t: f64) -> Option<Tensor<B, 1>> {
-        None
-    }
-    fn running_cost_grad(&self, _x: Tensor<B, 2>, _t: f64) -> Option<Tensor<B, 2>> {
-        None
-    }
-    fn terminal_cost(&self, _x: Tensor<B, 2>) -> Tensor<B, 1> {
-        unreachable!("{}", NO_MARKOV)
-    }
-    fn terminal_cost_grad(&self, _x: Tensor<B, 2>) -> Tensor<B, 2> {
-        unreachable!("{}", NO_MARKOV)
-    }
-    fn sample_initial(&self, _n: usize, _rng: &mut ChaCha20Rng, _d: &Device) -> Tensor<B, 2> {
-        unreachable!("{}", NO_MARKOV)
-    }
-    fn integrator(&self) -> &dyn Integrator {
+    fn steps(&self) -> &dyn StepGrid {
         &self.integ
     }
     fn evals(&self) -> &EvalCounter {
         &self.evals
+    }
+    fn dynamics(&self) -> Option<&dyn SocProblem> {
+        None
     }
 }
 

@@ -13,8 +13,8 @@ use rand::Rng;
 use rand_chacha::ChaCha20Rng;
 use socbench_harness::backend::{Device, B};
 use socbench_harness::counter::EvalCounter;
-use socbench_harness::integrator::{EulerMaruyama, Integrator};
-use socbench_harness::problem::SocProblem;
+use socbench_harness::integrator::{EulerMaruyama, Integrator, StepGrid};
+use socbench_harness::problem::{PathProblem, SocProblem};
 use socbench_harness::rng::normals_f32;
 use socbench_harness::tensor_util::tensor2_from_f32;
 
@@ -106,7 +106,7 @@ impl<'a> FineTuneProblem<'a> {
     }
 }
 
-impl SocProblem for FineTuneProblem<'_> {
+impl PathProblem for FineTuneProblem<'_> {
     fn dim(&self) -> usize {
         PIXELS + 1
     }
@@ -116,14 +116,23 @@ impl SocProblem for FineTuneProblem<'_> {
     fn sigma(&self, s: f64) -> f64 {
         self.sched.sigma(s, 1.0)
     }
+    fn evals(&self) -> &EvalCounter {
+        &self.evals
+    }
+    fn steps(&self) -> &dyn StepGrid {
+        SocProblem::integrator(self)
+    }
+    fn dynamics(&self) -> Option<&dyn SocProblem> {
+        Some(self)
+    }
+}
+
+impl SocProblem for FineTuneProblem<'_> {
     fn drift(&self, x: Tensor<B, 2>, s: f64) -> Tensor<B, 2> {
         let (img, lab) = split_state(x);
         let (cx, ce) = self.sched.drift_coeffs(s, 1.0);
         let e = self.base_eps(img.clone(), s, lab);
         pad(img.mul_scalar(cx) + e.mul_scalar(ce))
-    }
-    fn drift_jvp(&self, _x: Tensor<B, 2>, _s: f64, _v: Tensor<B, 2>) -> Tensor<B, 2> {
-        unreachable!("the fine-tuning problem is simulated by Euler–Maruyama, which needs no JVP")
     }
     /// (∇_x b)ᵀ a by autodiff through the base network (the lean adjoint's only network pass).
     fn drift_vjp(&self, x: Tensor<B, 2>, s: f64, a: Tensor<B, 2>) -> Tensor<B, 2> {
@@ -175,8 +184,5 @@ impl SocProblem for FineTuneProblem<'_> {
     }
     fn integrator(&self) -> &dyn Integrator {
         &self.integ
-    }
-    fn evals(&self) -> &EvalCounter {
-        &self.evals
     }
 }

@@ -1,69 +1,100 @@
-//! `cargo xtask replicate pinn-table` and `cargo xtask report pinn-table`: the PINN methods
-//! (`experiments/defs/pinn-table.toml`), run cell by cell (resumable), then reported beside the
-//! talk's table.
+//! The PINN kind (`defs/pinn-table.toml`, [`crate::pinn`]): targets × PINN methods × seeds,
+//! reported beside the talk's table by `socbench_reports::pinn_table`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use socbench_experiments::any_cell::AnyCell;
-use socbench_experiments::pinn::{
-    finished, load_manifests, run_pinn_cell, PinnCell, PinnExperiment,
-};
+use socbench_harness::backend::Device;
 use socbench_methods::pinn::PinnMethod;
 use socbench_methods::record::git_commit;
+use socbench_reports::output;
 use socbench_reports::pinn_table::{pinn_report, PinnRow};
 
-use crate::arm_sweep::{prepare, selected, ArmCell};
-use crate::replicate::ReplicateArgs;
+use crate::builtin::{load_of, names_of, parse_of, Definition};
+use crate::family::{Cell, Kind, Progress, Ran};
+use crate::pinn::{finished, load_manifests, run_pinn_cell, PinnCell, PinnExperiment};
 
-impl ArmCell for PinnCell {
+pub const KIND: Kind = Kind {
+    name: PinnExperiment::KIND,
+    about: "PINN losses: targets × methods × seeds (the companion talk's table)",
+    builtins: names_of::<PinnExperiment>,
+    load: load_of::<PinnExperiment>,
+    parse: parse_of::<PinnExperiment>,
+};
+
+impl Definition for PinnExperiment {
+    const KIND: &'static str = "pinn";
+    const BUILTINS: &'static [(&'static str, &'static str)] =
+        &[("pinn-table", include_str!("../defs/pinn-table.toml"))];
+    type Cell = PinnCell;
+    fn check(&self) -> Result<(), String> {
+        self.validate()
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn title(&self) -> &str {
+        &self.title
+    }
+    fn profile_names(&self) -> Vec<String> {
+        self.profiles.keys().cloned().collect()
+    }
+    fn cells(&self, profile: &str) -> Result<Vec<PinnCell>, String> {
+        PinnExperiment::cells(self, profile)
+    }
+    fn no_dims(&self) -> Option<&str> {
+        Some("has one dimension per target")
+    }
+    fn report(&self, profile: &str, results: &Path, reports: &Path) -> Result<(), String> {
+        report(self, profile, results, reports)
+    }
+}
+
+impl Cell for PinnCell {
     fn arm(&self) -> &str {
         &self.method
     }
     fn seed(&self) -> u64 {
         self.seed
     }
+    fn key(&self) -> String {
+        format!("{}-{}-s{}", self.target.name, self.method, self.seed)
+    }
     fn dir(&self, results: &Path) -> PathBuf {
         PinnCell::dir(self, results)
+    }
+    fn config_hash(&self) -> String {
+        self.hash()
     }
     fn finished(&self, dir: &Path) -> Result<bool, String> {
         finished(dir, self)
     }
-}
-
-pub fn replicate(a: &ReplicateArgs, exp: PinnExperiment) -> Result<(), String> {
-    if a.slurm.slurm {
-        let (profile, cells) = selected(a, |p| exp.cells(p))?;
-        let cells = cells.into_iter().map(AnyCell::Pinn).collect();
-        let report = || report(&exp, &profile, &a.results, &a.reports);
-        let s =
-            crate::slurm::SlurmSweep::named(&exp.name, profile.clone(), cells, Box::new(report));
-        return crate::slurm::submit(a, &s);
-    }
-    let p = prepare(
-        a,
-        &exp.name,
-        "has one dimension per target",
-        |prof| exp.cells(prof),
-        |_| Ok(exp.methods.clone()),
-    )?;
-    p.announce(&exp.name);
-    let prefix = |c: &PinnCell| format!("{}-{}-s{}", c.target.name, c.method, c.seed);
-    let run = |c: &PinnCell, dir: &PathBuf, bar: &indicatif::ProgressBar| {
+    fn run(
+        &self,
+        device: &Device,
+        dir: &Path,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<Ran, String> {
         let mut on_step = |step: usize, total: usize, loss: f64| {
-            bar.set_length(total as u64);
-            bar.set_position(step as u64);
-            bar.set_message(format!("loss={loss:.3e}"));
+            progress(&Progress {
+                step,
+                total,
+                message: format!("loss={loss:.3e}"),
+            })
         };
-        run_pinn_cell(c, &p.device, dir, &mut on_step).map(|m| m.message)
-    };
-    let out = p.run(a.force, &prefix, &run);
-    p.conclude(a, &exp.name, out)?;
-    report(&exp, &p.profile, &a.results, &a.reports)
+        let m = run_pinn_cell(self, device, dir, &mut on_step)?;
+        Ok(Ran {
+            status: m.status,
+            message: m.message,
+        })
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }
 
-/// Writes `reports/pinn-table[-<profile>].md` from the finished cells.
+/// Writes `reports/<experiment>[-<profile>].md` from the finished cells.
 pub fn report(
     exp: &PinnExperiment,
     profile: &str,
@@ -73,7 +104,7 @@ pub fn report(
     let prof = exp.profile(profile)?;
     let ms = load_manifests(results, &exp.name, profile)?;
     let dir = results.join(&exp.name).join(profile);
-    let (paper, stem) = crate::report::setup(&exp.name, profile, &dir, ms.is_empty())?;
+    let (paper, stem) = output::setup(&exp.name, profile, &dir, ms.is_empty())?;
     let rows: Vec<PinnRow> = ms
         .iter()
         .map(|m| {
@@ -127,7 +158,7 @@ pub fn report(
         dir.display(),
         if commits.len() > 1 { "s" } else { "" },
         commits.join(", "),
-        crate::report::hardware(),
+        output::hardware(),
         git_commit()
     );
     h.push_str(
@@ -138,5 +169,5 @@ pub fn report(
         let _ = writeln!(h, "- {d}");
     }
     let md = pinn_report(&h, &rows, &labels, &paper, &exp.paper_table);
-    crate::report::write_files(reports, &stem, &md, Vec::new())
+    output::write_files(reports, &stem, &md, Vec::new())
 }
