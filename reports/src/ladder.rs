@@ -50,7 +50,8 @@ pub struct LadderClaim {
 struct ArmResult {
     name: String,
     budget: f64,
-    /// Learning rate and network: the trend is fitted within each such group.
+    /// Learning rate, network and refreshes: the trend is fitted within each such group (the
+    /// final values of runs given other refreshes belong to other β).
     group: String,
     seeds: Vec<Option<(f64, bool)>>,
     /// β after the last refresh, per seed.
@@ -158,8 +159,8 @@ pub fn section(ctx: &Context, runs: &[Run], claims: &[LadderClaim]) -> (String, 
                     name: label(ctx, r.arm(), ""),
                     budget: (cfg.tr.inner_steps * cfg.tr.minibatch) as f64,
                     group: format!(
-                        "lr {:e}, {} × {} network",
-                        cfg.lr, cfg.net.depth, cfg.net.width
+                        "lr {:e}, {} × {} network, {} refreshes",
+                        cfg.lr, cfg.net.depth, cfg.net.width, cfg.tr.refreshes
                     ),
                     seeds: Vec::new(),
                     betas: Vec::new(),
