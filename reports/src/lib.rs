@@ -17,6 +17,7 @@ pub mod pinn_table;
 pub mod plot;
 pub mod protocol;
 pub mod provenance;
+pub mod rules;
 pub mod rundirs;
 pub mod sections;
 pub mod seed_cell;

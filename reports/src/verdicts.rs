@@ -1,6 +1,7 @@
 //! The paper's claims of an experiment (its `[[claims]]` entries), each judged on this profile's
-//! runs by a stated criterion: the metric's smoothed value at the last evaluation, per seed and as
-//! the mean over seeds (the best of run is printed beside it, since it can hide a rising error).
+//! runs by the rules of [`crate::rules`]: the metric's smoothed value at the last evaluation of
+//! every seed (the best of run is printed beside it, since it can hide a rising error), with u = 0
+//! (every run's step-0 evaluation) as the anchor of a comparison.
 
 use std::fmt::Write;
 
@@ -11,6 +12,7 @@ use tabled::settings::Style;
 use crate::load::Run;
 use crate::markdown::{Context, Figure};
 use crate::protocol::{higher_is_better, mean_std, summarise_run};
+use crate::rules::{self, Judged, Verdict};
 
 /// One claim of the paper, as an experiment definition states it.
 #[derive(Clone, Debug, Deserialize)]
@@ -35,7 +37,7 @@ pub struct Claim {
     pub others: Vec<String>,
 }
 
-/// (last, best) of each non-diverged seed of one line at one d; `None` entries are diverged.
+/// (last, best) of each seed of one line at one d; `None` entries are diverged.
 fn values(runs: &[Run], method: &str, dim: usize, metric: &str) -> Vec<Option<(f64, f64)>> {
     runs.iter()
         .filter(|r| r.arm() == method && r.manifest.dim == dim)
@@ -52,6 +54,17 @@ fn mean(v: &[f64]) -> Option<f64> {
     mean_std(v).map(|x| x.0)
 }
 
+/// The u = 0 anchor of one line at one d: each seed's step-0 evaluation (of u_0 = 0).
+fn start(runs: &[Run], method: &str, dim: usize, metric: &str) -> Vec<f64> {
+    runs.iter()
+        .filter(|r| r.arm() == method && r.manifest.dim == dim)
+        .filter_map(|r| {
+            let i = r.series("step").iter().position(|s| *s == 0.0)?;
+            r.series(metric).get(i).copied().filter(|v| v.is_finite())
+        })
+        .collect()
+}
+
 /// The criterion in words.
 fn criterion(c: &Claim) -> String {
     let (cmp, better) = if higher_is_better(&c.metric) {
@@ -61,14 +74,16 @@ fn criterion(c: &Claim) -> String {
     };
     let mut parts = Vec::new();
     if let Some(v) = c.at_most {
-        parts.push(format!("{cmp} {v}"));
+        parts.push(format!(
+            "{cmp} {v} (the one-sided 95 % bound of the seeds' mean on that side)"
+        ));
     }
     if c.better_than_others {
         let who = if c.others.is_empty() {
-            "every other method's".to_string()
+            "the best other method's".to_string()
         } else {
             format!(
-                "every one of {}",
+                "the best of {}",
                 c.others
                     .iter()
                     .map(|o| o.to_uppercase())
@@ -76,12 +91,16 @@ fn criterion(c: &Claim) -> String {
                     .join(", ")
             )
         };
-        parts.push(format!("{better} {who}"));
+        parts.push(format!(
+            "{better} {who} and u = 0's (the step-0 evaluation), each by Welch's one-sided test \
+             at {}",
+            rules::LEVEL
+        ));
     }
     let dims: Vec<String> = c.dims.iter().map(|d| d.to_string()).collect();
     format!(
-        "{} of {} {} at d ∈ {{{}}}, each judged on the mean over seeds of the smoothed value at \
-         the last evaluation",
+        "{} of {} {} at d ∈ {{{}}}, on the smoothed value at the last evaluation of every seed; \
+         a diverged seed fails the point, fewer than {} seeds are inconclusive",
         c.metric,
         c.methods
             .iter()
@@ -89,8 +108,37 @@ fn criterion(c: &Claim) -> String {
             .collect::<Vec<_>>()
             .join(" and "),
         parts.join(" and "),
-        dims.join(", ")
+        dims.join(", "),
+        rules::MIN_SEEDS
     )
+}
+
+/// Both criteria of a point: the weaker verdict, both reasons.
+fn both(a: Option<Judged>, b: Option<Judged>) -> Judged {
+    let rank = |v: &Verdict| match v {
+        Verdict::DoesNotHold => 0,
+        Verdict::Inconclusive => 1,
+        Verdict::CannotJudge => 2,
+        _ => 3,
+    };
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            let verdict = if rank(&a.verdict) <= rank(&b.verdict) {
+                a.verdict.clone()
+            } else {
+                b.verdict.clone()
+            };
+            Judged {
+                verdict,
+                reason: format!("{}; {}", a.reason, b.reason),
+            }
+        }
+        (Some(a), None) | (None, Some(a)) => a,
+        (None, None) => Judged {
+            verdict: Verdict::CannotJudge,
+            reason: "no criterion".into(),
+        },
+    }
 }
 
 /// The section; empty when the experiment states no claims.
@@ -101,8 +149,6 @@ pub fn section(ctx: &Context, runs: &[Run]) -> (String, Vec<Figure>) {
     let mut md = String::from("## the paper's claims, checked on this profile\n\n");
     for (i, c) in ctx.claims.iter().enumerate() {
         let hib = higher_is_better(&c.metric);
-        let better = |a: f64, b: f64| if hib { a > b } else { a < b };
-        let within = |v: f64| c.at_most.is_none_or(|t| if hib { v >= t } else { v <= t });
         let all_arms: Vec<String> = {
             let mut a: Vec<String> = runs.iter().map(|r| r.arm().to_string()).collect();
             a.sort();
@@ -124,102 +170,91 @@ pub fn section(ctx: &Context, runs: &[Run]) -> (String, Vec<Figure>) {
             "method",
             "last (mean ± std)",
             "best of run",
+            "u = 0 (step 0)",
             "best other (last)",
-            "seeds meeting it",
             "verdict",
         ]);
-        let (mut ok, mut bad, mut untested) = (0, 0, 0);
+        let lasts = |m: &str, d: usize| -> Vec<Option<f64>> {
+            values(runs, m, d, &c.metric)
+                .into_iter()
+                .map(|v| v.map(|x| x.0))
+                .collect()
+        };
+        let finite = |v: &[Option<f64>]| -> Vec<f64> { v.iter().flatten().copied().collect() };
+        let mut points = Vec::new();
         for &d in &c.dims {
-            let other_last: Vec<(String, f64)> = others
+            // The best other line by its mean over finished seeds.
+            let best_other: Option<(String, Vec<Option<f64>>)> = others
                 .iter()
-                .filter_map(|o| {
-                    let v: Vec<f64> = values(runs, o, d, &c.metric)
-                        .into_iter()
-                        .flatten()
-                        .map(|x| x.0)
-                        .collect();
-                    Some((o.clone(), mean(&v)?))
-                })
-                .collect();
-            let best_other =
-                other_last
-                    .iter()
-                    .cloned()
-                    .reduce(|a, b| if better(b.1, a.1) { b } else { a });
+                .map(|o| (o.clone(), lasts(o, d)))
+                .filter(|(_, v)| !finite(v).is_empty())
+                .reduce(|a, b| {
+                    let (ma, mb) = (
+                        mean(&finite(&a.1)).unwrap_or(f64::NAN),
+                        mean(&finite(&b.1)).unwrap_or(f64::NAN),
+                    );
+                    let b_better = if hib { mb > ma } else { mb < ma };
+                    if b_better {
+                        b
+                    } else {
+                        a
+                    }
+                });
             for m in &c.methods {
                 let vals = values(runs, m, d, &c.metric);
-                let last: Vec<f64> = vals.iter().flatten().map(|x| x.0).collect();
+                let last: Vec<Option<f64>> = vals.iter().map(|v| v.map(|x| x.0)).collect();
                 let best: Vec<f64> = vals.iter().flatten().map(|x| x.1).collect();
-                let meets = |v: f64| {
-                    within(v)
-                        && (!c.better_than_others
-                            || best_other.as_ref().is_none_or(|o| better(v, o.1)))
+                let anchor = start(runs, m, d, &c.metric);
+                let name = m.to_uppercase();
+                let thr = c.at_most.map(|g| rules::threshold(&last, g, hib, &name));
+                let cmp = c.better_than_others.then(|| match &best_other {
+                    None => Judged {
+                        verdict: Verdict::CannotJudge,
+                        reason: "no other method ran here".into(),
+                    },
+                    Some((o, y)) => {
+                        rules::better(&last, y, &anchor, hib, (&name, &o.to_uppercase()))
+                    }
+                });
+                let point = if vals.is_empty() {
+                    Judged {
+                        verdict: Verdict::CannotJudge,
+                        reason: format!("no runs of {name} at d = {d}"),
+                    }
+                } else {
+                    both(thr, cmp)
                 };
-                let verdict = match mean_std(&last) {
-                    None if vals.is_empty() => {
-                        untested += 1;
-                        "not testable (no runs)".to_string()
-                    }
-                    None => {
-                        bad += 1;
-                        "does not hold (diverged)".to_string()
-                    }
-                    Some(_) if c.better_than_others && best_other.is_none() => {
-                        untested += 1;
-                        "not testable (no other method)".to_string()
-                    }
-                    Some((v, _)) if meets(v) => {
-                        ok += 1;
-                        "**holds**".to_string()
-                    }
-                    Some(_) => {
-                        bad += 1;
-                        "**does not hold**".to_string()
-                    }
-                };
-                let n = vals.len();
-                let f = |v: Option<(f64, f64)>| {
-                    v.map_or("–".into(), |(m, s)| {
-                        if n > 1 {
-                            format!("{m:.3} ± {s:.3}")
-                        } else {
-                            format!("{m:.3}")
-                        }
-                    })
-                };
+                let diverged = vals.iter().filter(|v| v.is_none()).count();
                 b.push_record([
                     d.to_string(),
-                    m.to_uppercase(),
-                    f(mean_std(&last)),
-                    f(mean_std(&best)),
-                    best_other.as_ref().map_or("–".into(), |(o, v)| {
-                        format!("{} {v:.3}", o.to_uppercase())
-                    }),
+                    name,
                     format!(
-                        "{} of {n}{}",
-                        last.iter().filter(|v| meets(**v)).count(),
-                        match n - last.len() {
+                        "{}{}",
+                        rules::mean_pm(&finite(&last)),
+                        match diverged {
                             0 => String::new(),
-                            k => format!(" ({k} diverged)"),
+                            k => format!(" ({k} of {} diverged)", vals.len()),
                         }
                     ),
-                    verdict,
+                    rules::mean_pm(&best),
+                    rules::mean_pm(&anchor),
+                    best_other.as_ref().map_or("–".into(), |(o, v)| {
+                        format!("{} {}", o.to_uppercase(), rules::mean_pm(&finite(v)))
+                    }),
+                    point.text(),
                 ]);
+                points.push(point);
             }
         }
-        let overall = match (ok, bad, untested) {
-            (0, 0, _) => "**not testable here**".to_string(),
-            (_, 0, 0) => "**holds**".to_string(),
-            (_, 0, u) => format!("**holds** where tested ({u} point(s) not testable)"),
-            (0, _, _) => "**does not hold**".to_string(),
-            _ => "**holds partly**".to_string(),
-        };
+        let overall = rules::combine(&points);
         let _ = writeln!(
             md,
-            "{}. *{}*\n   - criterion: {}\n   - verdict on this profile: {overall}\n",
+            "{}. *{}*\n   - criterion: {}\n   - verdict on this profile: {} ({})\n",
             i + 1,
             c.claim,
-            criterion(c)
+            criterion(c),
+            overall.verdict.label(),
+            overall.reason
         );
         let _ = writeln!(md, "{}\n", b.build().with(Style::markdown()));
     }
@@ -262,32 +297,73 @@ mod tests {
         }
     }
 
+    /// Three seeds of a line whose first evaluation (u = 0) is `u0` and which then reads `vals`
+    /// (one value per seed added to each, so the seeds spread).
+    fn seeds(method: &str, u0: f64, vals: &[f64]) -> Vec<Run> {
+        (0..3)
+            .map(|s| {
+                let mut v = vec![u0];
+                v.extend(vals.iter().map(|x| x + 0.01 * s as f64));
+                run(method, s, &v)
+            })
+            .collect()
+    }
+
     #[test]
     fn judged_on_the_last_value_not_the_best_of_run() {
-        // TR-LV's first evaluation is 0.1, but it rises to 0.5: by the last value it is not
-        // below 0.15, although its best of run is.
-        let runs = vec![
-            run("tr-lv", 0, &[0.9, 0.1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]),
-            run("lv", 0, &[0.9, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8]),
-        ];
+        // TR-LV's first trained evaluation is 0.1, but it rises to 0.5: by the last value it is
+        // not below 0.15, although its best of run is.
+        let mut runs = seeds("tr-lv", 0.9, &[0.1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
+        runs.extend(seeds("lv", 0.9, &[0.8; 8]));
         let md = judge(&runs, claim(Some(0.15), false));
         assert!(
             md.contains("verdict on this profile: **does not hold**"),
             "{md}"
         );
-        // Below every other method (0.5 < 0.8) holds.
+        // Below the other method (0.5 against 0.8) and below u = 0 (0.9), beyond the seeds'
+        // spread: holds.
         let md = judge(&runs, claim(None, true));
         assert!(md.contains("verdict on this profile: **holds**"), "{md}");
         // Without the other method the comparison cannot be made.
-        let md = judge(&runs[..1], claim(None, true));
-        assert!(md.contains("**not testable here**"), "{md}");
-        // A claim at a d without runs is not testable there, whatever holds elsewhere.
+        let md = judge(&runs[..3], claim(None, true));
+        assert!(md.contains("cannot be judged here"), "{md}");
+        // A claim at a d without runs cannot be judged there, whatever holds elsewhere.
         let mut c = claim(None, true);
         c.dims = vec![50, 200];
         let md = judge(&runs, c);
+        assert!(md.contains("1 point(s) cannot be judged here"), "{md}");
+        assert!(md.contains("verdict on this profile: **holds**"), "{md}");
+    }
+
+    #[test]
+    fn better_than_the_others_but_worse_than_u0_does_not_hold() {
+        // fig2 cpu-long: TR-LV 0.71 against the others' 0.87, but u = 0 scores 0.35.
+        let mut runs = seeds("tr-lv", 0.35, &[0.71; 8]);
+        runs.extend(seeds("lv", 0.35, &[0.87; 8]));
+        let md = judge(&runs, claim(None, true));
+        assert!(md.contains("does not improve on u = 0"), "{md}");
         assert!(
-            md.contains("**holds** where tested (1 point(s) not testable)"),
+            md.contains("verdict on this profile: **does not hold**"),
             "{md}"
         );
+        // A tie with the other line (0.867 against 0.867): inconclusive, never holds.
+        let mut runs = seeds("tr-lv", 0.9, &[0.867; 8]);
+        runs.extend(seeds("lv", 0.9, &[0.867; 8]));
+        let md = judge(&runs, claim(None, true));
+        assert!(
+            md.contains("verdict on this profile: **inconclusive**"),
+            "{md}"
+        );
+        // One seed: inconclusive, and no "± 0.000".
+        let runs = vec![
+            run("tr-lv", 0, &[0.9, 0.1, 0.1, 0.1, 0.1, 0.1]),
+            run("lv", 0, &[0.9, 0.8, 0.8, 0.8, 0.8, 0.8]),
+        ];
+        let md = judge(&runs, claim(Some(0.15), true));
+        assert!(
+            md.contains("**inconclusive**") && md.contains("(1 seed)"),
+            "{md}"
+        );
+        assert!(!md.contains("± 0.000"), "{md}");
     }
 }
