@@ -37,6 +37,14 @@ pub trait Cell: Send + Sync + std::fmt::Debug {
     fn dim(&self) -> Option<usize> {
         None
     }
+    /// The target or system it runs on, for the exported results (`None`: the kind has one).
+    fn target(&self) -> Option<String> {
+        None
+    }
+    /// The trust-region bound ε of its run, for the exported results (`None`: not swept).
+    fn epsilon(&self) -> Option<f64> {
+        None
+    }
     /// A short name for progress lines (`gmm-d2-lv-s0`).
     fn key(&self) -> String;
     /// Its run directory under the results root.

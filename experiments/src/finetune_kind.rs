@@ -64,6 +64,9 @@ impl Cell for FtCell {
     fn seed(&self) -> u64 {
         self.seed
     }
+    fn target(&self) -> Option<String> {
+        Some(self.setup.pretrain.dataset.clone())
+    }
     fn key(&self) -> String {
         format!("{}-s{}", self.arm, self.seed)
     }

@@ -6,6 +6,7 @@ pub mod cell;
 pub mod cell_list;
 pub mod claim;
 pub mod definition;
+pub mod export;
 pub mod family;
 pub mod finetune;
 pub mod finetune_kind;

@@ -58,6 +58,12 @@ impl Cell for PinnCell {
     fn seed(&self) -> u64 {
         self.seed
     }
+    fn dim(&self) -> Option<usize> {
+        Some(self.target.d)
+    }
+    fn target(&self) -> Option<String> {
+        Some(self.target.name.clone())
+    }
     fn key(&self) -> String {
         format!("{}-{}-s{}", self.target.name, self.method, self.seed)
     }

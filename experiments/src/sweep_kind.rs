@@ -113,6 +113,15 @@ impl Cell for SweepCell {
     fn dim(&self) -> Option<usize> {
         Some(self.0.dim)
     }
+    fn target(&self) -> Option<String> {
+        Some(self.0.target.clone())
+    }
+    fn epsilon(&self) -> Option<f64> {
+        self.0
+            .method
+            .is_trust_region()
+            .then_some(self.0.config.tr.epsilon)
+    }
     fn key(&self) -> String {
         let c = &self.0;
         format!("{}-d{}-{}-s{}", c.target, c.dim, c.arm, c.seed)

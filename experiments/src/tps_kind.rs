@@ -56,6 +56,9 @@ impl Cell for TpsCell {
     fn seed(&self) -> u64 {
         self.seed
     }
+    fn target(&self) -> Option<String> {
+        Some(self.target.clone())
+    }
     fn key(&self) -> String {
         format!("{}-{}-s{}", self.target, self.arm, self.seed)
     }

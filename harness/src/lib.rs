@@ -22,6 +22,7 @@ pub mod error;
 pub mod fpenv;
 pub mod host_net;
 pub mod integrator;
+pub mod machine;
 pub mod malloc;
 pub mod metrics;
 pub mod network;

@@ -117,6 +117,9 @@ pub struct Provenance {
     pub socbench_net: Option<String>,
     /// `SOCBENCH_MALLOC` as set, if set.
     pub socbench_malloc: Option<String>,
+    /// The machine (CPU model, cores); absent in manifests written before it was recorded.
+    #[serde(default)]
+    pub machine: Option<String>,
 }
 
 impl Provenance {
@@ -127,6 +130,7 @@ impl Provenance {
             threads: socbench_harness::compute_threads(),
             socbench_net: std::env::var("SOCBENCH_NET").ok(),
             socbench_malloc: std::env::var("SOCBENCH_MALLOC").ok(),
+            machine: Some(socbench_harness::machine::machine()),
         }
     }
 }

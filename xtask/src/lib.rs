@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod check;
+pub mod export;
 pub mod finetune;
 pub mod gpu;
 pub mod list;
@@ -30,6 +31,8 @@ pub enum Command {
     Replicate(replicate::ReplicateArgs),
     /// Every experiment of every kind: profiles, cells, estimated time, committed report.
     List(list::ListArgs),
+    /// An experiment's results as one tidy table (one row per cell, evaluation and metric).
+    Export(export::ExportArgs),
     /// Pretrain (or load from the cache) the base model of a fine-tuning experiment (fig5) and
     /// print its sample quality.
     Pretrain(finetune::PretrainArgs),
@@ -55,6 +58,7 @@ pub fn dispatch(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Replicate(a) => replicate::run(a),
         Command::List(a) => list::run(a),
+        Command::Export(a) => export::run(a),
         Command::Pretrain(a) => finetune::pretrain(a),
         Command::Slurm(c) => slurm::run(c),
         Command::Report(a) => report::run(a),
