@@ -15,6 +15,7 @@ pub mod pool;
 pub mod replicate;
 pub mod report;
 pub mod slurm;
+pub mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -33,6 +34,8 @@ pub enum Command {
     List(list::ListArgs),
     /// An experiment's results as one tidy table (one row per cell, evaluation and metric).
     Export(export::ExportArgs),
+    /// Re-run N sampled cells of a committed report at HEAD and compare them with its table.
+    Verify(verify::VerifyArgs),
     /// Pretrain (or load from the cache) the base model of a fine-tuning experiment (fig5) and
     /// print its sample quality.
     Pretrain(finetune::PretrainArgs),
@@ -59,6 +62,7 @@ pub fn dispatch(cli: Cli) -> Result<(), String> {
         Command::Replicate(a) => replicate::run(a),
         Command::List(a) => list::run(a),
         Command::Export(a) => export::run(a),
+        Command::Verify(a) => verify::run(a),
         Command::Pretrain(a) => finetune::pretrain(a),
         Command::Slurm(c) => slurm::run(c),
         Command::Report(a) => report::run(a),
