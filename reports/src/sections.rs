@@ -230,8 +230,17 @@ pub fn step_ess(ctx: &Context, runs: &[Run]) -> Section {
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for ((m, e), rs) in &lines {
             let Ok(eps) = e.parse::<f64>() else { continue };
-            let f =
-                |v: Option<(f64, f64)>| v.map_or("–".into(), |(m, s)| format!("{m:.3} ± {s:.3}"));
+            // Mean over seeds of each seed's mean over refreshes; "(1 seed)" for one.
+            let seeds = rs.len();
+            let f = |v: Option<(f64, f64)>| {
+                v.map_or("–".into(), |(m, s)| {
+                    if seeds > 1 {
+                        format!("{m:.3} ± {s:.3}")
+                    } else {
+                        format!("{m:.3} (1 seed)")
+                    }
+                })
+            };
             let (kl, ess) = (
                 refresh_mean(rs, "measured_step_kl"),
                 refresh_mean(rs, "measured_step_ess"),
