@@ -79,6 +79,18 @@ impl Cell for FtCell {
     fn finished(&self, dir: &Path) -> Result<bool, String> {
         finished(dir, self)
     }
+    /// Updates × rollouts per update × sampling steps, scaled by the base model's multiplies
+    /// against the `cpu` profile's 256-256-256; fitted to reports/fig5.md (2 cores: 57.5 min for
+    /// 9 cells of 2000 × 20 × 40, about 2.4e-4 s per rollout step). The pretraining, once per
+    /// profile, is not counted.
+    fn estimate_s(&self) -> Option<f64> {
+        let s = &self.setup;
+        let h = &s.pretrain.hidden;
+        let macs: usize = h.windows(2).map(|w| w[0] * w[1]).sum::<usize>() + 64 * h[0];
+        let net = macs as f64 / (2.0 * 256.0 * 256.0 + 64.0 * 256.0);
+        let work = (s.train.updates * s.train.batch * s.sampler.steps) as f64;
+        Some(work * 2.4e-4 * net)
+    }
     fn run(
         &self,
         device: &Device,

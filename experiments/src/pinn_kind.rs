@@ -76,6 +76,15 @@ impl Cell for PinnCell {
     fn finished(&self, dir: &Path) -> Result<bool, String> {
         finished(dir, self)
     }
+    /// Steps × batch × a per-point cost linear in d, scaled by the network's multiplies against
+    /// the `cpu` profile's 3 × 32; fitted to the s/it of reports/pinn-table.md (2 cores: about
+    /// 4e-5 s per point at d = 2, 8e-4 at d = 50), plus the evaluation.
+    fn estimate_s(&self) -> Option<f64> {
+        let c = &self.config;
+        let net = (c.width * c.width * c.depth) as f64 / (32.0 * 32.0 * 3.0);
+        let per_point = (2.5e-5 + 1.5e-5 * self.target.d as f64) * net;
+        Some(c.steps as f64 * c.batch as f64 * per_point + 5.0)
+    }
     fn run(
         &self,
         device: &Device,

@@ -71,6 +71,28 @@ impl Cell for TpsCell {
     fn finished(&self, dir: &Path) -> Result<bool, String> {
         finished(dir, self)
     }
+    /// Frames simulated and trained on (rollouts × (paths + gradient steps × batch) × the
+    /// system's steps; a baseline simulates its final paths only), scaled by the bias network's
+    /// multiplies against the `cpu` profile's 128-128; fitted to reports/table1.md (2 cores:
+    /// about 8e-6 s per frame at alanine dipeptide's 1000 steps).
+    fn estimate_s(&self) -> Option<f64> {
+        let c = &self.config;
+        let steps = socbench_targets::tps::build(&self.target).ok()?.steps() as f64;
+        let h = &c.hidden;
+        let macs: usize =
+            h.windows(2).map(|w| w[0] * w[1]).sum::<usize>() + 2 * h.iter().sum::<usize>();
+        let net = macs as f64 / (128.0 * 128.0 + 2.0 * 256.0);
+        let evals = (c.evals * c.eval_paths + c.final_paths) as f64 * steps;
+        let frames = if self.spec.method.is_some() {
+            c.rollouts as f64
+                * (c.paths_per_rollout + c.trains_per_rollout * c.batch) as f64
+                * steps
+                * net
+        } else {
+            0.0
+        };
+        Some((frames + evals) * 8e-6)
+    }
     fn run(
         &self,
         device: &Device,
