@@ -130,7 +130,7 @@ pub fn section(ctx: &Context, runs: &[Run], claims: &[LadderClaim]) -> (String, 
          {LEAVES} at every refresh; a diverged seed does not meet it. An arm holds when every one \
          of ≥ 3 seeds meets the claim. The trend is a least-squares line of every seed's final \
          value against log10(paths fitted per refresh), fitted within each group of arms that \
-         share the learning rate and the network, drawn below with the target, u = 0 and the \
+         share the learning rate, the network and the refreshes, drawn below with the target, u = 0 and the \
          paper's value where it has one.\n\n"
     );
     let mut panels = Vec::new();
