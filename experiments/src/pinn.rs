@@ -176,66 +176,70 @@ pub struct PinnManifest {
     pub rows: std::collections::BTreeMap<String, usize>,
 }
 
-/// Runs a cell into `dir` (which must not hold a finished run). A run stopped by SIGTERM leaves
-/// its checkpoint in `dir` and returns the error that says so; run again, it resumes from there.
-pub fn run_pinn_cell(
-    cell: &PinnCell,
-    device: &Device,
-    dir: &Path,
-    progress: &mut dyn FnMut(usize, usize, f64),
-) -> Result<PinnManifest, String> {
-    let target =
-        build(&TargetSpec::new(&cell.target.name, cell.target.d)).map_err(|e| e.to_string())?;
-    let method: PinnMethod = cell.method.parse().map_err(|e| format!("{e}"))?;
-    claim_dir(dir).map_err(|e| e.to_string())?;
-    let key = StreamKey::new(&cell.experiment, &cell.method, cell.target.d, cell.seed)
-        .with_target(&cell.target.name);
-    let clock = crate::cell::CellClock::start(dir);
-    let steps = cell.config.steps;
-    let ckpt = Checkpointing::at(&dir.join(CHECKPOINT));
-    let outcome = match train_pinn_checkpointed(
-        method,
-        target.as_ref(),
-        &cell.config,
-        &key,
-        device,
-        &mut |s, l| progress(s, steps, l),
-        Some(&ckpt),
-    )? {
-        PinnRun::Finished(o) => o,
-        PinnRun::Interrupted { step } => return Err(interrupted(step, &ckpt.path)),
-    };
-    let mut csv = String::from("step,loss\n");
-    for (s, l) in &outcome.losses {
-        csv.push_str(&format!("{s},{l}\n"));
+impl PinnCell {
+    /// Runs the cell into `dir` (which must not hold a finished run), reporting (step, total,
+    /// loss). A run stopped by SIGTERM leaves its checkpoint in `dir` and returns the error that
+    /// says so; run again, it resumes from there.
+    pub fn run_into(
+        &self,
+        device: &Device,
+        dir: &Path,
+        progress: &mut dyn FnMut(usize, usize, f64),
+    ) -> Result<PinnManifest, String> {
+        let cell = self;
+        let target =
+            build(&TargetSpec::new(&cell.target.name, cell.target.d)).map_err(|e| e.to_string())?;
+        let method: PinnMethod = cell.method.parse().map_err(|e| format!("{e}"))?;
+        claim_dir(dir).map_err(|e| e.to_string())?;
+        let key = StreamKey::new(&cell.experiment, &cell.method, cell.target.d, cell.seed)
+            .with_target(&cell.target.name);
+        let clock = crate::cell::CellClock::start(dir);
+        let steps = cell.config.steps;
+        let ckpt = Checkpointing::at(&dir.join(CHECKPOINT));
+        let outcome = match train_pinn_checkpointed(
+            method,
+            target.as_ref(),
+            &cell.config,
+            &key,
+            device,
+            &mut |s, l| progress(s, steps, l),
+            Some(&ckpt),
+        )? {
+            PinnRun::Finished(o) => o,
+            PinnRun::Interrupted { step } => return Err(interrupted(step, &ckpt.path)),
+        };
+        let mut csv = String::from("step,loss\n");
+        for (s, l) in &outcome.losses {
+            csv.push_str(&format!("{s},{l}\n"));
+        }
+        put_file(dir, "losses.csv", &csv).map_err(|e| e.to_string())?;
+        let manifest = PinnManifest {
+            status: outcome.status.clone(),
+            message: outcome.message.clone(),
+            experiment: cell.experiment.clone(),
+            profile: cell.profile.clone(),
+            target: cell.target.name.clone(),
+            paper_target: cell.target.paper.clone(),
+            d: cell.target.d,
+            method: cell.method.clone(),
+            label: method.spec().label.into(),
+            seed: cell.seed,
+            config: cell.config.clone(),
+            config_hash: cell.hash(),
+            git_commit: git_commit(),
+            backend: backend::name(device),
+            wall_s: clock.total_s(),
+            pis_lv_sec_per_it: cell.target.pis_lv_sec_per_it,
+            outcome,
+            provenance: Some(Provenance::current()),
+            rows: socbench_methods::record::csv_rows(dir),
+        };
+        let body = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
+        put_file(dir, "manifest.json", &body).map_err(|e| e.to_string())?;
+        // The run is complete: its checkpoint has served.
+        let _ = std::fs::remove_file(dir.join(CHECKPOINT));
+        Ok(manifest)
     }
-    put_file(dir, "losses.csv", &csv).map_err(|e| e.to_string())?;
-    let manifest = PinnManifest {
-        status: outcome.status.clone(),
-        message: outcome.message.clone(),
-        experiment: cell.experiment.clone(),
-        profile: cell.profile.clone(),
-        target: cell.target.name.clone(),
-        paper_target: cell.target.paper.clone(),
-        d: cell.target.d,
-        method: cell.method.clone(),
-        label: method.spec().label.into(),
-        seed: cell.seed,
-        config: cell.config.clone(),
-        config_hash: cell.hash(),
-        git_commit: git_commit(),
-        backend: backend::name(device),
-        wall_s: clock.total_s(),
-        pis_lv_sec_per_it: cell.target.pis_lv_sec_per_it,
-        outcome,
-        provenance: Some(Provenance::current()),
-        rows: socbench_methods::record::csv_rows(dir),
-    };
-    let body = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
-    put_file(dir, "manifest.json", &body).map_err(|e| e.to_string())?;
-    // The run is complete: its checkpoint has served.
-    let _ = std::fs::remove_file(dir.join(CHECKPOINT));
-    Ok(manifest)
 }
 
 /// Every finished cell's manifest under `results/<experiment>/<profile>`.

@@ -13,7 +13,7 @@ use socbench_reports::pinn_table::{pinn_report, PinnRow};
 
 use crate::builtin::{load_of, names_of, parse_of, Definition};
 use crate::family::{Cell, Kind, Progress, Ran};
-use crate::pinn::{finished, load_manifests, run_pinn_cell, PinnCell, PinnExperiment};
+use crate::pinn::{finished, load_manifests, PinnCell, PinnExperiment};
 
 pub const KIND: Kind = Kind {
     name: PinnExperiment::KIND,
@@ -98,7 +98,7 @@ impl Cell for PinnCell {
                 message: format!("loss={loss:.3e}"),
             })
         };
-        let m = run_pinn_cell(self, device, dir, &mut on_step)?;
+        let m = self.run_into(device, dir, &mut on_step)?;
         Ok(Ran {
             status: m.status,
             message: m.message,
