@@ -27,12 +27,13 @@ pub struct VerifyArgs {
     pub device: String,
 }
 
-/// (method, target, d, ε, seed) of a row: the cell it belongs to.
+/// (method, target, d, ε, seed): the cell a row belongs to, and the same key of a cell.
+fn key(method: &str, target: &str, d: Option<usize>, eps: Option<f64>, seed: u64) -> String {
+    format!("{method} {target} d={d:?} eps={eps:?} s{seed}")
+}
+
 fn cell_key(r: &Row) -> String {
-    format!(
-        "{} {} d={:?} eps={:?} s{}",
-        r.method, r.target, r.d, r.epsilon, r.seed
-    )
+    key(&r.method, &r.target, r.d, r.epsilon, r.seed)
 }
 
 /// The last evaluation's value of each metric of one cell's rows.
@@ -70,13 +71,12 @@ pub fn run(a: VerifyArgs) -> Result<(), String> {
         .cells(&profile)?
         .into_iter()
         .filter(|c| {
-            let k = format!(
-                "{} {} d={:?} eps={:?} s{}",
+            let k = key(
                 c.arm(),
-                c.target().unwrap_or_default(),
+                &c.target().unwrap_or_default(),
                 c.dim(),
                 c.epsilon(),
-                c.seed()
+                c.seed(),
             );
             table.iter().any(|r| cell_key(r) == k)
         })
