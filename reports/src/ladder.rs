@@ -17,6 +17,7 @@ use crate::markdown::{label, Context, Figure};
 use crate::path_tracking::LEAVES;
 use crate::plot::curves;
 use crate::protocol::{mean_std, summarise_run};
+use crate::rules::{self, Verdict};
 use crate::svg::Line;
 
 /// One claim judged on the ladder (`[[ladder]]` in an experiment definition).
@@ -182,9 +183,10 @@ pub fn section(ctx: &Context, runs: &[Run], claims: &[LadderClaim]) -> (String, 
             v.sort_by(|a, b| a.budget.total_cmp(&b.budget));
             v
         };
-        let holds = by_budget
-            .iter()
-            .find(|a| a.seeds.len() >= 3 && a.met() == a.seeds.len());
+        let holds = by_budget.iter().find(|a| {
+            let met: Vec<Option<bool>> = a.seeds.iter().map(|s| s.map(|s| s.1)).collect();
+            rules::every_seed(&met, &a.name).verdict == Verdict::Holds
+        });
         // Final values compare only between arms given the same number of refreshes: the best
         // arm is taken among those with the most; the others are named apart.
         let most = arms.values().map(|a| a.refreshes).max().unwrap_or(0);
@@ -209,9 +211,10 @@ pub fn section(ctx: &Context, runs: &[Run], claims: &[LadderClaim]) -> (String, 
                 a.met(),
                 a.seeds.len()
             )
-        } else if arms.values().all(|a| a.seeds.len() < 3) {
+        } else if arms.values().all(|a| a.seeds.len() < rules::MIN_SEEDS) {
             "**inconclusive** (fewer than 3 seeds in every arm)".to_string()
-        } else if let Some(p) = paper.filter(|p| p.seeds.len() >= 3 && p.met() == 0) {
+        } else if let Some(p) = paper.filter(|p| p.seeds.len() >= rules::MIN_SEEDS && p.met() == 0)
+        {
             format!(
                 "**fails with the paper's own recipe** ({}: {}, 0 of {} seeds)",
                 p.name,

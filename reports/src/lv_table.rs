@@ -14,7 +14,7 @@ use crate::load::Run;
 use crate::markdown::{Context, Figure};
 use crate::paper::{lookup, PaperValue};
 use crate::protocol::mean_std;
-use crate::seed_cell::{mean_std_cell as fmt, outside_spread, sig};
+use crate::seed_cell::{mean_std_cell as fmt, outside_spread};
 
 /// How the published table names the experiment's targets (`<process>:<target>` → its target)
 /// and methods (method → `KL` or `LV`; its rows are `<PROCESS>-<KL|LV>`).
@@ -25,12 +25,14 @@ pub struct PaperNames {
     pub methods: BTreeMap<String, String>,
 }
 
-/// One (process:target, d, method) line: the final value of each metric per finished seed.
+/// One (process:target, d, method) line: the final value of each metric per finished seed,
+/// and the step-0 evaluation (the initial model) of each seed that has one.
 #[derive(Default)]
-struct Line {
-    seeds: usize,
-    diverged: usize,
-    values: BTreeMap<&'static str, Vec<f64>>,
+pub struct Line {
+    pub seeds: usize,
+    pub diverged: usize,
+    pub values: BTreeMap<&'static str, Vec<f64>>,
+    pub initial: BTreeMap<&'static str, Vec<f64>>,
 }
 
 /// The columns: (our history column, the table's metric, heading).
@@ -46,7 +48,7 @@ fn last(r: &Run, col: &str) -> Option<f64> {
     r.series(col).last().copied().filter(|v| v.is_finite())
 }
 
-fn lines(runs: &[Run]) -> BTreeMap<(String, usize, String), Line> {
+pub fn lines(runs: &[Run]) -> BTreeMap<(String, usize, String), Line> {
     let mut out: BTreeMap<(String, usize, String), Line> = BTreeMap::new();
     for r in runs {
         let key = (
@@ -59,6 +61,13 @@ fn lines(runs: &[Run]) -> BTreeMap<(String, usize, String), Line> {
         if r.diverged() {
             line.diverged += 1;
             continue;
+        }
+        if r.series("step").first() == Some(&0.0) {
+            for col in ["abs_dlogz_elbo", "ess"] {
+                if let Some(v) = r.series(col).first().copied().filter(|v| v.is_finite()) {
+                    line.initial.entry(col).or_default().push(v);
+                }
+            }
         }
         let mut push = |k: &'static str, v: Option<f64>| {
             if let Some(v) = v {
@@ -167,101 +176,6 @@ pub fn section(ctx: &Context, runs: &[Run], paper: &[PaperValue]) -> (String, Ve
             outside.join("; ")
         );
     }
-    md.push_str(&claims(&lines));
+    md.push_str(&crate::lv_claims::claims(&lines));
     (md, Vec::new())
-}
-
-/// The per-seed final values of `col` for (target, d, method).
-fn seeds_of<'a>(
-    lines: &'a BTreeMap<(String, usize, String), Line>,
-    target: &str,
-    method: &str,
-    col: &str,
-) -> Option<&'a [f64]> {
-    lines
-        .iter()
-        .find(|((t, _, m), _)| t == target && m == method)
-        .and_then(|(_, l)| l.values.get(col).map(Vec::as_slice))
-}
-
-fn verdict(ok: bool) -> &'static str {
-    if ok {
-        "holds"
-    } else {
-        "**does not hold**"
-    }
-}
-
-fn avg(v: &[f64]) -> f64 {
-    v.iter().sum::<f64>() / v.len() as f64
-}
-
-/// The paper's claims: LV's ESS at least 5× KL's on GMM9 and MW5 per base process; LV's
-/// |ΔlogZ| below KL's; seconds per iteration within 10 %.
-fn claims(lines: &BTreeMap<(String, usize, String), Line>) -> String {
-    let mut md = String::from("## claims\n\n");
-    let mut b = Builder::default();
-    b.push_record(["claim", "process:target", "LV", "KL", "verdict"]);
-    let targets: Vec<&String> = {
-        let mut t: Vec<&String> = lines.keys().map(|(t, _, _)| t).collect();
-        t.dedup();
-        t
-    };
-    let mut judged = 0;
-    for t in &targets {
-        let get = |m: &str, c: &str| seeds_of(lines, t, m, c).filter(|v| !v.is_empty());
-        let on_ess_targets = t.ends_with(":gmm9") || t.ends_with(":manywell");
-        if on_ess_targets {
-            if let (Some(lv), Some(kl)) = (get("lv", "ess"), get("re", "ess")) {
-                let (a, k) = (avg(lv), avg(kl));
-                b.push_record([
-                    "LV's ESS ≥ 5 × KL's".to_string(),
-                    t.to_string(),
-                    sig(a),
-                    sig(k),
-                    format!("{} (ratio {:.1})", verdict(a >= 5.0 * k), a / k.max(1e-300)),
-                ]);
-                judged += 1;
-            }
-        }
-        if t.ends_with(":funnel") {
-            continue;
-        }
-        if let (Some(lv), Some(kl)) = (get("lv", "abs_dlogz_elbo"), get("re", "abs_dlogz_elbo")) {
-            let (a, k) = (avg(lv), avg(kl));
-            b.push_record([
-                "LV's abs ΔlogZ (ELBO) < KL's".to_string(),
-                t.to_string(),
-                sig(a),
-                sig(k),
-                verdict(a < k).to_string(),
-            ]);
-            judged += 1;
-        }
-        if let (Some(lv), Some(kl)) = (get("lv", "sec_per_it"), get("re", "sec_per_it")) {
-            let (a, k) = (avg(lv), avg(kl));
-            b.push_record([
-                "s/it within 10 %".to_string(),
-                t.to_string(),
-                sig(a),
-                sig(k),
-                format!(
-                    "{} (LV/KL {:.2})",
-                    verdict((a / k - 1.0).abs() <= 0.1),
-                    a / k
-                ),
-            ]);
-            judged += 1;
-        }
-    }
-    if judged == 0 {
-        md.push_str("No claim can be judged: the runs of both losses are missing.\n\n");
-        return md;
-    }
-    let _ = writeln!(
-        md,
-        "Judged on the mean over seeds of each run's final evaluation.\n\n{}\n",
-        b.build().with(Style::markdown())
-    );
-    md
 }

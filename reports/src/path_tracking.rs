@@ -12,6 +12,7 @@ use crate::load::Run;
 use crate::markdown::{label, Context, Figure};
 use crate::plot::curves;
 use crate::protocol::mean_std;
+use crate::rules;
 use crate::sections::{by_panel_and_line, panel_name};
 use crate::svg::Line;
 use crate::trust_region::{add_panels, per_refresh, per_refresh_by};
@@ -158,8 +159,9 @@ pub fn section(ctx: &Context, runs: &[Run]) -> (String, Vec<Figure>) {
     let _ = writeln!(
         md,
         "### Verdicts against the issue's targets\n\nA line holds if, in every seed, the path \
-         TVD stays ≤ {LEAVES} at every refresh and the final mode TVD is ≤ {FINAL_TVD}; it fails \
-         if no seed does; fewer than 3 seeds are at most inconclusive.\n"
+         TVD stays ≤ {LEAVES} at every refresh and the final mode TVD is ≤ {FINAL_TVD}; it does \
+         not hold if a seed misses either (a diverged seed misses); fewer than 3 seeds are at \
+         most inconclusive.\n"
     );
     for v in &verdicts {
         let _ = writeln!(md, "- {v}");
@@ -320,20 +322,11 @@ fn verdict(panel: &str, line: &str, rs: &[&Run], max: &[f64], fin: &[f64]) -> St
         .zip(fin)
         .map(|(m, f)| *m <= LEAVES && *f <= FINAL_TVD)
         .collect();
-    let n = rs.len();
-    let passing = ok.iter().filter(|o| **o).count();
+    // A seed without a final evaluation (diverged) does not meet the targets.
+    let mut met: Vec<Option<bool>> = ok.into_iter().map(Some).collect();
+    met.resize(rs.len().max(met.len()), None);
     let what = format!("max path TVD {}, final mode TVD {}", pm(max), pm(fin));
-    let word = if fin.len() < n {
-        "inconclusive (a seed has no final evaluation)".to_string()
-    } else if n < 3 {
-        format!("inconclusive ({n} seed(s)); {passing} of {n} meet the targets")
-    } else if passing == n {
-        "**holds** in every seed".to_string()
-    } else if passing == 0 {
-        "**fails** in every seed".to_string()
-    } else {
-        format!("mixed: {passing} of {n} seeds meet the targets")
-    };
+    let word = rules::every_seed(&met, "seeds within both targets").text();
     format!("{panel}, {line}: {word} ({what})")
 }
 
@@ -374,16 +367,30 @@ mod tests {
         let off = |s| tracked(s, &[0.03, 0.12, 0.3], 0.5);
         let (md, figs) = section(&ctx, &[on(0), on(1), on(2)]);
         assert!(md.contains("never, never, never"), "{md}");
-        assert!(md.contains("**holds** in every seed"), "{md}");
+        assert!(
+            md.contains("**holds**: seeds within both targets: 3 of 3"),
+            "{md}"
+        );
         assert!(md.contains("0.500 ± 0.000"), "held-out gap: {md}");
         assert_eq!(figs.len(), 3);
         let (md, _) = section(&ctx, &[off(0), off(1), off(2)]);
         assert!(md.contains("1, 1, 1"), "{md}");
-        assert!(md.contains("**fails** in every seed"), "{md}");
+        assert!(
+            md.contains("**does not hold**: seeds within both targets: 0 of 3"),
+            "{md}"
+        );
         let (md, _) = section(&ctx, &[on(0), off(1), on(2)]);
-        assert!(md.contains("mixed: 2 of 3"), "{md}");
+        assert!(
+            md.contains("**does not hold**: seeds within both targets: 2 of 3"),
+            "{md}"
+        );
         let (md, _) = section(&ctx, &[on(0)]);
-        assert!(md.contains("inconclusive (1 seed(s))"), "{md}");
+        assert!(
+            md.contains(
+                "**inconclusive**: seeds within both targets: 1 of 1 seeds meet it; 3 are needed"
+            ),
+            "{md}"
+        );
         assert!(!md.contains("± 0.000"), "one seed prints no spread: {md}");
         // Without tracking the section is empty.
         let plain = test_run("gmm", 2, "lv", "finished", &[]);

@@ -34,7 +34,7 @@ const COLUMNS: &[(&str, &str)] = &[
 ];
 
 /// (target, d, label) → its rows, in the definition's order of targets and methods.
-type Groups<'a> = Vec<((String, String, usize, String), Vec<&'a PinnRow>)>;
+pub(crate) type Groups<'a> = Vec<((String, String, usize, String), Vec<&'a PinnRow>)>;
 
 fn groups<'a>(rows: &'a [PinnRow], order: &[String]) -> Groups<'a> {
     let mut out: Groups = Vec::new();
@@ -58,6 +58,12 @@ fn groups<'a>(rows: &'a [PinnRow], order: &[String]) -> Groups<'a> {
     };
     out.sort_by_key(|g| (g.0 .2, pos(&g.0 .3)));
     out
+}
+
+/// [`groups`] in the rows' order, for the claims' unit tests.
+#[cfg(test)]
+pub(crate) fn groups_for_test(rows: &[PinnRow]) -> Groups<'_> {
+    groups(rows, &[])
 }
 
 fn stat(rows: &[&PinnRow], metric: &str) -> Option<(f64, f64, usize)> {
@@ -133,112 +139,6 @@ pub fn pinn_report(
             outside.join("; ")
         );
     }
-    md.push_str(&claims(&gs));
-    md
-}
-
-fn mean(rs: &[&PinnRow], metric: &str) -> Option<f64> {
-    stat(rs, metric).map(|(m, _, _)| m)
-}
-
-/// Below this ESS a method does not sample (with 1000 evaluation samples, one sample dominating
-/// gives 0.001), and the order of such ESSs is noise.
-const MIN_ESS: f64 = 0.05;
-
-/// The talk's claims, judged on our means.
-fn claims(gs: &Groups) -> String {
-    let mut md =
-        String::from("\n## Claims\n\n| claim | target | verdict | measured |\n|---|---|---|---|\n");
-    let mut targets: Vec<(String, usize)> = gs.iter().map(|g| (g.0 .0.clone(), g.0 .2)).collect();
-    targets.dedup();
-    let find = |t: &str, l: &str| {
-        gs.iter()
-            .find(|g| g.0 .0 == t && g.0 .3.eq_ignore_ascii_case(l))
-            .map(|g| g.1.clone())
-    };
-    for (t, _) in &targets {
-        // 1. ODE-logCE has the best ESS.
-        let mut ess: Vec<(String, f64)> = gs
-            .iter()
-            .filter(|g| g.0 .0 == *t)
-            .filter_map(|g| mean(&g.1, "ess").map(|e| (g.0 .3.clone(), e)))
-            .collect();
-        ess.sort_by(|a, b| b.1.total_cmp(&a.1));
-        if let Some(best) = ess.first() {
-            let ode = ess.iter().find(|e| e.0 == "ODE-logCE");
-            // The runner-up's margin against the seeds' spread of the two.
-            let sd = |l: &str| {
-                find(t, l)
-                    .and_then(|rs| stat(&rs, "ess"))
-                    .map_or(0.0, |(_, s, _)| s)
-            };
-            let close = ess
-                .get(1)
-                .is_some_and(|r| best.1 - r.1 < 2.0 * sd(&best.0).max(sd(&r.0)));
-            let verdict = match ode {
-                _ if best.1 < MIN_ESS => "not judged: no method samples (best ESS < 0.05)",
-                Some(o) if o.0 == best.0 && close => "holds, within the seeds' spread",
-                Some(o) if o.0 == best.0 => "holds",
-                Some(_) => "does not hold",
-                None => "not run",
-            };
-            let measured = ess
-                .iter()
-                .map(|(l, e)| format!("{l} {}", sig(*e)))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let _ = writeln!(
-                md,
-                "| ODE-logCE has the best ESS | {t} | {verdict} | {measured} |"
-            );
-        }
-        // 3. PINN s/it below PIS-LV's on this machine.
-        let pis = gs
-            .iter()
-            .filter(|g| g.0 .0 == *t)
-            .flat_map(|g| g.1.iter())
-            .find_map(|r| r.pis_lv_sec_per_it);
-        let slowest = gs
-            .iter()
-            .filter(|g| g.0 .0 == *t)
-            .filter_map(|g| mean(&g.1, "sec_per_it").map(|s| (g.0 .3.clone(), s)))
-            .max_by(|a, b| a.1.total_cmp(&b.1));
-        if let (Some(p), Some((l, s))) = (pis, slowest) {
-            let verdict = if s < p { "holds" } else { "does not hold" };
-            let _ = writeln!(
-                md,
-                "| PINN s/it below PIS-LV's (same machine) | {t} | {verdict} | slowest PINN {l} {} s/it vs PIS-LV {} s/it |",
-                sig(s),
-                sig(p)
-            );
-        }
-    }
-    // 2. Learning V beats the fixed annealing path on GMM9.
-    for (learned, anneal) in [("ODE-logCE", "ODE-anneal"), ("SDE-logFP", "SDE-anneal")] {
-        if let (Some(a), Some(b)) = (find("gmm9", learned), find("gmm9", anneal)) {
-            let (ea, eb) = (mean(&a, "ess"), mean(&b, "ess"));
-            let (za, zb) = (mean(&a, "abs_dlogz"), mean(&b, "abs_dlogz"));
-            let spread = |rs: &[&PinnRow]| stat(rs, "ess").map_or(0.0, |(_, s, _)| s);
-            let close = matches!((ea, eb), (Some(ea), Some(eb))
-                if (ea - eb).abs() < 2.0 * spread(&a).max(spread(&b)));
-            let verdict = match (ea, eb, za, zb) {
-                (Some(ea), Some(eb), Some(za), Some(zb)) if ea > eb && za < zb && close => {
-                    "holds, within the seeds' spread"
-                }
-                (Some(ea), Some(eb), Some(za), Some(zb)) if ea > eb && za < zb => "holds",
-                (Some(_), Some(_), Some(_), Some(_)) => "does not hold",
-                _ => "not measured",
-            };
-            let f = |v: Option<f64>| v.map_or("–".into(), sig);
-            let _ = writeln!(
-                md,
-                "| learning V beats the annealing path ({learned} vs {anneal}) | gmm9 | {verdict} | ESS {} vs {}, abs ΔlogZ {} vs {} |",
-                f(ea),
-                f(eb),
-                f(za),
-                f(zb)
-            );
-        }
-    }
+    md.push_str(&crate::pinn_claims::claims(&gs));
     md
 }

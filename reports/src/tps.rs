@@ -143,7 +143,7 @@ pub(crate) fn pm(v: &[f64], digits: usize) -> String {
     let v: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
     match mean_std(&v) {
         None => "–".into(),
-        Some((m, _)) if v.len() == 1 => format!("{m:.digits$}"),
+        Some((m, _)) if v.len() == 1 => format!("{m:.digits$} (1 seed)"),
         Some((m, s)) => format!("{m:.digits$} ± {s:.digits$}"),
     }
 }
@@ -236,7 +236,7 @@ pub fn tps_report(
             );
         }
     }
-    md.push_str(&claims(ctx, runs));
+    md.push_str(&crate::tps_claims::claims(&ctx.arms, ctx.rmsd_unit, runs));
     let mut figures = Vec::new();
     let rama = format!("{}-paths.svg", ctx.svg_stem);
     figures.push((rama.clone(), ramachandran(ctx, runs)));
@@ -331,96 +331,6 @@ fn trust_region(ctx: &TpsContext, runs: &[TpsRun]) -> String {
                 beta
             );
         }
-    }
-    md
-}
-
-fn claims(ctx: &TpsContext, runs: &[TpsRun]) -> String {
-    let arms_of = |row: &str| -> Vec<(String, String)> {
-        ctx.arms
-            .iter()
-            .filter(|(_, _, p)| p.as_deref() == Some(row))
-            .map(|(a, l, _)| (a.clone(), l.clone()))
-            .collect()
-    };
-    let mut md = String::from("\n## The paper's claims\n\n");
-    let (dps, trs) = (arms_of("TPS-DPS"), arms_of("TR-LV"));
-    let Some((dps, dps_label)) = dps.first().cloned() else {
-        md.push_str("This profile runs no TPS-DPS/TR-LV pair: the claims are not judged.\n");
-        return md;
-    };
-    if trs.is_empty() {
-        md.push_str("This profile runs no TPS-DPS/TR-LV pair: the claims are not judged.\n");
-        return md;
-    }
-    let vals = |arm: &str, f: &dyn Fn(&TpsRun) -> f64| -> Vec<f64> {
-        runs.iter()
-            .filter(|r| r.arm == arm && r.status == "finished")
-            .map(f)
-            .collect()
-    };
-    let ms = |v: &[f64]| mean_std(v).unwrap_or((f64::NAN, f64::NAN));
-    let verdict = |b: bool| if b { "**holds**" } else { "**does not hold**" };
-    let t_dps = ms(&vals(&dps, &|r| r.thp()));
-    let r_dps = ms(&vals(&dps, &|r| r.rmsd_mean()));
-    for (tr, tr_label) in trs {
-        let t_tr = ms(&vals(&tr, &|r| r.thp()));
-        let r_tr = ms(&vals(&tr, &|r| r.rmsd_mean()));
-        let _ = writeln!(md, "**{tr_label} against {dps_label}:**\n");
-        if t_dps.0 == 0.0 && t_tr.0 == 0.0 {
-            let _ = writeln!(
-                md,
-                "1. TR-LV hits the target more often (paper: 61.25 ± 4.05 % against 39.58 ± \
-                 28.13 %): **cannot be judged**: neither method hit the target in this profile's \
-                 budget."
-            );
-        } else {
-            let _ = writeln!(
-                md,
-                "1. TR-LV hits the target more often (paper: 61.25 ± 4.05 % against 39.58 ± \
-                 28.13 %): {} here ({:.2} ± {:.2} % against {:.2} ± {:.2} %).",
-                verdict(t_tr.0 > t_dps.0),
-                t_tr.0,
-                t_tr.1,
-                t_dps.0,
-                t_dps.1
-            );
-        }
-        let _ =
-            writeln!(
-            md,
-            "2. TR-LV ends closer to the target (RMSD; paper: 0.29 ± 0.03 Å against 0.47 ± 0.18 \
-             Å): {} here ({:.3} ± {:.3} against {:.3} ± {:.3}{}).",
-            verdict(r_tr.0 < r_dps.0),
-            r_tr.0,
-            r_tr.1,
-            r_dps.0,
-            r_dps.1,
-            if ctx.rmsd_unit.is_empty() { String::new() } else { format!(" {}", ctx.rmsd_unit) }
-        );
-        let seeds = vals(&tr, &|_| 0.0).len().min(vals(&dps, &|_| 0.0).len());
-        if seeds < 2 {
-            let _ = writeln!(
-                md,
-                "3. TR-LV is more consistent across seeds (paper: THP std 4.05 against 28.13 \
-                 points): **cannot be judged** with {seeds} seed(s).\n"
-            );
-            continue;
-        }
-        let thp_spread = t_tr.1 > 0.0 || t_dps.1 > 0.0;
-        let _ =
-            writeln!(
-            md,
-            "3. TR-LV is more consistent across seeds (paper: THP std 4.05 against 28.13 points): \
-             {} here, judged on {} ({}).\n",
-            verdict(if thp_spread { t_tr.1 < t_dps.1 } else { r_tr.1 < r_dps.1 }),
-            if thp_spread { "the std of THP" } else { "the std of RMSD, THP being 0 throughout" },
-            if thp_spread {
-                format!("{:.2} against {:.2} points", t_tr.1, t_dps.1)
-            } else {
-                format!("{:.3} against {:.3}", r_tr.1, r_dps.1)
-            }
-        );
     }
     md
 }

@@ -113,34 +113,6 @@ fn criterion(c: &Claim) -> String {
     )
 }
 
-/// Both criteria of a point: the weaker verdict, both reasons.
-fn both(a: Option<Judged>, b: Option<Judged>) -> Judged {
-    let rank = |v: &Verdict| match v {
-        Verdict::DoesNotHold => 0,
-        Verdict::Inconclusive => 1,
-        Verdict::CannotJudge => 2,
-        _ => 3,
-    };
-    match (a, b) {
-        (Some(a), Some(b)) => {
-            let verdict = if rank(&a.verdict) <= rank(&b.verdict) {
-                a.verdict.clone()
-            } else {
-                b.verdict.clone()
-            };
-            Judged {
-                verdict,
-                reason: format!("{}; {}", a.reason, b.reason),
-            }
-        }
-        (Some(a), None) | (None, Some(a)) => a,
-        (None, None) => Judged {
-            verdict: Verdict::CannotJudge,
-            reason: "no criterion".into(),
-        },
-    }
-}
-
 /// The section; empty when the experiment states no claims.
 pub fn section(ctx: &Context, runs: &[Run]) -> (String, Vec<Figure>) {
     if ctx.claims.is_empty() {
@@ -222,7 +194,7 @@ pub fn section(ctx: &Context, runs: &[Run]) -> (String, Vec<Figure>) {
                         reason: format!("no runs of {name} at d = {d}"),
                     }
                 } else {
-                    both(thr, cmp)
+                    rules::all_of(&[thr, cmp].into_iter().flatten().collect::<Vec<_>>())
                 };
                 let diverged = vals.iter().filter(|v| v.is_none()).count();
                 b.push_record([

@@ -11,7 +11,12 @@
 //!   one-sided t-test at [`LEVEL`]. Without the anchor it does not hold ("X does not improve on
 //!   u = 0"), within the noise it is inconclusive.
 
+mod stats;
+#[cfg(test)]
+mod tests;
+
 use statrs::distribution::{ContinuousCDF, StudentsT};
+pub use stats::{mean_pm, mean_sd, variance_below, welch_below};
 
 /// Seeds a verdict other than "inconclusive" needs.
 pub const MIN_SEEDS: usize = 3;
@@ -51,7 +56,7 @@ pub struct Judged {
 }
 
 impl Judged {
-    fn new(verdict: Verdict, reason: impl Into<String>) -> Self {
+    pub fn new(verdict: Verdict, reason: impl Into<String>) -> Self {
         Judged {
             verdict,
             reason: reason.into(),
@@ -61,56 +66,6 @@ impl Judged {
     pub fn text(&self) -> String {
         format!("{}: {}", self.verdict.label(), self.reason)
     }
-}
-
-/// Mean and sample standard deviation (0 for one value).
-fn mean_sd(v: &[f64]) -> (f64, f64) {
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let var = if v.len() > 1 {
-        v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)
-    } else {
-        0.0
-    };
-    (m, var.sqrt())
-}
-
-/// "m ± s" over seeds, "v (1 seed)" for one, "–" for none: never "± 0.000" for one seed.
-pub fn mean_pm(v: &[f64]) -> String {
-    match v.len() {
-        0 => "–".into(),
-        1 => format!("{:.3} (1 seed)", v[0]),
-        _ => {
-            let (m, s) = mean_sd(v);
-            format!("{m:.3} ± {s:.3}")
-        }
-    }
-}
-
-/// The one-sided p-value of Welch's test that `a`'s mean is below `b`'s (the smaller, the
-/// stronger the evidence); `None` with fewer than two values on a side. Equal means with no
-/// spread give 0.5 (a tie), different means with no spread 0 or 1.
-pub fn welch_below(a: &[f64], b: &[f64]) -> Option<f64> {
-    if a.len() < 2 || b.len() < 2 {
-        return None;
-    }
-    let ((ma, sa), (mb, sb)) = (mean_sd(a), mean_sd(b));
-    let (va, vb) = (sa * sa / a.len() as f64, sb * sb / b.len() as f64);
-    let se = (va + vb).sqrt();
-    if se == 0.0 {
-        return Some(if ma < mb {
-            0.0
-        } else if ma > mb {
-            1.0
-        } else {
-            0.5
-        });
-    }
-    let df = (va + vb).powi(2)
-        / (va * va / (a.len() as f64 - 1.0) + vb * vb / (b.len() as f64 - 1.0)).max(1e-300);
-    let t = (ma - mb) / se;
-    let dist = StudentsT::new(0.0, 1.0, df.max(1.0)).ok()?;
-    Some(dist.cdf(t))
 }
 
 /// The finished values, or the reason the point fails or cannot be judged: no runs, diverged
@@ -181,12 +136,42 @@ pub fn threshold(vals: &[Option<f64>], goal: f64, higher: bool, what: &str) -> J
     }
 }
 
+/// "lo ≤ value ≤ hi" (equivalence, two one-sided tests): holds when both one-sided 95 % bounds
+/// lie inside, does not hold when one lies wholly outside, inconclusive otherwise.
+pub fn within(vals: &[Option<f64>], lo: f64, hi: f64, what: &str) -> Judged {
+    let (a, b) = (
+        threshold(vals, lo, true, what),
+        threshold(vals, hi, false, what),
+    );
+    let j = all_of(&[a, b]);
+    if j.verdict == Verdict::Holds {
+        let v: Vec<f64> = vals.iter().flatten().copied().collect();
+        return Judged::new(
+            Verdict::Holds,
+            format!("{what} {} within [{lo}, {hi}]", mean_pm(&v)),
+        );
+    }
+    j
+}
+
 /// "X better than Y" (lower is better unless `higher`), anchored on u = 0: `x` and `y` are the
 /// lines' seeds (None: diverged), `anchor` the u = 0 values (the step-0 evaluations).
 pub fn better(
     x: &[Option<f64>],
     y: &[Option<f64>],
     anchor: &[f64],
+    higher: bool,
+    names: (&str, &str),
+) -> Judged {
+    better_than_anchor(x, y, (anchor, "u = 0"), higher, names)
+}
+
+/// [`better`] with a named anchor (`"the initial model"`, `"u = 0"`): X must first improve on
+/// the anchor beyond the seeds' noise (Welch), then on Y.
+pub fn better_than_anchor(
+    x: &[Option<f64>],
+    y: &[Option<f64>],
+    (anchor, an): (&[f64], &str),
     higher: bool,
     (xn, yn): (&str, &str),
 ) -> Judged {
@@ -197,15 +182,13 @@ pub fn better(
     if y.is_empty() {
         return Judged::new(Verdict::CannotJudge, format!("no runs of {yn}"));
     }
-    // Lower is better from here on.
-    let flip = |v: &[f64]| -> Vec<f64> { v.iter().map(|x| if higher { -x } else { *x }).collect() };
-    let (xs, anchor_s) = (flip(&xv), flip(anchor));
+    let (xs, anchor_s) = (flip(&xv, higher), flip(anchor, higher));
     match welch_below(&xs, &anchor_s) {
         None => {
             return Judged::new(
                 Verdict::Inconclusive,
                 format!(
-                    "u = 0 has {} value(s): no anchor to test against",
+                    "{an} has {} value(s): no anchor to test against",
                     anchor.len()
                 ),
             )
@@ -213,34 +196,59 @@ pub fn better(
         Some(p) if p >= LEVEL => {
             let worse = mean_sd(&xs).0 >= mean_sd(&anchor_s).0;
             let why = format!(
-                "{xn} {} against u = 0's {} (p = {p:.2})",
+                "{xn} {} against {an}'s {} (p = {p:.2})",
                 mean_pm(&xv),
                 mean_pm(anchor)
             );
             return if worse {
                 Judged::new(
                     Verdict::DoesNotHold,
-                    format!("{why}: {xn} does not improve on u = 0"),
+                    format!("{why}: {xn} does not improve on {an}"),
                 )
             } else {
                 Judged::new(
                     Verdict::Inconclusive,
-                    format!("{why}: the gain on u = 0 is within the seeds' noise"),
+                    format!("{why}: the gain on {an} is within the seeds' noise"),
                 )
             };
         }
         Some(_) => {}
     }
+    let mut j = compare_finished(&xv, y, higher, (xn, yn));
+    if j.verdict == Verdict::Holds {
+        j.reason = format!("{}; {an} {}", j.reason, mean_pm(anchor));
+    }
+    j
+}
+
+/// Lower is better after this: values negated when higher is better.
+fn flip(v: &[f64], higher: bool) -> Vec<f64> {
+    v.iter().map(|x| if higher { -x } else { *x }).collect()
+}
+
+/// "X better than Y" beyond the seeds' noise (Welch, one-sided, [`LEVEL`]) with no anchor: for
+/// a caller that anchors X itself (the claim's other half) or for a quantity with no u = 0
+/// value (target evaluations, seconds per iteration).
+pub fn compare(
+    x: &[Option<f64>],
+    y: &[Option<f64>],
+    higher: bool,
+    (xn, yn): (&str, &str),
+) -> Judged {
+    match finished(x, xn) {
+        Ok(xv) if !y.is_empty() => compare_finished(&xv, y, higher, (xn, yn)),
+        Ok(_) => Judged::new(Verdict::CannotJudge, format!("no runs of {yn}")),
+        Err(j) => j,
+    }
+}
+
+fn compare_finished(xv: &[f64], y: &[Option<f64>], higher: bool, (xn, yn): (&str, &str)) -> Judged {
     let yv: Vec<f64> = y.iter().flatten().copied().collect();
     let y_div = y.len() - yv.len();
     if yv.is_empty() {
         return Judged::new(
             Verdict::Holds,
-            format!(
-                "{xn} {} improves on u = 0 ({}) and every seed of {yn} diverged",
-                mean_pm(&xv),
-                mean_pm(anchor)
-            ),
+            format!("{xn} {}; every seed of {yn} diverged", mean_pm(xv)),
         );
     }
     let div = if y_div > 0 {
@@ -248,13 +256,12 @@ pub fn better(
     } else {
         String::new()
     };
-    let stats = format!("{xn} {} against {yn} {}{div}", mean_pm(&xv), mean_pm(&yv));
-    let ys = flip(&yv);
+    let stats = format!("{xn} {} against {yn} {}{div}", mean_pm(xv), mean_pm(&yv));
+    let (xs, ys) = (flip(xv, higher), flip(&yv, higher));
     match (welch_below(&xs, &ys), welch_below(&ys, &xs)) {
-        (Some(p), _) if p < LEVEL => Judged::new(
-            Verdict::Holds,
-            format!("{stats}, Welch p = {p:.3}; u = 0 {}", mean_pm(anchor)),
-        ),
+        (Some(p), _) if p < LEVEL => {
+            Judged::new(Verdict::Holds, format!("{stats}, Welch p = {p:.3}"))
+        }
         (_, Some(q)) if q < LEVEL && y_div == 0 => Judged::new(
             Verdict::DoesNotHold,
             format!("{stats}: {yn} is better, Welch p = {q:.3}"),
@@ -267,6 +274,99 @@ pub fn better(
             Verdict::Inconclusive,
             format!("{stats}: {yn} has too few seeds to test"),
         ),
+    }
+}
+
+/// "X varies less across seeds than Y": the F-test of the two variances at [`LEVEL`], on at
+/// least [`MIN_SEEDS`] finished seeds of each (a diverged seed of X fails the claim).
+pub fn less_spread(x: &[Option<f64>], y: &[Option<f64>], (xn, yn): (&str, &str)) -> Judged {
+    let (xv, yv) = match (finished(x, xn), finished(y, yn)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(j), _) => return j,
+        (_, Err(j)) if j.verdict == Verdict::DoesNotHold => {
+            return Judged::new(
+                Verdict::Holds,
+                format!("{xn} finished every seed; {}", j.reason),
+            )
+        }
+        (_, Err(j)) => return j,
+    };
+    let (sx, sy) = (mean_sd(&xv).1, mean_sd(&yv).1);
+    let stats = format!("std over seeds {xn} {sx:.3} against {yn} {sy:.3}");
+    match (variance_below(&xv, &yv), variance_below(&yv, &xv)) {
+        (Some(p), _) if p < LEVEL => {
+            Judged::new(Verdict::Holds, format!("{stats}, F-test p = {p:.3}"))
+        }
+        (_, Some(q)) if q < LEVEL => Judged::new(
+            Verdict::DoesNotHold,
+            format!("{stats}: {yn} is more consistent, F-test p = {q:.3}"),
+        ),
+        (Some(p), _) => Judged::new(
+            Verdict::Inconclusive,
+            format!(
+                "{stats}: within what {} seeds can tell (F-test p = {p:.2})",
+                xv.len().min(yv.len())
+            ),
+        ),
+        (None, _) => Judged::new(
+            Verdict::Inconclusive,
+            format!("{stats}: no spread in either"),
+        ),
+    }
+}
+
+/// A claim that needs every part ("comparable *and* more sample-efficient"): does not hold if a
+/// part does not, holds if every part holds, otherwise inconclusive (or cannot be judged).
+pub fn all_of(parts: &[Judged]) -> Judged {
+    let join = |v: &Verdict| -> String {
+        parts
+            .iter()
+            .filter(|p| p.verdict == *v)
+            .map(|p| p.reason.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let any = |v: &Verdict| parts.iter().any(|p| p.verdict == *v);
+    if parts.is_empty() {
+        Judged::new(Verdict::CannotJudge, "nothing to judge")
+    } else if any(&Verdict::DoesNotHold) {
+        Judged::new(Verdict::DoesNotHold, join(&Verdict::DoesNotHold))
+    } else if parts.iter().all(|p| p.verdict == Verdict::Holds) {
+        Judged::new(Verdict::Holds, join(&Verdict::Holds))
+    } else if any(&Verdict::CannotJudge) {
+        Judged::new(Verdict::CannotJudge, join(&Verdict::CannotJudge))
+    } else {
+        Judged::new(Verdict::Inconclusive, join(&Verdict::Inconclusive))
+    }
+}
+
+/// "Every seed meets the claim" (the ladder's per-arm rule): `met` per seed, `None` for a
+/// diverged seed (which does not meet it); at least [`MIN_SEEDS`] seeds.
+pub fn every_seed(met: &[Option<bool>], what: &str) -> Judged {
+    let n = met.len();
+    let k = met.iter().filter(|m| **m == Some(true)).count();
+    let div = met.iter().filter(|m| m.is_none()).count();
+    let div = if div > 0 {
+        format!(", {div} diverged")
+    } else {
+        String::new()
+    };
+    if n == 0 {
+        Judged::new(Verdict::CannotJudge, format!("no runs of {what}"))
+    } else if k < n {
+        let v = if n >= MIN_SEEDS {
+            Verdict::DoesNotHold
+        } else {
+            Verdict::Inconclusive
+        };
+        Judged::new(v, format!("{what}: {k} of {n} seeds meet it{div}"))
+    } else if n < MIN_SEEDS {
+        Judged::new(
+            Verdict::Inconclusive,
+            format!("{what}: {k} of {n} seeds meet it; {MIN_SEEDS} are needed"),
+        )
+    } else {
+        Judged::new(Verdict::Holds, format!("{what}: {k} of {n} seeds meet it"))
     }
 }
 
@@ -306,123 +406,4 @@ pub fn combine(points: &[Judged]) -> Judged {
         n - held - failed
     );
     Judged::new(verdict, reason)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn s(v: &[f64]) -> Vec<Option<f64>> {
-        v.iter().copied().map(Some).collect()
-    }
-
-    #[test]
-    fn a_threshold_passes_fails_and_ties() {
-        let pass = threshold(&s(&[0.10, 0.11, 0.12]), 0.15, false, "TR-LV");
-        assert_eq!(pass.verdict, Verdict::Holds, "{}", pass.text());
-        let fail = threshold(&s(&[0.50, 0.55, 0.60]), 0.15, false, "TR-LV");
-        assert_eq!(fail.verdict, Verdict::DoesNotHold, "{}", fail.text());
-        // A mean on the goal, with spread: inconclusive, not a pass by rounding.
-        let tie = threshold(&s(&[0.10, 0.15, 0.20]), 0.15, false, "TR-LV");
-        assert_eq!(tie.verdict, Verdict::Inconclusive, "{}", tie.text());
-        // Higher is better: the sides swap.
-        let ess = threshold(&s(&[0.9, 0.92, 0.95]), 0.5, true, "ESS");
-        assert_eq!(ess.verdict, Verdict::Holds);
-    }
-
-    #[test]
-    fn few_seeds_are_inconclusive_and_diverged_seeds_fail() {
-        let one = threshold(&s(&[0.01]), 0.15, false, "TR-LV");
-        assert_eq!(one.verdict, Verdict::Inconclusive);
-        assert!(one.reason.contains("(1 seed)") && !one.reason.contains("± 0.000"));
-        let div = threshold(&[Some(0.01), None, Some(0.02)], 0.15, false, "TR-LV");
-        assert_eq!(div.verdict, Verdict::DoesNotHold, "{}", div.text());
-        assert!(div.reason.contains("1 of 3 seeds"));
-        assert_eq!(
-            threshold(&[], 0.1, false, "x").verdict,
-            Verdict::CannotJudge
-        );
-    }
-
-    #[test]
-    fn a_comparison_needs_the_u0_anchor_and_a_difference_beyond_noise() {
-        let u0 = [0.35, 0.34, 0.36];
-        let names = ("TR-LV", "LV");
-        // Better than the others and than u = 0, clearly: holds.
-        let pass = better(
-            &s(&[0.20, 0.21, 0.19]),
-            &s(&[0.60, 0.62, 0.61]),
-            &u0,
-            false,
-            names,
-        );
-        assert_eq!(pass.verdict, Verdict::Holds, "{}", pass.text());
-        // Better than the others but worse than u = 0 (fig2 cpu-long): no method learns.
-        let worse = better(
-            &s(&[0.70, 0.71, 0.72]),
-            &s(&[0.86, 0.87, 0.86]),
-            &u0,
-            false,
-            names,
-        );
-        assert_eq!(worse.verdict, Verdict::DoesNotHold, "{}", worse.text());
-        assert!(worse.reason.contains("does not improve on u = 0"));
-        // A tie at the one-component value (fig2 cpu's 0.867 against 0.867): inconclusive.
-        let tie = better(
-            &s(&[0.20, 0.25, 0.30]),
-            &s(&[0.21, 0.26, 0.29]),
-            &u0,
-            false,
-            names,
-        );
-        assert_eq!(tie.verdict, Verdict::Inconclusive, "{}", tie.text());
-        // The other line clearly better: does not hold.
-        let lose = better(
-            &s(&[0.30, 0.31, 0.29]),
-            &s(&[0.10, 0.11, 0.12]),
-            &u0,
-            false,
-            names,
-        );
-        assert_eq!(lose.verdict, Verdict::DoesNotHold, "{}", lose.text());
-        // Higher is better (ESS): the sides swap.
-        let ess = better(
-            &s(&[0.9, 0.91, 0.92]),
-            &s(&[0.5, 0.52, 0.51]),
-            &[0.1, 0.1, 0.12],
-            true,
-            names,
-        );
-        assert_eq!(ess.verdict, Verdict::Holds, "{}", ess.text());
-    }
-
-    #[test]
-    fn partly_says_how_many_points_hold() {
-        let h = Judged::new(Verdict::Holds, "");
-        let f = Judged::new(Verdict::DoesNotHold, "");
-        let i = Judged::new(Verdict::Inconclusive, "");
-        let c = Judged::new(Verdict::CannotJudge, "");
-        let one_of_four = combine(&[h.clone(), f.clone(), f.clone(), i.clone()]);
-        assert_eq!(one_of_four.verdict, Verdict::Partly { held: 1, of: 4 });
-        assert!(one_of_four.verdict.label().contains("1 of 4"));
-        assert_eq!(
-            combine(&[h.clone(), h.clone(), c.clone()]).verdict,
-            Verdict::Holds
-        );
-        assert_eq!(
-            combine(&[f.clone(), i.clone()]).verdict,
-            Verdict::Inconclusive
-        );
-        assert_eq!(combine(&[f.clone(), f]).verdict, Verdict::DoesNotHold);
-        assert_eq!(combine(&[c]).verdict, Verdict::CannotJudge);
-    }
-
-    #[test]
-    fn welch_matches_a_hand_computed_case() {
-        // a = {1, 2, 3}, b = {4, 5, 6}: t = −3/√(2/3) = −3.674, df = 4, P(T ≤ t) = 0.0107.
-        let p = welch_below(&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0]).unwrap();
-        assert!((p - 0.0107).abs() < 5e-4, "{p}");
-        assert_eq!(welch_below(&[1.0, 1.0], &[1.0, 1.0]), Some(0.5));
-        assert_eq!(welch_below(&[1.0], &[2.0, 3.0]), None);
-    }
 }
