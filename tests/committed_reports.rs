@@ -49,3 +49,22 @@ fn no_committed_report_was_written_from_a_dirty_tree() {
         "{fixed:?} are clean now: strike them from KNOWN_DIRTY"
     );
 }
+
+/// `reports/index.md` is what `cargo xtask report --all` writes from the committed reports: every
+/// claim id they judge is in the catalogue, and the index was regenerated after the last report.
+#[test]
+fn the_index_is_current() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fresh = socbench_reports::index::index(
+        &root.join("experiments/reference/claims.toml"),
+        &root.join("reports"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let committed = std::fs::read_to_string(root.join("reports/index.md"))
+        .expect("reports/index.md: run `cargo xtask report --all`");
+    assert!(
+        fresh == committed,
+        "reports/index.md is stale: run `cargo xtask report --all` (it rewrites every report whose \
+         results are present, then the index)"
+    );
+}

@@ -230,5 +230,10 @@ pub fn report(
         base_quality: quality,
     };
     let (md, figures) = ft_report(&ctx, &runs);
-    output::write_files(reports, &stem, &md, figures)
+    let rec = output::record(
+        &exp.name,
+        profile,
+        runs.iter().map(|r| (r.commit.as_str(), r.wall_s)),
+    );
+    output::write_files(reports, &stem, &md, figures, &rec)
 }

@@ -184,5 +184,10 @@ pub fn report(
         let _ = writeln!(h, "- {d}");
     }
     let md = pinn_report(&h, &rows, &labels, &paper, &exp.paper_table);
-    output::write_files(reports, &stem, &md, Vec::new())
+    let rec = output::record(
+        &exp.name,
+        profile,
+        ms.iter().map(|m| (m.git_commit.as_str(), m.wall_s)),
+    );
+    output::write_files(reports, &stem, &md, Vec::new(), &rec)
 }

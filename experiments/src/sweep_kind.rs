@@ -248,5 +248,11 @@ pub fn write_report(
         paper_names: exp.paper_names.as_ref(),
     };
     let (md, figures) = report(&ctx, &runs, &paper_values);
-    output::write_files(reports, &stem, &md, figures)
+    let rec = output::record(
+        &exp.name,
+        profile,
+        runs.iter()
+            .map(|r| (r.manifest.git_commit.as_str(), r.manifest.wall_s)),
+    );
+    output::write_files(reports, &stem, &md, figures, &rec)
 }

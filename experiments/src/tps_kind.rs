@@ -163,5 +163,10 @@ pub fn report(
         hit_radius_cv: radius,
     };
     let (md, figures) = tps_report(&ctx, &runs, &paper_values);
-    output::write_files(reports, &stem, &md, figures)
+    let rec = output::record(
+        &exp.name,
+        profile,
+        runs.iter().map(|r| (r.commit.as_str(), r.wall_s)),
+    );
+    output::write_files(reports, &stem, &md, figures, &rec)
 }

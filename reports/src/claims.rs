@@ -23,6 +23,7 @@ use tabled::settings::Style;
 use crate::load::Run;
 use crate::markdown::{Context, Figure};
 use crate::protocol::{running_mean, summarise_run};
+use crate::record;
 use crate::rules::{self, mean_pm, Judged, Verdict};
 use crate::sections::by_panel_and_line;
 
@@ -278,6 +279,13 @@ pub fn lqr_claims(_ctx: &Context, runs: &[Run]) -> (String, Vec<Figure>) {
     ];
     for (i, (claim, points)) in claims.into_iter().enumerate() {
         if points.is_empty() {
+            let none = Judged::new(Verdict::CannotJudge, "no runs of both methods at these d");
+            md.push_str(&record::claim_line(
+                &format!("fig11-{}", i + 1),
+                "",
+                "–",
+                &none,
+            ));
             let _ = writeln!(
                 md,
                 "{}. {claim}: cannot be judged here: no runs of both methods at these d\n",
@@ -287,6 +295,13 @@ pub fn lqr_claims(_ctx: &Context, runs: &[Run]) -> (String, Vec<Figure>) {
         }
         let js: Vec<Judged> = points.iter().map(|p| p.1.clone()).collect();
         let overall = rules::combine(&js);
+        let at: Vec<&str> = points.iter().map(|p| p.0.as_str()).collect();
+        md.push_str(&record::claim_line(
+            &format!("fig11-{}", i + 1),
+            "",
+            &format!("judged at {}", at.join(", ")),
+            &overall,
+        ));
         let _ = writeln!(
             md,
             "{}. {claim}: {} ({})",

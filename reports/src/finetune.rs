@@ -9,6 +9,7 @@ use std::path::Path;
 
 use crate::plot::curves;
 use crate::protocol::mean_std;
+use crate::record;
 use crate::rules;
 use crate::rundirs::{manifests, read_csv};
 use crate::svg::{esc, Line, COLORS};
@@ -357,6 +358,12 @@ pub fn ft_report(ctx: &FtContext, runs: &[FtRun]) -> (String, Vec<(String, Strin
             let ratios: Vec<Option<f64>> =
                 ratios.iter().map(|r| r.is_finite().then_some(*r)).collect();
             let reach_j = rules::threshold(&ratios, 1.0 / 3.0, false, "rollouts' fraction");
+            md.push_str(&record::claim_line(
+                "fig5-1",
+                &format!("{label}, η = {eta}"),
+                &lines.join("; "),
+                &reach_j,
+            ));
             let _ = writeln!(
                 md,
                 "- **{label} reaches {am_label}'s final reward with at most 1/3 of its rollouts \
@@ -389,6 +396,12 @@ pub fn ft_report(ctx: &FtContext, runs: &[FtRun]) -> (String, Vec<(String, Strin
                 })
                 .collect();
             let div_j = rules::within(&rels, -0.1, 0.1, "relative difference per seed");
+            md.push_str(&record::claim_line(
+                "fig5-2",
+                &format!("{label}, η = {eta}"),
+                &format!("{} against {}", pm(&div(&tr), 2), pm(&div(&am), 2)),
+                &div_j,
+            ));
             let _ = writeln!(
                 md,
                 "- **{label}'s diversity stays within 10 % of {am_label}'s (η = {eta})**: {}: {} \

@@ -17,6 +17,7 @@ use crate::markdown::{label, Context, Figure};
 use crate::path_tracking::LEAVES;
 use crate::plot::curves;
 use crate::protocol::{mean_std, summarise_run};
+use crate::record;
 use crate::rules::{self, Verdict};
 use crate::svg::Line;
 
@@ -24,6 +25,9 @@ use crate::svg::Line;
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LadderClaim {
+    /// The claim's id in `experiments/reference/claims.toml` (default `<experiment>-<n>`).
+    #[serde(default)]
+    pub id: Option<String>,
     /// The paper's claim, in one line.
     pub claim: String,
     pub target: String,
@@ -246,6 +250,26 @@ pub fn section(ctx: &Context, runs: &[Run], claims: &[LadderClaim]) -> (String, 
             .iter()
             .map(|(g, pts)| format!("{g}: {}", trend(pts, c.at_most)))
             .collect();
+        // The machine-readable verdict: the same decision as `word`.
+        let verdict = if arms.is_empty() {
+            Verdict::CannotJudge
+        } else if holds.is_some() {
+            Verdict::Holds
+        } else if arms.values().all(|a| a.seeds.len() < rules::MIN_SEEDS) {
+            Verdict::Inconclusive
+        } else {
+            Verdict::DoesNotHold
+        };
+        let id =
+            c.id.clone()
+                .unwrap_or_else(|| format!("{}-{}", ctx.experiment, i + 1));
+        let ours = best.map_or("–".into(), |(a, _)| format!("{} at {}", a.name, a.pm()));
+        md.push_str(&record::claim_line(
+            &id,
+            &format!("{} d = {}, budget ladder", c.target, c.dim),
+            &ours,
+            &rules::Judged::new(verdict, word.replace("**", "")),
+        ));
         let zero = match (mean_std(&start), start.len()) {
             (None, _) => "–".to_string(),
             (Some((m, _)), 1) => format!("{m:.3} (1 seed)"),
@@ -397,6 +421,7 @@ mod tests {
 
     fn claim() -> LadderClaim {
         LadderClaim {
+            id: None,
             claim: "keeps the modes".into(),
             target: "gmm40".into(),
             dim: 2,

@@ -5,6 +5,7 @@
 pub mod aggregate;
 pub mod claims;
 pub mod finetune;
+pub mod index;
 pub mod ladder;
 pub mod load;
 pub mod logz;
@@ -19,6 +20,7 @@ pub mod pinn_table;
 pub mod plot;
 pub mod protocol;
 pub mod provenance;
+pub mod record;
 pub mod rules;
 pub mod rundirs;
 pub mod sections;

@@ -13,6 +13,7 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 use crate::lv_table::Line;
+use crate::record;
 use crate::rules::{self, mean_pm, Judged};
 
 /// The per-seed final values of `col` (None for a diverged seed) and the initial model's.
@@ -123,11 +124,14 @@ pub fn claims(lines: &BTreeMap<(String, usize, String), Line>) -> String {
         ]);
     }
     let _ = writeln!(md, "{CRITERIA}\n\n{}\n", b.build().with(Style::markdown()));
-    for claim in [
+    for (n, claim) in [
         "LV's ESS ≥ 5 × KL's",
         "LV's abs ΔlogZ (ELBO) < KL's",
         "LV's s/it ≤ 1.1 × KL's",
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let pts: Vec<Judged> = rows
             .iter()
             .filter(|r| r.0 == claim)
@@ -135,6 +139,17 @@ pub fn claims(lines: &BTreeMap<(String, usize, String), Line>) -> String {
             .collect();
         if !pts.is_empty() {
             let all = rules::combine(&pts);
+            let ours: Vec<String> = rows
+                .iter()
+                .filter(|r| r.0 == claim)
+                .map(|r| format!("{}: LV {}, KL {}", r.1, r.3, r.4))
+                .collect();
+            md.push_str(&record::claim_line(
+                &format!("lv-table-{}", n + 1),
+                "",
+                &ours.join("; "),
+                &all,
+            ));
             let _ = writeln!(md, "- {claim}: {} ({})", all.verdict.label(), all.reason);
         }
     }

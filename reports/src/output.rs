@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::paper;
+use crate::record::ReportRecord;
 
 /// "<CPU model>, <n> cores" of this machine.
 pub fn hardware() -> String {
@@ -40,13 +41,40 @@ pub fn stem(experiment: &str, profile: &str) -> String {
     }
 }
 
-/// Writes `<reports>/<stem>.md` and the figures (file name, SVG) beside it, each atomically.
+/// The report's machine-readable record from its runs' (commit, run time in seconds): written
+/// by this commit on this machine.
+pub fn record<'a>(
+    experiment: &str,
+    profile: &str,
+    runs: impl Iterator<Item = (&'a str, f64)>,
+) -> ReportRecord {
+    let (mut commits, walls): (Vec<String>, Vec<f64>) =
+        runs.map(|(c, w)| (c.to_string(), w)).unzip();
+    let cells = commits.len();
+    commits.sort_unstable();
+    commits.dedup();
+    ReportRecord {
+        experiment: experiment.into(),
+        profile: profile.into(),
+        cells,
+        run_min: walls.iter().sum::<f64>() / 60.0,
+        run_commits: commits,
+        report_commit: socbench_methods::record::git_commit(),
+        machine: hardware(),
+    }
+}
+
+/// Writes `<reports>/<stem>.md` (with `record`'s hidden line at its end) and the figures (file
+/// name, SVG) beside it, each atomically.
 pub fn write_files(
     reports: &Path,
     stem: &str,
     md: &str,
     figures: Vec<(String, String)>,
+    record: &ReportRecord,
 ) -> Result<(), String> {
+    let md = format!("{}{}", md.trim_end(), crate::record::report_line(record));
+    let md = md.as_str();
     std::fs::create_dir_all(reports).map_err(|e| e.to_string())?;
     // Each file whole or not at all (a full disk leaves the old one), the figures before the
     // text that shows them.

@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use crate::record;
 use crate::rules;
 use crate::tps::TpsRun;
 
@@ -97,6 +98,25 @@ pub fn claims(
             ),
             rules::less_spread(&x, &y, names),
         ]);
+        let ours = |f: &dyn Fn(&TpsRun) -> f64| -> String {
+            let v: Vec<f64> = vals(&tr, f).into_iter().flatten().collect();
+            rules::mean_pm(&v)
+        };
+        for (n, (j, what)) in [
+            (&c1, format!("THP {} %", ours(&thp))),
+            (&c2, format!("RMSD {}", ours(&rmsd))),
+            (&c3, String::new()),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            md.push_str(&record::claim_line(
+                &format!("table1-{}", n + 1),
+                &tr_label,
+                &what,
+                j,
+            ));
+        }
         let _ = writeln!(
             md,
             "**{tr_label} against {dps_label}**{unit}:\n\n\

@@ -12,12 +12,16 @@ use tabled::settings::Style;
 use crate::load::Run;
 use crate::markdown::{Context, Figure};
 use crate::protocol::{higher_is_better, mean_std, summarise_run};
+use crate::record;
 use crate::rules::{self, Judged, Verdict};
 
 /// One claim of the paper, as an experiment definition states it.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Claim {
+    /// The claim's id in `experiments/reference/claims.toml` (default `<experiment>-<n>`).
+    #[serde(default)]
+    pub id: Option<String>,
     /// The paper's claim, in one line.
     pub claim: String,
     /// The `history.csv` column it is judged on.
@@ -154,6 +158,7 @@ pub fn section(ctx: &Context, runs: &[Run]) -> (String, Vec<Figure>) {
         };
         let finite = |v: &[Option<f64>]| -> Vec<f64> { v.iter().flatten().copied().collect() };
         let mut points = Vec::new();
+        let mut ours = Vec::new();
         for &d in &c.dims {
             // The best other line by its mean over finished seeds.
             let best_other: Option<(String, Vec<Option<f64>>)> = others
@@ -175,6 +180,11 @@ pub fn section(ctx: &Context, runs: &[Run]) -> (String, Vec<Figure>) {
             for m in &c.methods {
                 let vals = values(runs, m, d, &c.metric);
                 let last: Vec<Option<f64>> = vals.iter().map(|v| v.map(|x| x.0)).collect();
+                ours.push(format!(
+                    "{} d = {d}: {}",
+                    m.to_uppercase(),
+                    rules::mean_pm(&finite(&last))
+                ));
                 let best: Vec<f64> = vals.iter().flatten().map(|x| x.1).collect();
                 let anchor = start(runs, m, d, &c.metric);
                 let name = m.to_uppercase();
@@ -219,6 +229,10 @@ pub fn section(ctx: &Context, runs: &[Run]) -> (String, Vec<Figure>) {
             }
         }
         let overall = rules::combine(&points);
+        let id =
+            c.id.clone()
+                .unwrap_or_else(|| format!("{}-{}", ctx.experiment, i + 1));
+        md.push_str(&record::claim_line(&id, "", &ours.join("; "), &overall));
         let _ = writeln!(
             md,
             "{}. *{}*\n   - criterion: {}\n   - verdict on this profile: {} ({})\n",
@@ -259,6 +273,7 @@ mod tests {
 
     fn claim(at_most: Option<f64>, better: bool) -> Claim {
         Claim {
+            id: None,
             claim: "TR keeps the modes".into(),
             metric: "tvd".into(),
             dims: vec![50],

@@ -21,7 +21,7 @@ pub fn run(a: ExportArgs) -> Result<(), String> {
         return Err(format!("invalid `--format` = {}: allowed csv", a.format));
     }
     let at = &a.at;
-    let exp = at.which.load()?;
+    let exp = at.which()?.load()?;
     let profile = at.profile();
     let table = rows(exp.as_ref(), &profile, &at.results)?;
     if table.is_empty() {

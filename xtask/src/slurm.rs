@@ -91,7 +91,7 @@ pub enum SlurmCommand {
 pub fn run(c: SlurmCommand) -> Result<(), String> {
     match c {
         SlurmCommand::Status(a) => {
-            let exp = a.which.load()?;
+            let exp = a.which()?.load()?;
             let profile = a.profile();
             let cells = exp.cells(&profile)?;
             let sweep = SlurmSweep::new(exp.as_ref(), profile, cells, &a.results, &a.reports);

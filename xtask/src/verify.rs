@@ -52,7 +52,7 @@ fn finals<'a>(rows: impl Iterator<Item = &'a Row>) -> BTreeMap<String, (f64, f64
 
 pub fn run(a: VerifyArgs) -> Result<(), String> {
     let at = &a.at;
-    let exp = at.which.load()?;
+    let exp = at.which()?.load()?;
     let profile = at.profile();
     let table_path = at
         .reports

@@ -118,11 +118,14 @@ impl Experiment for Tiny {
         if n == 0 {
             return Err(format!("no finished runs of {}", self.name()));
         }
+        // Every report ends with its machine-readable record (cells, commits, machine).
+        let rec = output::record(self.name(), profile, std::iter::repeat_n(("tiny", 0.0), n));
         output::write_files(
             reports,
             &output::stem(self.name(), profile),
             &md,
             Vec::new(),
+            &rec,
         )
     }
 }
