@@ -401,8 +401,14 @@ pub fn combine(points: &[Judged]) -> Judged {
     } else {
         Verdict::Inconclusive
     };
+    // A point that does not hold (else the first), so that the reason says why.
+    let example = judged
+        .iter()
+        .find(|p| p.verdict != Verdict::Holds)
+        .or(judged.first())
+        .map_or(String::new(), |p| format!("; for example: {}", p.reason));
     let reason = format!(
-        "{held} of {n} points hold, {failed} do not, {} inconclusive{note}",
+        "{held} of {n} points hold, {failed} do not, {} inconclusive{note}{example}",
         n - held - failed
     );
     Judged::new(verdict, reason)
