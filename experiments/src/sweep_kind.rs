@@ -207,6 +207,31 @@ pub fn write_report(
 ) -> Result<(), String> {
     let (exp, data) = (&sweep.exp, &sweep.data);
     let profile = r.profile.as_str();
+    let dir = results.join(&data.name).join(profile);
+    let runs = load::load_runs(&dir)?;
+    let (paper_values, stem) = output::setup(&exp.name, profile, &dir, runs.is_empty())?;
+    let (md, figures) = render(sweep, r, &runs, &paper_values, &dir, &stem);
+    let rec = output::record(
+        &exp.name,
+        profile,
+        runs.iter()
+            .map(|r| (r.manifest.git_commit.as_str(), r.manifest.wall_s)),
+    );
+    output::write_files(reports, &stem, &md, figures, &rec)
+}
+
+/// The sweep's report (markdown and figures) from its runs: `dir` is where they were read from
+/// (named in the report), `stem` the report's file stem.
+pub fn render(
+    sweep: &Sweep,
+    r: &Resolved,
+    runs: &[load::Run],
+    paper_values: &[socbench_reports::paper::PaperValue],
+    dir: &Path,
+    stem: &str,
+) -> (String, Vec<(String, String)>) {
+    let (exp, data) = (&sweep.exp, &sweep.data);
+    let profile = r.profile.as_str();
     // The profile's deviations, then what of each target's definition is ours (the registry's
     // `ours`), so that every report using such a target says so.
     let mut deviations = r.deviations.clone();
@@ -216,9 +241,6 @@ pub fn write_report(
         }
     }
     let deviations = &deviations;
-    let dir = results.join(&data.name).join(profile);
-    let runs = load::load_runs(&dir)?;
-    let (paper_values, stem) = output::setup(&exp.name, profile, &dir, runs.is_empty())?;
     let backend = runs
         .first()
         .map(|r| r.manifest.backend.clone())
@@ -237,7 +259,7 @@ pub fn write_report(
         deviations,
         hardware: format!("{} (backend {backend})", output::hardware()),
         commit: git_commit(),
-        svg_stem: stem.clone(),
+        svg_stem: stem.to_string(),
         plots: &exp.plots,
         labels: &|name| data.label(name),
         show_epsilon: data.epsilons.len() > 1,
@@ -247,12 +269,5 @@ pub fn write_report(
         ladder: &exp.ladder,
         paper_names: exp.paper_names.as_ref(),
     };
-    let (md, figures) = report(&ctx, &runs, &paper_values);
-    let rec = output::record(
-        &exp.name,
-        profile,
-        runs.iter()
-            .map(|r| (r.manifest.git_commit.as_str(), r.manifest.wall_s)),
-    );
-    output::write_files(reports, &stem, &md, figures, &rec)
+    report(&ctx, runs, paper_values)
 }

@@ -180,16 +180,23 @@ pub fn index(catalogue_path: &Path, dir: &Path) -> Result<String, String> {
     );
     md.push_str(
         "## Reports\n\nRun time is summed over the cells (not the sweep's wall clock); the \
-         machine is the one that wrote the report.\n\n| report | experiment | profile | cells | \
-         run time (min) | runs made at | report written at | machine |\n|---|---|---|---|---|---|---|---|\n",
+         machine is the one that wrote the report; the results table is every evaluation of every \
+         cell, one row per metric (`cargo xtask export --format csv.gz`).\n\n| report | \
+         experiment | profile | cells | run time (min) | runs made at | report written at | \
+         machine | results table |\n|---|---|---|---|---|---|---|---|---|\n",
     );
     for (stem, (rec, _)) in &reports {
+        let table = if dir.join(format!("{stem}.csv.gz")).exists() {
+            format!("[{stem}.csv.gz]({stem}.csv.gz)")
+        } else {
+            "–".to_string()
+        };
         match rec {
             Some(r) => {
                 let short = |c: &str| c.chars().take(7).collect::<String>();
                 let _ = writeln!(
                     md,
-                    "| [{stem}]({stem}.md) | {} | {} | {} | {:.1} | {} | {} | {} |",
+                    "| [{stem}]({stem}.md) | {} | {} | {} | {:.1} | {} | {} | {} | {table} |",
                     r.experiment,
                     r.profile,
                     r.cells,
@@ -207,7 +214,7 @@ pub fn index(catalogue_path: &Path, dir: &Path) -> Result<String, String> {
                 let _ = writeln!(
                     md,
                     "| [{stem}]({stem}.md) | – | – | – | – | – | – | written before the record \
-                     line: its header says where its runs come from |"
+                     line: its header says where its runs come from | {table} |"
                 );
             }
         }
@@ -263,7 +270,7 @@ mod tests {
             "{idx}"
         );
         assert!(
-            idx.contains("| [a](a.md) | a | cpu | 3 | 1.5 | 0123456 | abcdef0 | m |"),
+            idx.contains("| [a](a.md) | a | cpu | 3 | 1.5 | 0123456 | abcdef0 | m | – |"),
             "{idx}"
         );
         assert!(idx.contains("[old](old.md) | – |"), "{idx}");

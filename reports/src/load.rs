@@ -130,35 +130,49 @@ pub(crate) fn test_run(
     status: &str,
     columns: &[(&str, &[f64])],
 ) -> Run {
-    let manifest = Manifest {
-        status: status.into(),
-        message: None,
-        experiment: "t".into(),
-        target: target.into(),
-        dim,
-        method: method.into(),
-        variant: None,
-        seed: 0,
-        profile: "smoke".into(),
-        config: socbench_methods::TrainConfig::default(),
-        config_hash: String::new(),
-        git_commit: String::new(),
-        backend: String::new(),
-        device: String::new(),
-        wall_s: 0.0,
-        target_evals: 0,
-        evaluations: columns.first().map_or(0, |c| c.1.len()),
-        socbench_version: String::new(),
-        provenance: None,
-        rows: Default::default(),
-    };
-    Run {
-        manifest,
-        columns: columns
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_vec()))
-            .collect(),
-        samples: None,
-        refreshes: BTreeMap::new(),
+    Run::in_memory(target, dim, method, status, columns)
+}
+
+impl Run {
+    /// A run from its history columns alone (seed 0, the default configuration, no
+    /// provenance): for tests, and for rebuilding a report's tables from an exported table.
+    pub fn in_memory(
+        target: &str,
+        dim: usize,
+        method: &str,
+        status: &str,
+        columns: &[(&str, &[f64])],
+    ) -> Run {
+        let manifest = Manifest {
+            status: status.into(),
+            message: None,
+            experiment: "t".into(),
+            target: target.into(),
+            dim,
+            method: method.into(),
+            variant: None,
+            seed: 0,
+            profile: "smoke".into(),
+            config: socbench_methods::TrainConfig::default(),
+            config_hash: String::new(),
+            git_commit: String::new(),
+            backend: String::new(),
+            device: String::new(),
+            wall_s: 0.0,
+            target_evals: 0,
+            evaluations: columns.first().map_or(0, |c| c.1.len()),
+            socbench_version: String::new(),
+            provenance: None,
+            rows: Default::default(),
+        };
+        Run {
+            manifest,
+            columns: columns
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_vec()))
+                .collect(),
+            samples: None,
+            refreshes: BTreeMap::new(),
+        }
     }
 }

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
-use socbench_experiments::export::{cell_rows, from_csv, Row};
+use socbench_experiments::export::{cell_rows, read_table, Row};
 use socbench_reports::output::stem;
 
 #[derive(Args, Debug)]
@@ -54,17 +54,21 @@ pub fn run(a: VerifyArgs) -> Result<(), String> {
     let at = &a.at;
     let exp = at.which()?.load()?;
     let profile = at.profile();
-    let table_path = at
-        .reports
-        .join(format!("{}.csv", stem(exp.name(), &profile)));
-    let text = std::fs::read_to_string(&table_path).map_err(|e| {
-        format!(
-            "{}: {e} (write it with `cargo xtask export {} --profile {profile}`)",
-            table_path.display(),
-            exp.name()
-        )
-    })?;
-    let table = from_csv(&text)?;
+    // The committed table (`.csv.gz`), or a plain `.csv` written by `export`.
+    let base = at.reports.join(stem(exp.name(), &profile));
+    let table_path = ["csv.gz", "csv"]
+        .iter()
+        .map(|x| base.with_extension(x))
+        .find(|p| p.exists())
+        .ok_or_else(|| {
+            format!(
+                "{}.csv.gz: no such table (write it with `cargo xtask export {} --profile \
+                 {profile} --format csv.gz`)",
+                base.display(),
+                exp.name()
+            )
+        })?;
+    let table = read_table(&table_path)?;
     let device = socbench_harness::backend::by_name(&a.device).map_err(|e| e.to_string())?;
     // The table's cells, in the experiment's order.
     let cells: Vec<_> = exp
