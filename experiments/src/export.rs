@@ -106,15 +106,42 @@ pub fn cell_rows(
             break;
         }
     }
-    let Some((names, cols)) = table else {
-        return Ok(Vec::new());
-    };
+    let (names, cols) = table.unwrap_or_default();
     let find = |set: &[&str]| names.iter().position(|n| set.contains(&n.as_str()));
-    let Some(step) = find(&STEP) else {
-        return Ok(Vec::new());
-    };
+    let step = find(&STEP);
     let evals = find(&EVALS);
+    let row = |s: f64, t: Option<f64>, metric: &str, value: f64| Row {
+        experiment: exp.data_name().to_string(),
+        profile: profile.to_string(),
+        target: cell.target().unwrap_or_default(),
+        d: cell.dim(),
+        method: cell.arm().to_string(),
+        epsilon: cell.epsilon(),
+        seed: cell.seed(),
+        step: s,
+        target_evals: t,
+        metric: metric.to_string(),
+        value,
+        commit: commit.clone(),
+        machine: machine.clone(),
+    };
     let mut rows = Vec::new();
+    // The final model's metrics, at the last step of the history.
+    let last = step.and_then(|s| {
+        let i = cols[s].iter().rposition(Option::is_some)?;
+        Some((cols[s][i]?, evals.and_then(|e| cols[e][i])))
+    });
+    let finals: Vec<Row> = cell
+        .final_metrics(dir)?
+        .into_iter()
+        .map(|(m, v)| {
+            let (s, t) = last.unwrap_or((0.0, None));
+            row(s, t, &m, v)
+        })
+        .collect();
+    let Some(step) = step else {
+        return Ok(finals);
+    };
     for (i, s) in cols[step].iter().enumerate() {
         let Some(s) = *s else { continue };
         for (j, name) in names.iter().enumerate() {
@@ -122,23 +149,10 @@ pub fn cell_rows(
             if j == step || Some(j) == evals || CLOCK.contains(&name.as_str()) {
                 continue;
             }
-            rows.push(Row {
-                experiment: exp.data_name().to_string(),
-                profile: profile.to_string(),
-                target: cell.target().unwrap_or_default(),
-                d: cell.dim(),
-                method: cell.arm().to_string(),
-                epsilon: cell.epsilon(),
-                seed: cell.seed(),
-                step: s,
-                target_evals: evals.and_then(|e| cols[e][i]),
-                metric: name.clone(),
-                value: v,
-                commit: commit.clone(),
-                machine: machine.clone(),
-            });
+            rows.push(row(s, evals.and_then(|e| cols[e][i]), name, v));
         }
     }
+    rows.extend(finals);
     Ok(rows)
 }
 
@@ -430,5 +444,29 @@ mod tests {
             (from_table.best, from_table.last),
             (from_history.best, from_history.last)
         );
+    }
+
+    /// A TPS baseline leaves no history, only its final paths: the table still has its final
+    /// THP, RMSD and ETS, computed as Table 1 computes them (ETS over the hitting paths only).
+    #[test]
+    fn final_only_cells_export_their_final_metrics() {
+        let exp = crate::family::load("table1").unwrap();
+        let cells = exp.cells("smoke").unwrap();
+        let cell = cells[0].as_ref();
+        let dir = std::env::temp_dir().join(format!("socbench-export-tps-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("final.csv"),
+            "path,rmsd,hit,max_energy,rmsd_last,hit_last\n0,1.0,1,5.0,1.0,1\n1,3.0,0,9.0,3.0,0\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("manifest.json"), r#"{"git_commit": "abc"}"#).unwrap();
+        let rows = cell_rows(exp.as_ref(), "smoke", cell, &dir).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let get = |m: &str| rows.iter().find(|r| r.metric == m).map(|r| r.value);
+        assert_eq!(get("final_thp"), Some(50.0));
+        assert_eq!(get("final_rmsd"), Some(2.0));
+        assert_eq!(get("final_ets"), Some(5.0));
+        assert!(rows.iter().all(|r| r.step == 0.0 && r.commit == "abc"));
     }
 }

@@ -59,6 +59,12 @@ pub trait Cell: Send + Sync + std::fmt::Debug {
     fn estimate_s(&self) -> Option<f64> {
         None
     }
+    /// Metrics of the finished cell's final model that no history row holds (a TPS cell's
+    /// per-path table, a PINN cell's final evaluation), for the exported results: (name, value),
+    /// exported at the last history step (step 0 without a history).
+    fn final_metrics(&self, _dir: &Path) -> Result<Vec<(String, f64)>, String> {
+        Ok(Vec::new())
+    }
     /// Runs the cell into `dir` (claimed, holding no finished run; a checkpoint there is
     /// resumed), reporting progress.
     fn run(

@@ -52,6 +52,33 @@ impl Definition for PinnExperiment {
 }
 
 impl Cell for PinnCell {
+    /// The final evaluation of the manifest (ESS, both |ΔlogZ|, Sinkhorn and its floor, |Δstd|,
+    /// the model's log Z), as the PINN table reports it.
+    fn final_metrics(&self, dir: &Path) -> Result<Vec<(String, f64)>, String> {
+        let path = dir.join("manifest.json");
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let m: crate::pinn::PinnManifest =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let Some(e) = m.outcome.metrics else {
+            return Ok(Vec::new());
+        };
+        let mut out = vec![
+            ("final_ess".to_string(), e.ess),
+            ("final_log_z_hat".to_string(), e.log_z_hat),
+            ("final_model_log_z".to_string(), e.model_log_z),
+        ];
+        for (k, v) in [
+            ("final_abs_dlogz_is", e.abs_dlogz),
+            ("final_abs_dlogz", e.abs_dlogz_elbo),
+            ("final_abs_dstd", e.abs_dstd),
+            ("final_sinkhorn", e.sinkhorn),
+            ("final_sinkhorn_floor", e.sinkhorn_floor),
+        ] {
+            out.extend(v.map(|v| (k.to_string(), v)));
+        }
+        Ok(out)
+    }
     fn arm(&self) -> &str {
         &self.method
     }
