@@ -320,7 +320,7 @@ pub fn lqr_claims(_ctx: &Context, runs: &[Run]) -> (String, Vec<Figure>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::test_run;
+    use crate::load::Run as TestRun;
 
     fn ctx_report(runs: &[Run]) -> String {
         let ctx = crate::markdown::test_context(&[]);
@@ -331,7 +331,7 @@ mod tests {
     fn run(target: &str, dim: usize, method: &str, l2: &[f64]) -> Run {
         let steps: Vec<f64> = (0..l2.len()).map(|i| i as f64).collect();
         let evals: Vec<f64> = steps.iter().map(|s| s * 10.0).collect();
-        test_run(
+        TestRun::in_memory(
             target,
             dim,
             method,
@@ -361,6 +361,14 @@ mod tests {
             .unwrap_or_else(|| panic!("no claim {n} in {md}"))
     }
 
+    /// Three seeds each of SOCM and TR-SOCM on ou-hard d = 100, from u = 0's 50 to a plateau.
+    fn at_d100(socm: f64, tr_socm: f64) -> Vec<Run> {
+        let curve = |v: f64| [50.0, v, v, v, v, v, v, v];
+        let mut r = seeds("ou-hard", 100, "socm", &curve(socm));
+        r.extend(seeds("ou-hard", 100, "tr-socm", &curve(tr_socm)));
+        r
+    }
+
     const FLAT: [f64; 12] = [1.0, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1];
     const SLOW: [f64; 12] = [1.0, 0.9, 0.8, 0.6, 0.3, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1];
 
@@ -370,18 +378,7 @@ mod tests {
         // near its initial error (r 0.8 against 0.1 at d = 2), TR-SOCM does not.
         let mut runs = seeds("ou-hard", 2, "socm", &SLOW);
         runs.extend(seeds("ou-hard", 2, "tr-socm", &FLAT));
-        runs.extend(seeds(
-            "ou-hard",
-            100,
-            "socm",
-            &[50.0, 45.0, 40.0, 40.0, 40.0, 40.0, 40.0, 40.0],
-        ));
-        runs.extend(seeds(
-            "ou-hard",
-            100,
-            "tr-socm",
-            &[50.0, 5.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0],
-        ));
+        runs.extend(at_d100(40.0, 2.0));
         let md = ctx_report(&runs);
         assert!(claim_line(&md, 1).contains("**holds**"), "{md}");
         assert!(claim_line(&md, 2).contains("**holds**"), "{md}");
@@ -401,18 +398,7 @@ mod tests {
         // TR-SOCM is better there.
         let mut same = seeds("ou-hard", 2, "socm", &FLAT);
         same.extend(seeds("ou-hard", 2, "tr-socm", &FLAT));
-        same.extend(seeds(
-            "ou-hard",
-            100,
-            "socm",
-            &[50.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0],
-        ));
-        same.extend(seeds(
-            "ou-hard",
-            100,
-            "tr-socm",
-            &[50.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0],
-        ));
+        same.extend(at_d100(5.0, 2.0));
         let md = ctx_report(&same);
         assert!(claim_line(&md, 2).contains("**does not hold**"), "{md}");
 

@@ -395,14 +395,14 @@ pub fn section(ctx: &Context, runs: &[Run], claims: &[LadderClaim]) -> (String, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::test_run;
+    use crate::load::Run as TestRun;
 
     /// A run of arm `arm` (budget `steps` × 500) whose tvd ends at `fin`, and whose path TVD
     /// peaks at `path`.
     fn run(arm: &str, steps: usize, seed: u64, fin: f64, path: f64) -> Run {
         let tvd = [0.2, fin, fin, fin, fin, fin];
         let step = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0];
-        let mut r = test_run(
+        let mut r = TestRun::in_memory(
             "gmm40",
             2,
             "tr-lv",

@@ -121,18 +121,6 @@ pub fn load_runs(dir: &Path) -> Result<Vec<Run>, String> {
     Ok(runs)
 }
 
-/// A run built in memory, for the report crate's unit tests.
-#[cfg(test)]
-pub(crate) fn test_run(
-    target: &str,
-    dim: usize,
-    method: &str,
-    status: &str,
-    columns: &[(&str, &[f64])],
-) -> Run {
-    Run::in_memory(target, dim, method, status, columns)
-}
-
 impl Run {
     /// A run from its history columns alone (seed 0, the default configuration, no
     /// provenance): for tests, and for rebuilding a report's tables from an exported table.

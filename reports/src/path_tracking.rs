@@ -333,10 +333,10 @@ fn verdict(panel: &str, line: &str, rs: &[&Run], max: &[f64], fin: &[f64]) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::test_run;
+    use crate::load::Run as TestRun;
 
     fn tracked(seed: u64, path: &[f64], final_tvd: f64) -> Run {
-        let mut r = test_run(
+        let mut r = TestRun::in_memory(
             "gmm40",
             2,
             "tr-lv",
@@ -393,7 +393,7 @@ mod tests {
         );
         assert!(!md.contains("± 0.000"), "one seed prints no spread: {md}");
         // Without tracking the section is empty.
-        let plain = test_run("gmm", 2, "lv", "finished", &[]);
+        let plain = TestRun::in_memory("gmm", 2, "lv", "finished", &[]);
         assert!(section(&ctx, &[plain]).0.is_empty());
     }
 }

@@ -65,11 +65,11 @@ pub fn lines(runs: &[Run]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::test_run;
+    use crate::load::Run as TestRun;
 
     #[test]
     fn dirty_commits_are_flagged_and_counted() {
-        let mut a = test_run("gmm", 2, "lv", "finished", &[]);
+        let mut a = TestRun::in_memory("gmm", 2, "lv", "finished", &[]);
         a.manifest.git_commit = "abc".into();
         let mut b = a.clone();
         b.manifest.git_commit = "def-dirty".into();

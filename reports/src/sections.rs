@@ -308,7 +308,7 @@ mod tests {
     use super::*;
 
     fn run(l2: &[f64], evals: &[f64], status: &str) -> Run {
-        crate::load::test_run(
+        crate::load::Run::in_memory(
             "gmm",
             2,
             "lv",

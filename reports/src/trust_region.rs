@@ -226,11 +226,11 @@ pub fn section(ctx: &Context, runs: &[Run]) -> (String, Vec<Figure>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::test_run;
+    use crate::load::Run as TestRun;
 
     #[test]
     fn refreshes_whose_measured_step_kl_exceeds_three_epsilon_are_flagged() {
-        let mut r = test_run("manywell", 50, "tr-socm", "finished", &[]);
+        let mut r = TestRun::in_memory("manywell", 50, "tr-socm", "finished", &[]);
         // ε = 0.1 (the default config): 0.31 > 3ε is flagged, 0.29 is not; the first refresh has
         // no measured KL.
         let cols: [(&str, Vec<f64>); 4] = [
@@ -250,7 +250,7 @@ mod tests {
         assert!(md.contains("| 4         | 0.140"), "{md}");
         assert_eq!(figures.len(), 3);
         // Without refreshes the section is empty.
-        let plain = test_run("gmm", 2, "lv", "finished", &[]);
+        let plain = TestRun::in_memory("gmm", 2, "lv", "finished", &[]);
         assert!(section(&ctx, &[plain]).0.is_empty());
     }
 }

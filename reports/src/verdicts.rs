@@ -250,11 +250,11 @@ pub fn section(ctx: &Context, runs: &[Run]) -> (String, Vec<Figure>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::test_run;
+    use crate::load::Run as TestRun;
 
     fn run(method: &str, seed: u64, l2: &[f64]) -> Run {
         let steps: Vec<f64> = (0..l2.len()).map(|i| i as f64).collect();
-        let mut r = test_run(
+        let mut r = TestRun::in_memory(
             "gmm",
             50,
             method,

@@ -3,16 +3,9 @@
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-/// Mean and sample standard deviation (0 for one value).
+/// Mean and sample standard deviation (0 for one value, NaN mean for none).
 pub fn mean_sd(v: &[f64]) -> (f64, f64) {
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let var = if v.len() > 1 {
-        v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)
-    } else {
-        0.0
-    };
-    (m, var.sqrt())
+    crate::protocol::mean_std(v).unwrap_or((f64::NAN, 0.0))
 }
 
 /// "m ± s" over seeds, "v (1 seed)" for one, "–" for none: never "± 0.000" for one seed.
