@@ -28,15 +28,13 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
     ("scale-socm", include_str!("../defs/scale-socm.toml")),
 ];
 
-/// Report sections an experiment can ask for in `plots`.
-pub const PLOTS: [&str; 6] = [
-    "vs_dim",
-    "convergence",
-    "scatter",
-    "step_ess",
-    "lqr_claims",
-    "lv_table",
-];
+/// Report sections an experiment can ask for in `plots`: the report's registry.
+fn plots() -> Vec<&'static str> {
+    socbench_reports::markdown::SECTIONS
+        .iter()
+        .map(|(n, _)| *n)
+        .collect()
+}
 
 /// The sweep definitions' names (`defs/*.toml` in the sweep format).
 pub fn names() -> Vec<&'static str> {
@@ -71,7 +69,7 @@ pub struct Experiment {
     pub epsilons: Vec<f64>,
     /// Metrics reported (history.csv column names), one table each.
     pub metrics: Vec<String>,
-    /// Report sections, from [`PLOTS`].
+    /// Report sections, from `socbench_reports::markdown::SECTIONS`.
     pub plots: Vec<String>,
     #[serde(default)]
     pub variants: BTreeMap<String, Variant>,
@@ -170,10 +168,10 @@ pub fn load(name: &str) -> Result<Experiment, String> {
 pub fn parse(text: &str, origin: &str) -> Result<Experiment, String> {
     let mut e: Experiment = toml::from_str(text).map_err(|e| format!("{origin}: {e}"))?;
     e.origin = origin.to_string();
-    if let Some(p) = e.plots.iter().find(|p| !PLOTS.contains(&p.as_str())) {
+    if let Some(p) = e.plots.iter().find(|p| !plots().contains(&p.as_str())) {
         return Err(format!(
             "{origin}: invalid `plots` entry {p}: allowed {}",
-            PLOTS.join(", ")
+            plots().join(", ")
         ));
     }
     if let Some(t) = e.target_dims.keys().find(|t| !e.targets.contains(t)) {

@@ -4,6 +4,7 @@
 
 pub mod aggregate;
 pub mod claims;
+pub mod eps_claims;
 pub mod finetune;
 pub mod index;
 pub mod ladder;

@@ -155,6 +155,21 @@ pub fn label(ctx: &Context, method: &str, eps: &str) -> String {
     }
 }
 
+/// A report section an experiment asks for by name in `plots`.
+pub type SectionFn = fn(&Context, &[Run], &[PaperValue]) -> (String, Vec<Figure>);
+
+/// Every section `plots` can name, the one list the definitions are checked against
+/// (`vs_dim` and `convergence` are drawn by the report itself).
+pub const SECTIONS: &[(&str, SectionFn)] = &[
+    ("vs_dim", |_, _, _| (String::new(), Vec::new())),
+    ("convergence", |_, _, _| (String::new(), Vec::new())),
+    ("scatter", |c, r, _| sections::scatter(c, r)),
+    ("step_ess", |c, r, _| sections::step_ess(c, r)),
+    ("lqr_claims", |c, r, _| crate::claims::lqr_claims(c, r)),
+    ("lv_table", crate::lv_table::section),
+    ("eps_claims", |c, r, _| crate::eps_claims::section(c, r)),
+];
+
 /// Writes the report; returns the markdown and the figures it links.
 pub fn report(ctx: &Context, runs: &[Run], paper: &[PaperValue]) -> (String, Vec<Figure>) {
     let mut md = String::new();
@@ -308,13 +323,10 @@ pub fn report(ctx: &Context, runs: &[Run], paper: &[PaperValue]) -> (String, Vec
         figures.extend(section.1);
     }
     for plot in ctx.plots {
-        let section = match plot.as_str() {
-            "scatter" => sections::scatter(ctx, runs),
-            "step_ess" => sections::step_ess(ctx, runs),
-            "lqr_claims" => crate::claims::lqr_claims(ctx, runs),
-            "lv_table" => crate::lv_table::section(ctx, runs, paper),
-            _ => continue,
+        let Some((_, f)) = SECTIONS.iter().find(|(n, _)| n == plot) else {
+            continue;
         };
+        let section = f(ctx, runs, paper);
         md.push_str(&section.0);
         figures.extend(section.1);
     }
