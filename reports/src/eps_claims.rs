@@ -84,14 +84,17 @@ pub fn section(_ctx: &Context, runs: &[Run]) -> (String, Vec<Figure>) {
             }
         }
         for (eps, rs) in &by_eps {
+            // A line whose runs measured no step (stopped at their first refresh) says nothing.
+            let gaps = ess_gaps(rs, *eps);
             if rs
                 .iter()
-                .all(|r| r.refresh_series("measured_step_ess").is_empty())
+                .zip(&gaps)
+                .all(|(r, g)| g.is_none() && !r.diverged())
             {
                 continue;
             }
             let what = format!("measured step ESS − 1/(1 + 2ε) at ε = {eps}");
-            let j = rules::within(&ess_gaps(rs, *eps), -ESS_TOLERANCE, ESS_TOLERANCE, &what);
+            let j = rules::within(&gaps, -ESS_TOLERANCE, ESS_TOLERANCE, &what);
             c2.push((format!("{panel}, ε = {eps}"), j));
         }
     }

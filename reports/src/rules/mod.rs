@@ -139,6 +139,9 @@ pub fn threshold(vals: &[Option<f64>], goal: f64, higher: bool, what: &str) -> J
 /// "lo ≤ value ≤ hi" (equivalence, two one-sided tests): holds when both one-sided 95 % bounds
 /// lie inside, does not hold when one lies wholly outside, inconclusive otherwise.
 pub fn within(vals: &[Option<f64>], lo: f64, hi: f64, what: &str) -> Judged {
+    if let Err(j) = finished(vals, what) {
+        return j;
+    }
     let (a, b) = (
         threshold(vals, lo, true, what),
         threshold(vals, hi, false, what),
