@@ -295,7 +295,18 @@ pub fn report(ctx: &Context, runs: &[Run], paper: &[PaperValue]) -> (String, Vec
             });
         }
         let _ = writeln!(md, "{}\n", b.build().with(Style::markdown()));
-        let _ = writeln!(md, "{}\n", footnotes(metric));
+        let one_seed = !sums.is_empty() && sums.values().all(|s| s.seeds - s.diverged <= 1);
+        let _ = writeln!(
+            md,
+            "{}{}\n",
+            footnotes(metric),
+            if one_seed {
+                " Every cell here is one seed (1 seed): no spread is shown, and no verdict on \
+                 these values can be more than inconclusive."
+            } else {
+                ""
+            }
+        );
         svg_panels.push((metric.clone(), lines));
     }
     if ctx.plots.iter().any(|p| p == "vs_dim") {
