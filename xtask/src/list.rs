@@ -18,9 +18,14 @@ pub struct ListArgs {
     pub jobs: Option<usize>,
 }
 
-/// The commit a report says it was written at (`report written at commit X`, `written by
-/// commit X`), with `-dirty` if it says so.
+/// The commit a report says it was written at: its record line's, else its header's (`report
+/// written at commit X`, `written by commit X`), with `-dirty` if it says so.
 pub fn written_at(md: &str) -> Option<String> {
+    if let Ok((Some(r), _)) = socbench_reports::record::parse(md) {
+        let c = &r.report_commit;
+        let hex = c.trim_end_matches("-dirty");
+        return Some(format!("{}{}", &hex[..hex.len().min(7)], &c[hex.len()..]));
+    }
     let lower = md.to_lowercase();
     ["written at commit ", "written by commit "]
         .iter()
