@@ -3,10 +3,7 @@
 //! and then struck from the list. A listed report that is clean again fails too, so the list
 //! only shrinks.
 
-const KNOWN_DIRTY: [&str; 2] = [
-    "fig2-cpu-long.md", // report written at 3778b1c-dirty; rerun: fig2 --profile cpu-long, ≈ 83 min
-    "fig7-cpu-long.md", // the same runs as fig2 cpu-long
-];
+const KNOWN_DIRTY: [&str; 0] = [];
 
 #[test]
 fn no_committed_report_was_written_from_a_dirty_tree() {
