@@ -293,26 +293,12 @@ pub fn lqr_claims(_ctx: &Context, runs: &[Run]) -> (String, Vec<Figure>) {
             );
             continue;
         }
-        let js: Vec<Judged> = points.iter().map(|p| p.1.clone()).collect();
-        let overall = rules::combine(&js);
-        let at: Vec<&str> = points.iter().map(|p| p.0.as_str()).collect();
-        md.push_str(&record::claim_line(
-            &format!("fig11-{}", i + 1),
-            "",
-            &format!("judged at {}", at.join(", ")),
-            &overall,
-        ));
-        let _ = writeln!(
-            md,
-            "{}. {claim}: {} ({})",
+        md.push_str(&record::claim_block(
             i + 1,
-            overall.verdict.label(),
-            overall.reason
-        );
-        for (at, j) in &points {
-            let _ = writeln!(md, "   - {at}: {}", j.text());
-        }
-        md.push('\n');
+            &format!("fig11-{}", i + 1),
+            claim,
+            &points,
+        ));
     }
     (md, vec![])
 }

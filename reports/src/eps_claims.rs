@@ -112,26 +112,7 @@ pub fn section(_ctx: &Context, runs: &[Run]) -> (String, Vec<Figure>) {
             let _ = writeln!(md, "{}. {claim}: {}\n", n + 1, j.text());
             continue;
         }
-        let js: Vec<Judged> = points.iter().map(|p| p.1.clone()).collect();
-        let all = rules::combine(&js);
-        let at: Vec<&str> = points.iter().map(|p| p.0.as_str()).collect();
-        md.push_str(&record::claim_line(
-            &id,
-            "",
-            &format!("judged at {}", at.join("; ")),
-            &all,
-        ));
-        let _ = writeln!(
-            md,
-            "{}. {claim}: {} ({})",
-            n + 1,
-            all.verdict.label(),
-            all.reason
-        );
-        for (at, j) in &points {
-            let _ = writeln!(md, "   - {at}: {}", j.text());
-        }
-        md.push('\n');
+        md.push_str(&record::claim_block(n + 1, &id, claim, &points));
     }
     (md, Vec::new())
 }

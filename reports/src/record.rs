@@ -68,6 +68,22 @@ pub fn claim_line(id: &str, at: &str, ours: &str, j: &Judged) -> String {
     format!("{CLAIM}{} -->\n", json(&rec))
 }
 
+/// A claim judged at several points: its hidden line, then "n. claim: verdict (reason)" and one
+/// line per point, each with its own verdict and reason.
+pub fn claim_block(n: usize, id: &str, claim: &str, points: &[(String, Judged)]) -> String {
+    use std::fmt::Write as _;
+    let js: Vec<Judged> = points.iter().map(|p| p.1.clone()).collect();
+    let all = crate::rules::combine(&js);
+    let at: Vec<&str> = points.iter().map(|p| p.0.as_str()).collect();
+    let mut md = claim_line(id, "", &format!("judged at {}", at.join("; ")), &all);
+    let _ = writeln!(md, "{n}. {claim}: {} ({})", all.verdict.label(), all.reason);
+    for (at, j) in points {
+        let _ = writeln!(md, "   - {at}: {}", j.text());
+    }
+    md.push('\n');
+    md
+}
+
 /// The hidden line of a report (ends with a newline).
 pub fn report_line(r: &ReportRecord) -> String {
     format!("\n{REPORT}{} -->\n", json(r))
