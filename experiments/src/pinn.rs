@@ -256,10 +256,18 @@ pub fn load_manifests(
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for p in paths {
-        let m = p.join("manifest.json");
-        if let Ok(text) = std::fs::read_to_string(&m) {
-            out.push(serde_json::from_str(&text).map_err(|e| format!("{}: {e}", m.display()))?);
-        }
+        out.extend(read_manifest(&p)?);
     }
     Ok(out)
+}
+
+/// The manifest of the cell in `dir` (`None`: it has none); an error if it does not parse.
+pub fn read_manifest(dir: &Path) -> Result<Option<PinnManifest>, String> {
+    let m = dir.join("manifest.json");
+    let Ok(text) = std::fs::read_to_string(&m) else {
+        return Ok(None);
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| format!("{}: {e}", m.display()))
 }

@@ -55,12 +55,7 @@ impl Cell for PinnCell {
     /// The final evaluation of the manifest (ESS, both |ΔlogZ|, Sinkhorn and its floor, |Δstd|,
     /// the model's log Z), as the PINN table reports it.
     fn final_metrics(&self, dir: &Path) -> Result<Vec<(String, f64)>, String> {
-        let path = dir.join("manifest.json");
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let m: crate::pinn::PinnManifest =
-            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        let Some(e) = m.outcome.metrics else {
+        let Some(e) = crate::pinn::read_manifest(dir)?.and_then(|m| m.outcome.metrics) else {
             return Ok(Vec::new());
         };
         let mut out = vec![

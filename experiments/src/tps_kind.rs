@@ -52,33 +52,7 @@ impl Definition for TpsExperiment {
 impl Cell for TpsCell {
     /// THP (%), mean RMSD and ETS of the final paths (`final.csv`), as Table 1 reports them.
     fn final_metrics(&self, dir: &Path) -> Result<Vec<(String, f64)>, String> {
-        let path = dir.join("final.csv");
-        if !path.exists() {
-            return Ok(Vec::new());
-        }
-        let (_, rows) = socbench_reports::rundirs::read_csv(&path)?;
-        let hit: Vec<bool> = rows.iter().map(|r| r[2] > 0.5).collect();
-        let rmsd: Vec<f64> = rows.iter().map(|r| r[1]).collect();
-        let energy: Vec<f64> = rows.iter().map(|r| r[3]).collect();
-        let n = rows.len().max(1) as f64;
-        let thp = 100.0 * hit.iter().filter(|h| **h).count() as f64 / n;
-        let hits: Vec<f64> = energy
-            .iter()
-            .zip(&hit)
-            .filter(|(_, h)| **h)
-            .map(|(e, _)| *e)
-            .collect();
-        let mut out = vec![
-            ("final_thp".to_string(), thp),
-            ("final_rmsd".to_string(), rmsd.iter().sum::<f64>() / n),
-        ];
-        if !hits.is_empty() {
-            out.push((
-                "final_ets".to_string(),
-                hits.iter().sum::<f64>() / hits.len() as f64,
-            ));
-        }
-        Ok(out)
+        socbench_reports::tps::final_metrics(dir)
     }
     fn arm(&self) -> &str {
         &self.arm

@@ -73,12 +73,7 @@ pub fn summarise(runs: &[Run], metric: &str) -> BTreeMap<Key, Summary> {
             // The evaluation ESS at a row, if the run records ESS.
             let low_ess =
                 |r: &Run, row: usize| r.series("ess").get(row).is_some_and(|e| *e < LOW_ESS);
-            let initial: Vec<f64> = rs
-                .iter()
-                .filter(|r| r.series("step").first() == Some(&0.0))
-                .filter_map(|r| r.series(metric).first().copied())
-                .filter(|v| v.is_finite())
-                .collect();
+            let initial: Vec<f64> = rs.iter().filter_map(|r| r.initial(metric)).collect();
             let n = rs.len() as f64;
             let s = Summary {
                 value: mean_std(&best),

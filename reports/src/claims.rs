@@ -55,12 +55,8 @@ impl<'a> Line<'a> {
                     return None;
                 }
                 let s = summarise_run(r.series("step"), r.series(METRIC), METRIC)?;
-                let initial = (r.series("step").first() == Some(&0.0))
-                    .then(|| r.series(METRIC).first().copied())
-                    .flatten()
-                    .filter(|v| v.is_finite());
                 Some(Seed {
-                    initial,
+                    initial: r.initial(METRIC),
                     last: s.last,
                     best: s.best,
                     run: i,
@@ -95,8 +91,7 @@ impl<'a> Line<'a> {
         self.seeds.iter().flatten().map(|s| s.best).collect()
     }
     fn mean_last(&self) -> Option<f64> {
-        let v: Vec<f64> = self.last().into_iter().flatten().collect();
-        (!v.is_empty()).then(|| rules::mean_sd(&v).0)
+        mean_of(&self.last())
     }
     /// Target evaluations until the smoothed error first falls to `threshold`, per seed
     /// (`None`: diverged or never reached).

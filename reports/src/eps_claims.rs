@@ -30,11 +30,7 @@ fn finals(rs: &[&Run]) -> Vec<Option<f64>> {
 }
 
 fn initial(rs: &[&Run]) -> Vec<f64> {
-    rs.iter()
-        .filter(|r| r.series("step").first() == Some(&0.0))
-        .filter_map(|r| r.series(METRIC).first().copied())
-        .filter(|v| v.is_finite())
-        .collect()
+    rs.iter().filter_map(|r| r.initial(METRIC)).collect()
 }
 
 /// Each seed's measured step ESS minus 1/(1 + 2ε) (its mean over refreshes); None: diverged.

@@ -146,8 +146,7 @@ pub fn section(ctx: &Context, runs: &[Run], claims: &[LadderClaim]) -> (String, 
         let start: Vec<f64> = runs
             .iter()
             .filter(on)
-            .filter_map(|r| Some((r.manifest.seed, *r.series(&c.metric).first()?)))
-            .filter(|(_, v)| v.is_finite())
+            .filter_map(|r| Some((r.manifest.seed, r.initial(&c.metric)?)))
             .collect::<BTreeMap<u64, f64>>()
             .into_values()
             .collect();

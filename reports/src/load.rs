@@ -31,6 +31,14 @@ impl Run {
     pub fn refresh_series(&self, col: &str) -> &[f64] {
         self.refreshes.get(col).map_or(&[], Vec::as_slice)
     }
+    /// The step-0 evaluation of `metric` (of u_0 = 0, or the initial model), if the run made
+    /// one and it is finite.
+    pub fn initial(&self, metric: &str) -> Option<f64> {
+        (self.series("step").first() == Some(&0.0))
+            .then(|| self.series(metric).first().copied())
+            .flatten()
+            .filter(|v| v.is_finite())
+    }
     pub fn diverged(&self) -> bool {
         self.manifest.status == "diverged"
     }

@@ -62,11 +62,9 @@ pub fn lines(runs: &[Run]) -> BTreeMap<(String, usize, String), Line> {
             line.diverged += 1;
             continue;
         }
-        if r.series("step").first() == Some(&0.0) {
-            for col in ["abs_dlogz_elbo", "ess"] {
-                if let Some(v) = r.series(col).first().copied().filter(|v| v.is_finite()) {
-                    line.initial.entry(col).or_default().push(v);
-                }
+        for col in ["abs_dlogz_elbo", "ess"] {
+            if let Some(v) = r.initial(col) {
+                line.initial.entry(col).or_default().push(v);
             }
         }
         let mut push = |k: &'static str, v: Option<f64>| {

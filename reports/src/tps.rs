@@ -13,6 +13,7 @@ use crate::rundirs::{manifests, read_csv};
 use crate::svg::{esc, Line, COLORS};
 
 /// One finished TPS run.
+#[derive(Default)]
 pub struct TpsRun {
     pub arm: String,
     pub label: String,
@@ -57,6 +58,42 @@ impl TpsRun {
     }
 }
 
+impl TpsRun {
+    /// Adds the per-path metrics of the final paths (`final.csv` in the run's directory, if any).
+    fn read_final(&mut self, dir: &Path) -> Result<(), String> {
+        let path = dir.join("final.csv");
+        if path.exists() {
+            let (_, rows) = read_csv(&path)?;
+            for r in rows {
+                self.rmsd.push(r[1]);
+                self.hit.push(r[2] > 0.5);
+                self.max_energy.push(r[3]);
+                self.hit_last.push(r[5] > 0.5);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The final paths' THP (%), mean RMSD and ETS (ETS only where a path hits) of the run in
+/// `dir`, as Table 1 reports them; empty without final paths.
+pub fn final_metrics(dir: &Path) -> Result<Vec<(String, f64)>, String> {
+    let mut run = TpsRun::default();
+    run.read_final(dir)?;
+    if run.rmsd.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = vec![
+        ("final_thp".to_string(), run.thp()),
+        ("final_rmsd".to_string(), run.rmsd_mean()),
+    ];
+    let ets = run.ets();
+    if ets.is_finite() {
+        out.push(("final_ets".to_string(), ets));
+    }
+    Ok(out)
+}
+
 /// % of true entries.
 fn percent(hits: &[bool]) -> f64 {
     100.0 * hits.iter().filter(|&&h| h).count() as f64 / hits.len().max(1) as f64
@@ -84,15 +121,7 @@ pub fn load_tps_runs(dir: &Path) -> Result<Vec<TpsRun>, String> {
             history: BTreeMap::new(),
             paths: Vec::new(),
         };
-        if d.join("final.csv").exists() {
-            let (_, rows) = read_csv(&d.join("final.csv"))?;
-            for r in rows {
-                run.rmsd.push(r[1]);
-                run.hit.push(r[2] > 0.5);
-                run.max_energy.push(r[3]);
-                run.hit_last.push(r[5] > 0.5);
-            }
-        }
+        run.read_final(&d)?;
         if d.join("history.csv").exists() {
             let (head, rows) = read_csv(&d.join("history.csv"))?;
             for (j, h) in head.iter().enumerate() {

@@ -62,10 +62,7 @@ fn mean(v: &[f64]) -> Option<f64> {
 fn start(runs: &[Run], method: &str, dim: usize, metric: &str) -> Vec<f64> {
     runs.iter()
         .filter(|r| r.arm() == method && r.manifest.dim == dim)
-        .filter_map(|r| {
-            let i = r.series("step").iter().position(|s| *s == 0.0)?;
-            r.series(metric).get(i).copied().filter(|v| v.is_finite())
-        })
+        .filter_map(|r| r.initial(metric))
         .collect()
 }
 
