@@ -35,6 +35,13 @@ const CRITERIA: &str = "Judged by the rules of every report on each seed's final
     (ELBO) below KL's and below the initial model's (Funnel excluded, no published value); (3) \
     LV's s/it at most 1.1 × KL's mean (the paper: LV is not more expensive).";
 
+/// The three claims, as the table and the verdict lines name them.
+const CLAIMS: [&str; 3] = [
+    "LV's ESS ≥ 5 × KL's",
+    "LV's abs ΔlogZ (ELBO) < KL's",
+    "LV's s/it ≤ 1.1 × KL's",
+];
+
 /// The claims table.
 pub fn claims(lines: &BTreeMap<(String, usize, String), Line>) -> String {
     let mut md = String::from("## claims\n\n");
@@ -42,7 +49,7 @@ pub fn claims(lines: &BTreeMap<(String, usize, String), Line>) -> String {
     b.push_record(["claim", "process:target", "LV", "KL", "verdict"]);
     let mut targets: Vec<&String> = lines.keys().map(|(t, _, _)| t).collect();
     targets.dedup();
-    let mut rows: Vec<(String, &String, Judged, String, String)> = Vec::new();
+    let mut rows: Vec<(&str, &String, Judged, String, String)> = Vec::new();
     for t in &targets {
         let get = |m: &str| {
             lines
@@ -72,13 +79,7 @@ pub fn claims(lines: &BTreeMap<(String, usize, String), Line>) -> String {
                     true,
                     ("LV", "5 × KL"),
                 );
-                rows.push((
-                    "LV's ESS ≥ 5 × KL's".into(),
-                    t,
-                    j,
-                    shown(&x),
-                    shown(&seeds(kl, "ess", 1.0).0),
-                ));
+                rows.push((CLAIMS[0], t, j, shown(&x), shown(&seeds(kl, "ess", 1.0).0)));
             }
         }
         if !t.ends_with(":funnel") {
@@ -92,13 +93,7 @@ pub fn claims(lines: &BTreeMap<(String, usize, String), Line>) -> String {
                     false,
                     ("LV", "KL"),
                 );
-                rows.push((
-                    "LV's abs ΔlogZ (ELBO) < KL's".into(),
-                    t,
-                    j,
-                    shown(&x),
-                    shown(&y),
-                ));
+                rows.push((CLAIMS[1], t, j, shown(&x), shown(&y)));
             }
         }
         let (x, _) = seeds(lv, "sec_per_it", 1.0);
@@ -107,7 +102,7 @@ pub fn claims(lines: &BTreeMap<(String, usize, String), Line>) -> String {
         if !x.is_empty() && !ky.is_empty() {
             let goal = 1.1 * rules::mean_sd(&ky).0;
             let j = rules::threshold(&x, goal, false, "LV's s/it (goal 1.1 × KL's mean)");
-            rows.push(("LV's s/it ≤ 1.1 × KL's".into(), t, j, shown(&x), shown(&y)));
+            rows.push((CLAIMS[2], t, j, shown(&x), shown(&y)));
         }
     }
     if rows.is_empty() {
@@ -116,7 +111,7 @@ pub fn claims(lines: &BTreeMap<(String, usize, String), Line>) -> String {
     }
     for (claim, t, j, lv, kl) in &rows {
         b.push_record([
-            claim.clone(),
+            claim.to_string(),
             t.to_string(),
             lv.clone(),
             kl.clone(),
@@ -124,14 +119,7 @@ pub fn claims(lines: &BTreeMap<(String, usize, String), Line>) -> String {
         ]);
     }
     let _ = writeln!(md, "{CRITERIA}\n\n{}\n", b.build().with(Style::markdown()));
-    for (n, claim) in [
-        "LV's ESS ≥ 5 × KL's",
-        "LV's abs ΔlogZ (ELBO) < KL's",
-        "LV's s/it ≤ 1.1 × KL's",
-    ]
-    .into_iter()
-    .enumerate()
-    {
+    for (n, claim) in CLAIMS.into_iter().enumerate() {
         let pts: Vec<Judged> = rows
             .iter()
             .filter(|r| r.0 == claim)
