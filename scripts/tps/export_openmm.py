@@ -32,6 +32,8 @@ import openmm
 import openmm.app as app
 import openmm.unit as unit
 
+import omm_common as common
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "..", "..", "targets", "data", "alanine-dipeptide")
 # phi = C(ACE)-N-CA-C, psi = N-CA-C-N(NME) (0-based atom indices of the PDB).
@@ -43,78 +45,15 @@ BASINS = {"c5": (-150.0, 155.0), "c7ax": (70.0, -70.0)}
 
 def build_system(topology):
     ff = app.ForceField("amber99sbildn.xml")
-    system = ff.createSystem(topology, nonbondedMethod=app.NoCutoff, constraints=None,
-                             rigidWater=False, removeCMMotion=False)
-    for i, f in enumerate(system.getForces()):
-        f.setForceGroup(i)
-    return system
-
-
-def export(system, topology):
-    atoms = []
-    for a in topology.atoms():
-        atoms.append({
-            "name": a.name,
-            "residue": a.residue.name,
-            "element": a.element.symbol,
-            "mass": system.getParticleMass(a.index).value_in_unit(unit.dalton),
-        })
-    out = {"source": "OpenMM %s, amber99sbildn.xml, NoCutoff, no constraints"
-                     % openmm.__version__,
-           "units": {"length": "nm", "energy": "kJ/mol", "angle": "rad", "charge": "e",
-                     "mass": "amu"},
-           # 1/(4 pi eps0) in kJ mol^-1 nm e^-2 as OpenMM 8 uses it (CODATA 2018; OpenMM before
-           # 7.6 used 138.935456): recovered from its Reference-platform energies to 1e-14.
-           "coulomb_constant": 138.93545764438198,
-           "atoms": atoms, "bonds": [], "angles": [], "torsions": [],
-           "nonbonded": {"particles": [], "exceptions": []},
-           "forces": []}
-    for f in system.getForces():
-        out["forces"].append(type(f).__name__)
-        if isinstance(f, openmm.HarmonicBondForce):
-            for i in range(f.getNumBonds()):
-                a, b, r0, k = f.getBondParameters(i)
-                out["bonds"].append([a, b, r0.value_in_unit(unit.nanometer),
-                                     k.value_in_unit(unit.kilojoule_per_mole / unit.nanometer**2)])
-        elif isinstance(f, openmm.HarmonicAngleForce):
-            for i in range(f.getNumAngles()):
-                a, b, c, t0, k = f.getAngleParameters(i)
-                out["angles"].append([a, b, c, t0.value_in_unit(unit.radian),
-                                      k.value_in_unit(unit.kilojoule_per_mole / unit.radian**2)])
-        elif isinstance(f, openmm.PeriodicTorsionForce):
-            for i in range(f.getNumTorsions()):
-                a, b, c, d, n, phase, k = f.getTorsionParameters(i)
-                out["torsions"].append([a, b, c, d, n, phase.value_in_unit(unit.radian),
-                                        k.value_in_unit(unit.kilojoule_per_mole)])
-        elif isinstance(f, openmm.NonbondedForce):
-            assert f.getNonbondedMethod() == openmm.NonbondedForce.NoCutoff
-            for i in range(f.getNumParticles()):
-                q, s, e = f.getParticleParameters(i)
-                out["nonbonded"]["particles"].append([
-                    q.value_in_unit(unit.elementary_charge), s.value_in_unit(unit.nanometer),
-                    e.value_in_unit(unit.kilojoule_per_mole)])
-            for i in range(f.getNumExceptions()):
-                a, b, qq, s, e = f.getExceptionParameters(i)
-                out["nonbonded"]["exceptions"].append([
-                    a, b, qq.value_in_unit(unit.elementary_charge**2),
-                    s.value_in_unit(unit.nanometer), e.value_in_unit(unit.kilojoule_per_mole)])
-        elif isinstance(f, openmm.CMMotionRemover):
-            pass
-        else:
-            raise SystemExit("unexpected force %s" % type(f).__name__)
-    return out
-
-
-def context(system):
-    integrator = openmm.VerletIntegrator(0.0005)
-    return openmm.Context(system, integrator, openmm.Platform.getPlatformByName("Reference"))
+    return common.one_group_per_force(ff.createSystem(
+        topology, nonbondedMethod=app.NoCutoff, constraints=None, rigidWater=False,
+        removeCMMotion=False))
 
 
 def minimise(system, pos, restrain=None):
     """L-BFGS to tolerance 1e-3 kJ/mol/nm; with `restrain` = (phi, psi) in degrees, a harmonic
     torsion restraint of 500 kJ/mol/rad^2 on each."""
-    s = openmm.System()
-    s.__setstate__(system.__getstate__())
+    r = None
     if restrain is not None:
         r = openmm.CustomTorsionForce("0.5*k*min(dtheta, 2*pi-dtheta)^2;"
                                       "dtheta = abs(theta-theta0); pi = 3.141592653589793")
@@ -122,12 +61,7 @@ def minimise(system, pos, restrain=None):
         r.addGlobalParameter("k", 500.0)
         r.addTorsion(*PHI, [math.radians(restrain[0])])
         r.addTorsion(*PSI, [math.radians(restrain[1])])
-        r.setForceGroup(30)
-        s.addForce(r)
-    ctx = context(s)
-    ctx.setPositions(pos)
-    openmm.LocalEnergyMinimizer.minimize(ctx, 1e-3, 0)
-    return ctx.getState(getPositions=True).getPositions(asNumpy=True)
+    return common.minimise(system, pos, r)
 
 
 def dihedral(x, idx):
@@ -139,57 +73,23 @@ def dihedral(x, idx):
     return math.degrees(math.atan2(np.dot(np.cross(b1, v), w), np.dot(v, w)))
 
 
-def evaluate(system, pos):
-    ctx = context(system)
-    ctx.setPositions(pos)
-    st = ctx.getState(getEnergy=True, getForces=True)
-    groups = {}
-    for i, f in enumerate(system.getForces()):
-        e = ctx.getState(getEnergy=True, groups={i}).getPotentialEnergy()
-        groups[type(f).__name__] = e.value_in_unit(unit.kilojoule_per_mole)
-    return {
-        "energy": st.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole),
-        "energy_by_force": groups,
-        "forces": np.asarray(st.getForces(asNumpy=True).value_in_unit(
-            unit.kilojoule_per_mole / unit.nanometer)).tolist(),
-    }
-
-
-def thermal_frames(system, pos, temperature, n, seed):
-    integ = openmm.LangevinMiddleIntegrator(temperature * unit.kelvin, 1.0 / unit.picosecond,
-                                            0.0005 * unit.picoseconds)
-    integ.setRandomNumberSeed(seed)
-    ctx = openmm.Context(system, integ, openmm.Platform.getPlatformByName("Reference"))
-    ctx.setPositions(pos)
-    ctx.setVelocitiesToTemperature(temperature * unit.kelvin, seed)
-    frames = []
-    for _ in range(n):
-        integ.step(2000)
-        frames.append(ctx.getState(getPositions=True).getPositions(asNumpy=True))
-    return frames
-
-
-def write_pdb(topology, pos, path):
-    with open(path, "w") as f:
-        app.PDBFile.writeFile(topology, pos, f, keepIds=True)
-
-
 def main():
     pdb = app.PDBFile(os.path.join(DATA, "alanine-dipeptide.pdb"))
     top = pdb.topology
     system = build_system(top)
     with open(os.path.join(DATA, "system.json"), "w") as f:
-        json.dump(export(system, top), f, indent=1)
+        json.dump(common.export(system, top, "amber99sbildn.xml, NoCutoff, no constraints"),
+                  f, indent=1)
     start = pdb.getPositions(asNumpy=True)
     confs = [("pdb", start), ("pdb-minimised", minimise(system, start))]
     for name, basin in BASINS.items():
         x = minimise(system, minimise(system, start, restrain=basin))
         print("%s: phi %.1f psi %.1f" % (name, dihedral(x._value, PHI), dihedral(x._value, PSI)))
-        write_pdb(top, x, os.path.join(DATA, name + ".pdb"))
+        common.write_pdb(top, x, os.path.join(DATA, name + ".pdb"))
         confs.append((name, x))
     c5 = confs[2][1]
     for t, seed in [(300, 1), (1000, 2)]:
-        for k, x in enumerate(thermal_frames(system, c5, t, 3, seed)):
+        for k, x in enumerate(common.thermal_frames(system, c5, t, 3, seed)):
             confs.append(("thermal-%dK-%d" % (t, k), x))
     rng = np.random.default_rng(3)
     for scale in [0.005, 0.02]:
@@ -200,7 +100,7 @@ def main():
     for name, x in confs:
         row = {"name": name,
                "positions": np.asarray(x.value_in_unit(unit.nanometer)).tolist()}
-        row.update(evaluate(system, x))
+        row.update(common.evaluate(system, x))
         fixtures.append(row)
         print("%-18s E = %12.4f kJ/mol" % (name, row["energy"]))
     with open(os.path.join(DATA, "fixtures.json"), "w") as f:

@@ -8,7 +8,8 @@
 //! - angle: ½ k (θ − θ₀)²;
 //! - torsion: k (1 + cos(nφ − φ₀)), φ the IUPAC dihedral;
 //! - pair: 4ε[(σ/r)¹² − (σ/r)⁶] + C q_i q_j / r, with σ = (σ_i + σ_j)/2, ε = √(ε_i ε_j)
-//!   (Lorentz–Berthelot) unless the pair is an exception, which gives its own q_i q_j, σ, ε.
+//!   (Lorentz–Berthelot) unless the pair is an exception, which gives its own q_i q_j, σ, ε;
+//! - implicit solvent, when the export has a `gb` section: GBn2 (`gbn2.rs`).
 
 use std::collections::HashMap;
 
@@ -16,6 +17,7 @@ use nalgebra::Vector3;
 use serde::Deserialize;
 use socbench_harness::error::TargetError;
 
+use super::gbn2::{GbExport, Gbn2};
 use super::pdb::PdbAtom;
 
 /// One atom of the export.
@@ -46,6 +48,23 @@ struct Export {
     /// [i, j, k, l, periodicity, phase, k].
     torsions: Vec<(usize, usize, usize, usize, f64, f64, f64)>,
     nonbonded: Nonbonded,
+    #[serde(default)]
+    gb: Option<GbExport>,
+}
+
+/// The terms of the energy, as the OpenMM fixtures split it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Term {
+    /// Bonds, angles and torsions.
+    Bonded,
+    /// Lennard-Jones and Coulomb over all pairs, with the exceptions.
+    Nonbonded,
+    /// The implicit solvent (zero without one).
+    Gb,
+}
+
+impl Term {
+    pub const ALL: [Term; 3] = [Term::Bonded, Term::Nonbonded, Term::Gb];
 }
 
 /// A pair term: C·q_i q_j (kJ/mol·nm), σ (nm), ε (kJ/mol).
@@ -66,6 +85,7 @@ pub struct ForceField {
     angles: Vec<(usize, usize, usize, f64, f64)>,
     torsions: Vec<(usize, usize, usize, usize, f64, f64, f64)>,
     pairs: Vec<Pair>,
+    gb: Option<Gbn2>,
 }
 
 type V3 = Vector3<f64>;
@@ -133,12 +153,14 @@ impl ForceField {
                 format!("below the number of atoms ({n})"),
             ));
         }
+        let gb = e.gb.map(|g| Gbn2::from_export(g, n)).transpose()?;
         Ok(Self {
             atoms: e.atoms,
             bonds: e.bonds,
             angles: e.angles,
             torsions: e.torsions,
             pairs,
+            gb,
         })
     }
 
@@ -176,11 +198,35 @@ impl ForceField {
         Ok(pdb.iter().flat_map(|a| a.position).collect())
     }
 
+    /// Whether the molecule is in implicit solvent.
+    pub fn has_implicit_solvent(&self) -> bool {
+        self.gb.is_some()
+    }
+
     /// The potential energy (kJ/mol) at `x` (nm, [n, 3] row-major), and the forces −∇E
     /// (kJ/mol/nm) into `f` (overwritten).
     pub fn energy_forces(&self, x: &[f64], f: &mut [f64]) -> f64 {
         assert_eq!(x.len(), 3 * self.len(), "positions of every atom");
         f.iter_mut().for_each(|v| *v = 0.0);
+        Term::ALL.iter().map(|&t| self.add_term(t, x, f)).sum()
+    }
+
+    /// One term's energy, and its forces into `f` (overwritten).
+    pub fn term_energy_forces(&self, term: Term, x: &[f64], f: &mut [f64]) -> f64 {
+        assert_eq!(x.len(), 3 * self.len(), "positions of every atom");
+        f.iter_mut().for_each(|v| *v = 0.0);
+        self.add_term(term, x, f)
+    }
+
+    fn add_term(&self, term: Term, x: &[f64], f: &mut [f64]) -> f64 {
+        match term {
+            Term::Bonded => self.bonded(x, f),
+            Term::Nonbonded => self.nonbonded(x, f),
+            Term::Gb => self.gb.as_ref().map_or(0.0, |gb| gb.energy_forces(x, f)),
+        }
+    }
+
+    fn bonded(&self, x: &[f64], f: &mut [f64]) -> f64 {
         let mut e = 0.0;
         for &(i, j, r0, k) in &self.bonds {
             let d = pos(x, i) - pos(x, j);
@@ -202,6 +248,11 @@ impl ForceField {
                 add(f, a, g, s);
             }
         }
+        e
+    }
+
+    fn nonbonded(&self, x: &[f64], f: &mut [f64]) -> f64 {
+        let mut e = 0.0;
         for p in &self.pairs {
             let d = pos(x, p.i) - pos(x, p.j);
             let r2 = d.norm_squared();
