@@ -11,6 +11,7 @@ pub mod forcefield;
 pub mod gbn2;
 pub mod kabsch;
 pub mod pdb;
+pub mod tica;
 
 pub use forcefield::{ForceField, Term};
 pub use pdb::{parse as parse_pdb, PdbAtom};
