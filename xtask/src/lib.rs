@@ -1,6 +1,6 @@
 //! `cargo xtask <command>`: project tasks — replicate a figure, write its report, list the
 //! experiments, the CI metric regression check, the oracle table, the kernel benchmarks, and GPU
-//! runs through the device tool. A library too, so that a test can drive the same commands
+//! runs through the device tool, chignolin's TICA fit. A library too, so that a test can drive the same commands
 //! in-process ([`run_args`]) with an experiment kind it registers itself.
 
 pub mod bench;
@@ -15,6 +15,7 @@ pub mod pool;
 pub mod replicate;
 pub mod report;
 pub mod slurm;
+pub mod tica;
 pub mod verify;
 
 use clap::{Parser, Subcommand};
@@ -54,6 +55,8 @@ pub enum Command {
     /// A GPU run through the device tool: `stage` (build with cuda, print the run call) and
     /// `collect` (put the returned files in place, regenerate reports).
     Gpu(gpu::GpuArgs),
+    /// Fit chignolin's TICA hit model on our own MD (writes targets/data/chignolin/tica.json).
+    Tica(tica::TicaArgs),
 }
 
 /// Runs a parsed command.
@@ -70,6 +73,7 @@ pub fn dispatch(cli: Cli) -> Result<(), String> {
         Command::Oracle(args) => oracle::run(args),
         Command::Bench(a) => bench::run(a),
         Command::Gpu(a) => gpu::run(a),
+        Command::Tica(a) => tica::run(a),
     }
 }
 
