@@ -259,5 +259,27 @@ fn pinn_steps(c: &mut Criterion, ad: &Device, d: usize) {
     g.finish();
 }
 
-criterion_group!(benches, kernels);
+/// One energy-and-force evaluation of each molecule's force field (f64, all pairs): the inner
+/// loop of a TPS path step (chignolin: 138 atoms under ff14SBonlysc + GBn2, at the folded
+/// state; alanine dipeptide: 22 atoms in vacuum).
+fn molecules(c: &mut Criterion) {
+    use socbench_targets::molecule::{
+        alanine_dipeptide_files, chignolin_files, parse_pdb, ForceField,
+    };
+    let mut g = c.benchmark_group("molecule");
+    for (name, (json, start, _)) in [
+        ("chignolin_gbn2_forces", chignolin_files()),
+        ("alanine_vacuum_forces", alanine_dipeptide_files()),
+    ] {
+        let ff = ForceField::from_json(json).expect("shipped force field");
+        let x = ff
+            .positions_of(&parse_pdb(start).expect("shipped PDB"))
+            .expect("matching PDB");
+        let mut f = vec![0.0; x.len()];
+        g.bench_function(name, |bn| bn.iter(|| ff.energy_forces(&x, &mut f)));
+    }
+    g.finish();
+}
+
+criterion_group!(benches, kernels, molecules);
 criterion_main!(benches);

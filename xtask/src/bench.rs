@@ -120,6 +120,18 @@ fn kernels(k: usize) -> Vec<(String, String, Option<f64>, Option<(&'static str, 
             None,
             None,
         ),
+        (
+            "molecule/chignolin_gbn2_forces".into(),
+            "chignolin energy and forces, 138 atoms, ff14SBonlysc + GBn2 (f64, one thread)".into(),
+            None,
+            Some(("evals/s", 1.0)),
+        ),
+        (
+            "molecule/alanine_vacuum_forces".into(),
+            "alanine dipeptide energy and forces, 22 atoms in vacuum (f64, one thread)".into(),
+            None,
+            Some(("evals/s", 1.0)),
+        ),
     ]);
     v
 }
@@ -166,7 +178,7 @@ fn ours(k: usize, filter: &str) -> Result<(), String> {
 }
 
 /// Our kernels without a peer counterpart, run after the interleaved groups.
-const OURS_ONLY: &str = "^train/am_step|^trust_region/dual_solve|^pinn/|^metrics/";
+const OURS_ONLY: &str = "^train/am_step|^trust_region/dual_solve|^pinn/|^metrics/|^molecule/";
 
 pub fn run(a: BenchArgs) -> Result<(), String> {
     use crate::peers;
