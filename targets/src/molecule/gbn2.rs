@@ -50,6 +50,7 @@ pub struct GbExport {
 struct Particle {
     q: f64,
     rho: f64,
+    inv_rho: f64,
     s: f64,
     alpha: f64,
     beta: f64,
@@ -122,6 +123,7 @@ impl Gbn2 {
             p.push(Particle {
                 q: a[0],
                 rho: a[1],
+                inv_rho: 1.0 / a[1],
                 s: a[2],
                 alpha: a[3],
                 beta: a[4],
@@ -139,39 +141,45 @@ impl Gbn2 {
         })
     }
 
-    /// The contribution of atom j to I_i at distance r, and its derivative in r.
-    fn descreen(&self, i: usize, j: usize, r: f64) -> (f64, f64) {
+    /// The contribution of atom j to I_i at distance r (1/r = `ir`), and its derivative in r.
+    /// Written with reciprocals: this is the inner loop of a chignolin path step.
+    #[inline]
+    fn descreen(&self, i: usize, j: usize, r: f64, ir: f64) -> (f64, f64) {
         let (a, b) = (&self.p[i], &self.p[j]);
         let (mut v, mut dv) = (0.0, 0.0);
         let s = b.s;
         if r + s - a.rho >= 0.0 {
-            let u = r + s;
+            let iu = 1.0 / (r + s);
             let d = r - s;
-            let (l, dl) = if d.abs() > a.rho {
-                (d.abs(), d.signum())
+            let (l, il, dl) = if d.abs() > a.rho {
+                (d.abs(), 1.0 / d.abs(), d.signum())
             } else {
-                (a.rho, 0.0)
+                (a.rho, a.inv_rho, 0.0)
             };
-            let w = r - s * s / r;
-            let q = 1.0 / (u * u) - 1.0 / (l * l);
-            let ln = (l / u).ln();
-            v += 0.5 * (1.0 / l - 1.0 / u + 0.25 * w * q + 0.5 * ln / r);
-            let dw = 1.0 + s * s / (r * r);
-            let dq = -2.0 / (u * u * u) + 2.0 * dl / (l * l * l);
+            let (iu2, il2) = (iu * iu, il * il);
+            let s2 = s * s;
+            let w = r - s2 * ir;
+            let q = iu2 - il2;
+            let ln = (l * iu).ln();
+            v += 0.5 * (il - iu + 0.25 * w * q + 0.5 * ln * ir);
+            let dw = 1.0 + s2 * ir * ir;
+            let dq = -2.0 * iu2 * iu + 2.0 * dl * il2 * il;
             dv += 0.5
-                * (-dl / (l * l)
-                    + 1.0 / (u * u)
+                * (-dl * il2
+                    + iu2
                     + 0.25 * (dw * q + w * dq)
-                    + 0.5 * ((dl / l - 1.0 / u) / r - ln / (r * r)));
+                    + 0.5 * ((dl * il - iu) * ir - ln * ir * ir));
         }
         if a.rho + b.rho + 2.0 * self.offset + NECK_CUT - r >= 0.0 {
             let k = a.radius + self.radii * b.radius;
             let (d0, m0) = (self.d0[k], self.m0[k]);
             let t = r - d0;
-            let (t2, t5) = (t * t, t.powi(5));
-            let den = 1.0 + 100.0 * t2 + 0.3e6 * t2 * t2 * t2;
-            v += NECK_SCALE * m0 / den;
-            dv -= NECK_SCALE * m0 * (200.0 * t + 1.8e6 * t5) / (den * den);
+            let t2 = t * t;
+            let t4 = t2 * t2;
+            let iden = 1.0 / (1.0 + 100.0 * t2 + 0.3e6 * t4 * t2);
+            let g = NECK_SCALE * m0 * iden;
+            v += g;
+            dv -= g * iden * (200.0 * t + 1.8e6 * t4 * t);
         }
         (v, dv)
     }
@@ -180,21 +188,25 @@ impl Gbn2 {
     pub fn energy_forces(&self, x: &[f64], f: &mut [f64]) -> f64 {
         let n = self.p.len();
         let mut integral = vec![0.0; n];
-        // dI_i/dr and dI_j/dr of each pair i < j, in loop order.
-        let mut dintegral = Vec::with_capacity(n * n.saturating_sub(1) / 2);
+        // Per pair i < j, in loop order: the separation x_i − x_j, 1/r, dI_i/dr and dI_j/dr.
+        let mut pairs = Vec::with_capacity(n * n.saturating_sub(1) / 2);
         for i in 0..n {
             let xi = pos(x, i);
             for j in i + 1..n {
-                let r = (xi - pos(x, j)).norm();
-                let (a, da) = self.descreen(i, j, r);
-                let (b, db) = self.descreen(j, i, r);
+                let d = xi - pos(x, j);
+                let r2 = d.norm_squared();
+                let r = r2.sqrt();
+                let ir = 1.0 / r;
+                let (a, da) = self.descreen(i, j, r, ir);
+                let (b, db) = self.descreen(j, i, r, ir);
                 integral[i] += a;
                 integral[j] += b;
-                dintegral.push((da, db));
+                pairs.push((d, r2, ir, da, db));
             }
         }
         // Born radii, dB/dI, and the single-atom energies with their ∂E/∂B.
         let mut born = vec![0.0; n];
+        let mut inv_born = vec![0.0; n];
         let mut dborn = vec![0.0; n];
         let mut de_db = vec![0.0; n];
         let mut e = 0.0;
@@ -203,59 +215,61 @@ impl Gbn2 {
             let psi = integral[i] * p.rho;
             let t = p.alpha * psi - p.beta * psi * psi + p.gamma * psi * psi * psi;
             let th = t.tanh();
-            let b = 1.0 / (1.0 / p.rho - th / radius);
+            let ib = p.inv_rho - th / radius;
+            let b = 1.0 / ib;
             born[i] = b;
+            inv_born[i] = ib;
             dborn[i] = b
                 * b
                 * (1.0 - th * th)
                 * (p.alpha - 2.0 * p.beta * psi + 3.0 * p.gamma * psi * psi)
                 * p.rho
                 / radius;
-            let selfe = 0.5 * self.c * p.q * p.q / b;
-            let ace = ACE_TENSION * (radius + PROBE).powi(2) * (radius / b).powi(6);
+            let selfe = 0.5 * self.c * p.q * p.q * ib;
+            let ace = ACE_TENSION * (radius + PROBE).powi(2) * (radius * ib).powi(6);
             e += selfe + ace;
-            de_db[i] = -selfe / b - 6.0 * ace / b;
+            de_db[i] = -(selfe + 6.0 * ace) * ib;
         }
         // Pair term: its explicit forces, and its ∂E/∂B.
+        let mut k = 0;
         for i in 0..n {
-            let xi = pos(x, i);
+            let cqi = self.c * self.p[i].q;
             for j in i + 1..n {
-                let qq = self.c * self.p[i].q * self.p[j].q;
+                let (d, r2, _, _, _) = pairs[k];
+                k += 1;
+                let qq = cqi * self.p[j].q;
                 if qq == 0.0 {
                     continue;
                 }
-                let d = xi - pos(x, j);
-                let r2 = d.norm_squared();
                 let bb = born[i] * born[j];
-                let ex = (-r2 / (4.0 * bb)).exp();
-                let fij = (r2 + bb * ex).sqrt();
-                let pair = qq / fij;
+                let ibb4 = 0.25 * inv_born[i] * inv_born[j];
+                let ex = (-r2 * ibb4).exp();
+                let f2 = r2 + bb * ex;
+                let if2 = 1.0 / f2;
+                let ifij = if2.sqrt();
+                let pair = qq * ifij;
                 e += pair;
-                let de_df = -pair / fij;
-                // df/dr = r (1 − ex/4)/f; force on i = −dE/dr · d/r.
-                add(f, i, d, -de_df * (1.0 - 0.25 * ex) / fij);
-                add(f, j, d, de_df * (1.0 - 0.25 * ex) / fij);
-                let g = ex * (1.0 + r2 / (4.0 * bb)) / (2.0 * fij);
-                de_db[i] += de_df * born[j] * g;
-                de_db[j] += de_df * born[i] * g;
+                // dE/df = −E/f; df/dr = r (1 − ex/4)/f; force on i = −dE/dr · d/r.
+                let de_df_over_f = -pair * if2;
+                let g = de_df_over_f * (1.0 - 0.25 * ex);
+                add(f, i, d, -g);
+                add(f, j, d, g);
+                // df/dB_i = B_j ex (1 + r²/(4 B_i B_j))/(2f).
+                let h = 0.5 * de_df_over_f * ex * (1.0 + r2 * ibb4);
+                de_db[i] += h * born[j];
+                de_db[j] += h * born[i];
             }
         }
         // Chain rule through the Born radii: ∂E/∂I_i = ∂E/∂B_i · dB_i/dI_i.
         let de_di: Vec<f64> = de_db.iter().zip(&dborn).map(|(a, b)| a * b).collect();
         let mut k = 0;
         for i in 0..n {
-            let xi = pos(x, i);
             for j in i + 1..n {
-                let (da, db) = dintegral[k];
+                let (d, _, ir, da, db) = pairs[k];
                 k += 1;
                 let de_dr = de_di[i] * da + de_di[j] * db;
-                if de_dr == 0.0 {
-                    continue;
-                }
-                let d = xi - pos(x, j);
-                let r = d.norm();
-                add(f, i, d, -de_dr / r);
-                add(f, j, d, de_dr / r);
+                add(f, i, d, -de_dr * ir);
+                add(f, j, d, de_dr * ir);
             }
         }
         e
