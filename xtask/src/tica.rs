@@ -5,7 +5,8 @@
 //! where chignolin leaves the folded state within the run, take tps-dps's features (backbone
 //! torsions as cos/sin) and fit TICA (`targets/src/molecule/tica.rs`). Writes
 //! `targets/data/chignolin/tica.json` with its provenance (commit, temperature, runs, length,
-//! lag, seeds), the model, and the TICs of the two end states.
+//! lag, seeds), the model, the TICs of the two end states, and per run the fraction of frames
+//! within the hit radius of the folded state.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -18,6 +19,9 @@ use socbench_targets::molecule::dynamics::{
 };
 use socbench_targets::molecule::tica::{backbone_features, backbone_torsions, Tica};
 use socbench_targets::molecule::{chignolin_files, parse_pdb, ForceField};
+
+/// tps-dps's hit radius in TIC space.
+const HIT_RADIUS: f64 = 0.75;
 
 #[derive(Args, Debug)]
 pub struct TicaArgs {
@@ -72,8 +76,9 @@ struct Output {
     timescales_ps: Vec<f64>,
     folded_tics: Vec<f64>,
     unfolded_tics: Vec<f64>,
-    /// Per run: its start state and the TICs of its last frame.
-    runs: Vec<(String, Vec<f64>)>,
+    /// Per run: its start state, the TICs of its last frame, and the fraction of its frames
+    /// within the hit radius (0.75) of the folded state's TICs.
+    runs: Vec<(String, Vec<f64>, f64)>,
 }
 
 /// Runs the MD (one thread per run, two at a time) and fits the model.
@@ -156,16 +161,34 @@ pub fn run(a: TicaArgs) -> Result<(), String> {
     let timescales_ps: Vec<f64> = tica.timescales().iter().map(|t| t * frame_ps).collect();
     let folded_tics = tica.transform(&backbone_features(&torsions, &xf));
     let unfolded_tics = tica.transform(&backbone_features(&torsions, &xu));
-    let runs: Vec<(String, Vec<f64>)> = trajectories
+    let near_folded = |y: &[f64]| {
+        let d2: f64 = y
+            .iter()
+            .zip(&folded_tics)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum();
+        d2 < HIT_RADIUS * HIT_RADIUS
+    };
+    let runs: Vec<(String, Vec<f64>, f64)> = trajectories
         .iter()
-        .map(|(s, t)| (s.clone(), tica.transform(t.last().expect("frames"))))
+        .map(|(s, t)| {
+            let hits = t.iter().filter(|x| near_folded(&tica.transform(x))).count();
+            (
+                s.clone(),
+                tica.transform(t.last().expect("frames")),
+                hits as f64 / t.len() as f64,
+            )
+        })
         .collect();
     eprintln!(
         "tica: λ = {:.4?}, timescales {:.1?} ps; folded TICs {:.3?}, unfolded {:.3?}",
         tica.eigenvalues, timescales_ps, folded_tics, unfolded_tics
     );
-    for (s, y) in &runs {
-        eprintln!("  run from {s}: last frame at {y:.3?}");
+    for (s, y, h) in &runs {
+        eprintln!(
+            "  run from {s}: last frame at {y:.3?}, {:.1} % of frames within {HIT_RADIUS} of folded",
+            100.0 * h
+        );
     }
     let out = Output {
         provenance: Provenance {
