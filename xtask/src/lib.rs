@@ -55,7 +55,7 @@ pub enum Command {
     /// A GPU run through the device tool: `stage` (build with cuda, print the run call) and
     /// `collect` (put the returned files in place, regenerate reports).
     Gpu(gpu::GpuArgs),
-    /// Fit chignolin's TICA hit model on our own MD (writes targets/data/chignolin/tica.json).
+    /// Fit chignolin's TICA hit model on our own MD (writes targets/data/chignolin/tica-<T>K.json).
     Tica(tica::TicaArgs),
 }
 

@@ -4,7 +4,7 @@
 //! ff14SBonlysc + GBn2 force field from both the folded and the unfolded state, at a temperature
 //! where chignolin leaves the folded state within the run, take tps-dps's features (backbone
 //! torsions as cos/sin) and fit TICA (`targets/src/molecule/tica.rs`). Writes
-//! `targets/data/chignolin/tica.json` with its provenance (commit, temperature, runs, length,
+//! `targets/data/chignolin/tica-<T>K.json` with its provenance (commit, temperature, runs, length,
 //! lag, seeds), the model, the TICs of the two end states, and per run the fraction of frames
 //! within the hit radius of the folded state.
 
@@ -46,9 +46,9 @@ pub struct TicaArgs {
     /// TICA lag (frames); PyEMMA's default is 10.
     #[arg(long, default_value_t = 10)]
     pub lag: usize,
-    /// Where to write the model.
-    #[arg(long, default_value = "targets/data/chignolin/tica.json")]
-    pub out: PathBuf,
+    /// Where to write the model; default `targets/data/chignolin/tica-<temperature>K.json`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -214,8 +214,14 @@ pub fn run(a: TicaArgs) -> Result<(), String> {
         unfolded_tics,
         runs,
     };
+    let path = a.out.clone().unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "targets/data/chignolin/tica-{}K.json",
+            a.temperature
+        ))
+    });
     let text = serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?;
-    std::fs::write(&a.out, text + "\n").map_err(|e| format!("{}: {e}", a.out.display()))?;
-    eprintln!("tica: wrote {}", a.out.display());
+    std::fs::write(&path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
+    eprintln!("tica: wrote {}", path.display());
     Ok(())
 }
