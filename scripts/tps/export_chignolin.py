@@ -108,11 +108,7 @@ def main():
         n = 1 if name == "unfolded" else 3
         for k, x in enumerate(common.thermal_frames(system, x0, t, n, seed, platform="CPU")):
             confs.append(("%s-%dK-%d" % (name, t, k), x))
-    rng = np.random.default_rng(4)
-    for scale in [0.005, 0.02]:
-        x = np.asarray(folded.value_in_unit(unit.nanometer))
-        confs.append(("distorted-%g" % scale,
-                      (x + rng.normal(scale=scale, size=x.shape)) * unit.nanometer))
+    confs.extend(common.distorted(folded, seed=4))
     fixtures = []
     for name, x in confs:
         row = {"name": name, "positions": np.asarray(x.value_in_unit(unit.nanometer)).tolist()}

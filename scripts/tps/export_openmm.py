@@ -91,11 +91,7 @@ def main():
     for t, seed in [(300, 1), (1000, 2)]:
         for k, x in enumerate(common.thermal_frames(system, c5, t, 3, seed)):
             confs.append(("thermal-%dK-%d" % (t, k), x))
-    rng = np.random.default_rng(3)
-    for scale in [0.005, 0.02]:
-        x = np.asarray(c5.value_in_unit(unit.nanometer))
-        confs.append(("distorted-%g" % scale,
-                      (x + rng.normal(scale=scale, size=x.shape)) * unit.nanometer))
+    confs.extend(common.distorted(c5, seed=3))
     fixtures = []
     for name, x in confs:
         row = {"name": name,

@@ -200,6 +200,14 @@ def thermal_frames(system, pos, temperature, n, seed, steps=2000, dt=0.0005,
     return frames
 
 
+def distorted(pos, seed, scales=(0.005, 0.02)):
+    """`pos` with Gaussian noise of each scale (nm) added: [(name, positions)]."""
+    rng = np.random.default_rng(seed)
+    x = np.asarray(pos.value_in_unit(unit.nanometer))
+    return [("distorted-%g" % s, (x + rng.normal(scale=s, size=x.shape)) * unit.nanometer)
+            for s in scales]
+
+
 def write_pdb(topology, pos, path):
     with open(path, "w") as f:
         app.PDBFile.writeFile(topology, pos, f, keepIds=True)

@@ -90,11 +90,11 @@ pub struct ForceField {
 
 type V3 = Vector3<f64>;
 
-fn pos(x: &[f64], i: usize) -> V3 {
+pub(super) fn pos(x: &[f64], i: usize) -> V3 {
     V3::new(x[3 * i], x[3 * i + 1], x[3 * i + 2])
 }
 /// f[i] += s·g (forces are −∇E: callers pass s = −dE/dθ).
-fn add(f: &mut [f64], i: usize, g: V3, s: f64) {
+pub(super) fn add(f: &mut [f64], i: usize, g: V3, s: f64) {
     for c in 0..3 {
         f[3 * i + c] += s * g[c];
     }

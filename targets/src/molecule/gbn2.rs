@@ -18,9 +18,10 @@
 //! Forces are exact: the explicit r-dependence of the pair term plus the chain rule through
 //! every Born radius, ∂E/∂B_i · dB_i/dI_i · ∇I_i.
 
-use nalgebra::Vector3;
 use serde::Deserialize;
 use socbench_harness::error::TargetError;
+
+use super::forcefield::{add, pos};
 
 /// OpenMM's GB electrostatics constant, written as a literal in its expressions (it differs
 /// from the Coulomb constant of the NonbondedForce in the 7th digit).
@@ -68,18 +69,6 @@ pub struct Gbn2 {
     radii: usize,
     d0: Vec<f64>,
     m0: Vec<f64>,
-}
-
-type V3 = Vector3<f64>;
-
-fn pos(x: &[f64], i: usize) -> V3 {
-    V3::new(x[3 * i], x[3 * i + 1], x[3 * i + 2])
-}
-
-fn add(f: &mut [f64], i: usize, g: V3, s: f64) {
-    for c in 0..3 {
-        f[3 * i + c] += s * g[c];
-    }
 }
 
 impl Gbn2 {
