@@ -8,12 +8,8 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{max_abs, max_diff};
+use common::{max_abs, max_diff, nve_run};
 use serde::Deserialize;
-use socbench::harness::seed::stream;
-use socbench::targets::molecule::dynamics::{
-    coordinate_masses, thermal_velocities, verlet_step, State,
-};
 use socbench::targets::molecule::kabsch::aligned_rmsd;
 use socbench::targets::molecule::{chignolin_files, parse_pdb, ForceField, Term};
 
@@ -191,22 +187,7 @@ fn velocity_verlet_conserves_energy_in_implicit_solvent() {
     let (json, folded, _) = chignolin_files();
     let ff = ForceField::from_json(json).unwrap();
     let x = ff.positions_of(&parse_pdb(folded).unwrap()).unwrap();
-    let m = coordinate_masses(&ff);
-    let v = thermal_velocities(&m, 300.0, &mut stream(&["tests", "chignolin-nve"]));
-    let mut s = State::new(&ff, x, v);
-    let e0 = s.energy + s.kinetic(&m);
-    let mut total = Vec::with_capacity(4000);
-    for _ in 0..4000 {
-        verlet_step(&ff, &mut s, &m, 0.0005);
-        total.push(s.energy + s.kinetic(&m));
-    }
-    let dev = total.iter().fold(0.0f64, |a, e| a.max((e - e0).abs()));
-    let mean = |w: &[f64]| w.iter().sum::<f64>() / w.len() as f64;
-    let drift = mean(&total[3200..]) - mean(&total[..800]);
-    eprintln!(
-        "E0 {e0:.3} kJ/mol, kinetic {:.1}, max |E − E0| {dev:.4}, drift {drift:.5}",
-        s.kinetic(&m)
-    );
+    let (_, _, dev, drift) = nve_run(&ff, x, &["tests", "chignolin-nve"], 4000, 0.0005);
     assert!(dev < 4.0, "max |E − E0| = {dev}");
     assert!(drift.abs() < 0.1, "drift {drift}");
 }

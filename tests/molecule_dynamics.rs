@@ -3,10 +3,11 @@
 //! of a 1-D double well, checked against quadrature, sharply enough that a 20 % error in the
 //! temperature its noise carries is rejected.
 
+mod common;
+
+use common::nve_run;
 use socbench::harness::seed::stream;
-use socbench::targets::molecule::dynamics::{
-    coordinate_masses, thermal_velocities, verlet_step, Langevin, Potential, State, K_B,
-};
+use socbench::targets::molecule::dynamics::{Langevin, Potential, State, K_B};
 use socbench::targets::molecule::{alanine_dipeptide_files, parse_pdb, ForceField};
 
 /// NVE from the C5 minimum with 300 K velocities (82 kJ/mol of kinetic energy, about half of
@@ -18,22 +19,7 @@ fn velocity_verlet_conserves_energy() {
     let (json, c5, _) = alanine_dipeptide_files();
     let ff = ForceField::from_json(json).unwrap();
     let x = ff.positions_of(&parse_pdb(c5).unwrap()).unwrap();
-    let m = coordinate_masses(&ff);
-    let v = thermal_velocities(&m, 300.0, &mut stream(&["tests", "nve"]));
-    let mut s = State::new(&ff, x, v);
-    let e0 = s.energy + s.kinetic(&m);
-    let mut total = Vec::with_capacity(10_000);
-    for _ in 0..10_000 {
-        verlet_step(&ff, &mut s, &m, 0.0005);
-        total.push(s.energy + s.kinetic(&m));
-    }
-    let dev = total.iter().fold(0.0f64, |a, e| a.max((e - e0).abs()));
-    let mean = |w: &[f64]| w.iter().sum::<f64>() / w.len() as f64;
-    let drift = mean(&total[8000..]) - mean(&total[..2000]);
-    eprintln!(
-        "E0 {e0:.3} kJ/mol, kinetic {:.1}, max |E − E0| {dev:.4}, drift {drift:.5}",
-        s.kinetic(&m)
-    );
+    let (_, _, dev, drift) = nve_run(&ff, x, &["tests", "nve"], 10_000, 0.0005);
     assert!(dev < 0.5, "max |E − E0| = {dev}");
     assert!(drift.abs() < 0.1, "drift {drift}");
 }

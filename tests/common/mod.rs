@@ -246,3 +246,35 @@ pub fn report_body(path: &std::path::Path) -> Vec<String> {
         .map(String::from)
         .collect()
 }
+
+/// Velocity Verlet (NVE) of a molecule from `x` with velocities drawn at 300 K from the stream
+/// `seed`: `steps` steps of `dt` ps. Returns (E0, final kinetic energy, max |E − E0|, drift),
+/// the drift being the mean total energy over the last fifth minus that over the first fifth
+/// (kJ/mol). Printed for the test log.
+pub fn nve_run(
+    ff: &socbench::targets::molecule::ForceField,
+    x: Vec<f64>,
+    seed: &[&str],
+    steps: usize,
+    dt: f64,
+) -> (f64, f64, f64, f64) {
+    use socbench::targets::molecule::dynamics::{
+        coordinate_masses, thermal_velocities, verlet_step, State,
+    };
+    let m = coordinate_masses(ff);
+    let v = thermal_velocities(&m, 300.0, &mut socbench::harness::seed::stream(seed));
+    let mut s = State::new(ff, x, v);
+    let e0 = s.energy + s.kinetic(&m);
+    let mut total = Vec::with_capacity(steps);
+    for _ in 0..steps {
+        verlet_step(ff, &mut s, &m, dt);
+        total.push(s.energy + s.kinetic(&m));
+    }
+    let dev = total.iter().fold(0.0f64, |a, e| a.max((e - e0).abs()));
+    let mean = |w: &[f64]| w.iter().sum::<f64>() / w.len() as f64;
+    let fifth = steps / 5;
+    let drift = mean(&total[steps - fifth..]) - mean(&total[..fifth]);
+    let kinetic = s.kinetic(&m);
+    eprintln!("E0 {e0:.3} kJ/mol, kinetic {kinetic:.1}, max |E − E0| {dev:.4}, drift {drift:.5}");
+    (e0, kinetic, dev, drift)
+}

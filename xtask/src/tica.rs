@@ -100,11 +100,15 @@ pub fn run(a: TicaArgs) -> Result<(), String> {
     let names: Vec<&str> = atoms.iter().map(|a| a.name.as_str()).collect();
     let torsions = backbone_torsions(&residues, &names);
     let steps = (a.ps * 1000.0 / a.dt_fs).round() as usize;
-    let jobs: Vec<(String, Vec<f64>, String)> = (0..2 * a.runs_per_state)
+    // (start state, its positions, seed), alternating folded and unfolded.
+    let jobs: Vec<(&str, &[f64], String)> = (0..2 * a.runs_per_state)
         .map(|k| {
-            let state = if k % 2 == 0 { "folded" } else { "unfolded" };
-            let x = if k % 2 == 0 { xf.clone() } else { xu.clone() };
-            (state.to_string(), x, format!("{}", k / 2))
+            let (state, x) = if k % 2 == 0 {
+                ("folded", xf.as_slice())
+            } else {
+                ("unfolded", xu.as_slice())
+            };
+            (state, x, format!("{}", k / 2))
         })
         .collect();
     let langevin = Langevin {
@@ -120,17 +124,18 @@ pub fn run(a: TicaArgs) -> Result<(), String> {
         a.ps,
         a.temperature
     );
-    let mut trajectories: Vec<(String, Vec<Vec<f64>>)> = Vec::new();
+    // Feature frames per run, in the order of `jobs`.
+    let mut trajectories: Vec<Vec<Vec<f64>>> = Vec::new();
     for pair in jobs.chunks(2) {
-        let done: Vec<(String, Vec<Vec<f64>>)> = std::thread::scope(|s| {
+        let done: Vec<Vec<Vec<f64>>> = std::thread::scope(|s| {
             let handles: Vec<_> = pair
                 .iter()
-                .map(|(state, x, seed)| {
+                .map(|&(state, x, ref seed)| {
                     let (ff, m, langevin, torsions) = (&ff, &m, &langevin, &torsions);
                     s.spawn(move || {
                         let mut rng = stream(&["tica", "chignolin", state, seed]);
                         let v = thermal_velocities(m, langevin.temperature, &mut rng);
-                        let mut st = State::new(ff, x.clone(), v);
+                        let mut st = State::new(ff, x.to_vec(), v);
                         let mut frames = Vec::with_capacity(steps / a.stride + 1);
                         for k in 1..=steps {
                             langevin.step(ff, &mut st, m, &mut rng);
@@ -138,7 +143,7 @@ pub fn run(a: TicaArgs) -> Result<(), String> {
                                 frames.push(backbone_features(torsions, &st.x));
                             }
                         }
-                        (state.clone(), frames)
+                        frames
                     })
                 })
                 .collect();
@@ -155,8 +160,7 @@ pub fn run(a: TicaArgs) -> Result<(), String> {
             clock.elapsed().as_secs_f64()
         );
     }
-    let data: Vec<Vec<Vec<f64>>> = trajectories.iter().map(|(_, t)| t.clone()).collect();
-    let tica = Tica::fit(&data, a.lag, 2).map_err(|e| e.to_string())?;
+    let tica = Tica::fit(&trajectories, a.lag, 2).map_err(|e| e.to_string())?;
     let frame_ps = a.stride as f64 * a.dt_fs * 1e-3;
     let timescales_ps: Vec<f64> = tica.timescales().iter().map(|t| t * frame_ps).collect();
     let folded_tics = tica.transform(&backbone_features(&torsions, &xf));
@@ -169,12 +173,13 @@ pub fn run(a: TicaArgs) -> Result<(), String> {
             .sum();
         d2 < HIT_RADIUS * HIT_RADIUS
     };
-    let runs: Vec<(String, Vec<f64>, f64)> = trajectories
+    let runs: Vec<(String, Vec<f64>, f64)> = jobs
         .iter()
-        .map(|(s, t)| {
+        .zip(&trajectories)
+        .map(|(&(s, _, _), t)| {
             let hits = t.iter().filter(|x| near_folded(&tica.transform(x))).count();
             (
-                s.clone(),
+                s.to_string(),
                 tica.transform(t.last().expect("frames")),
                 hits as f64 / t.len() as f64,
             )

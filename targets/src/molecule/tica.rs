@@ -17,7 +17,7 @@ use nalgebra::{DMatrix, DVector, SymmetricEigen};
 use serde::{Deserialize, Serialize};
 use socbench_harness::error::TargetError;
 
-use super::forcefield::dihedral;
+use super::forcefield::{dihedral, pos};
 
 /// A fitted TICA model: the mean, the leading eigenvectors (columns) and their eigenvalues.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -181,11 +181,10 @@ pub fn backbone_torsions(residues: &[i64], names: &[&str]) -> Vec<[usize; 4]> {
 /// The cos/sin features of those torsions at `x` (nm, [n, 3] row-major): (cos θ, sin θ) per
 /// torsion, in the order of `torsions`.
 pub fn backbone_features(torsions: &[[usize; 4]], x: &[f64]) -> Vec<f64> {
-    let p = |i: usize| nalgebra::Vector3::new(x[3 * i], x[3 * i + 1], x[3 * i + 2]);
     torsions
         .iter()
         .flat_map(|t| {
-            let (theta, _) = dihedral(p(t[0]), p(t[1]), p(t[2]), p(t[3]));
+            let (theta, _) = dihedral(pos(x, t[0]), pos(x, t[1]), pos(x, t[2]), pos(x, t[3]));
             [theta.cos(), theta.sin()]
         })
         .collect()
