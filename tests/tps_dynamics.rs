@@ -7,7 +7,7 @@ use socbench::harness::seed::stream;
 use socbench::targets::molecule::dynamics::Potential;
 use socbench::targets::molecule::kabsch::{aligned_rmsd, kabsch};
 use socbench::targets::tps::double_well::DoubleWellPotential;
-use socbench::targets::tps::{self, simulate, AlanineDipeptide, DoubleWell, TpsSystem};
+use socbench::targets::tps::{self, simulate, DoubleWell, TpsSystem};
 
 /// A smooth control that differs per coordinate: u(x) = a·sin(3x + 0.7 i).
 fn wavy(a: f64, dim: usize) -> impl FnMut(&[f64], usize) -> Vec<f64> {
@@ -30,7 +30,7 @@ fn log_normal_ratio(y: f64, shift: f64, sd: f64) -> f64 {
 /// each O-step a Gaussian N(a v_k + c h u_k, c²)), equals the simulator's (TPS-1).
 #[test]
 fn underdamped_path_density_matches_a_reconstruction_from_positions() {
-    let sys = AlanineDipeptide::shipped().unwrap();
+    let sys = tps::alanine::shipped().unwrap();
     let (n, dim) = (2, sys.dim());
     let mut rng = stream(&["tests", "tps-density"]);
     // The initial velocities are the first draws of the stream.
@@ -132,7 +132,7 @@ fn the_likelihood_ratio_is_a_martingale() {
 
 #[test]
 fn kabsch_undoes_a_rigid_motion_and_not_a_reflection() {
-    let sys = AlanineDipeptide::shipped().unwrap();
+    let sys = tps::alanine::shipped().unwrap();
     let q = sys.target();
     let heavy = sys.heavy_atoms();
     let (c, s) = (0.6f64.cos(), 0.6f64.sin());
@@ -159,7 +159,7 @@ fn kabsch_undoes_a_rigid_motion_and_not_a_reflection() {
 /// more than 1 Å from C7ax.
 #[test]
 fn alanine_target_criteria() {
-    let sys = AlanineDipeptide::shipped().unwrap();
+    let sys = tps::alanine::shipped().unwrap();
     assert!(sys.hits(sys.target()));
     assert!(!sys.hits(sys.start()));
     let [phi, psi] = sys.cvs(sys.start());
@@ -217,9 +217,9 @@ fn double_well_potential() {
 
 #[test]
 fn registry_errors_name_the_field() {
-    let e = tps::build("chignolin").err().unwrap().to_string();
+    let e = tps::build("villin").err().unwrap().to_string();
     assert!(
-        e.contains("target") && e.contains("alanine-dipeptide"),
+        e.contains("target") && e.contains("alanine-dipeptide") && e.contains("chignolin"),
         "{e}"
     );
     for name in tps::names() {
@@ -235,7 +235,7 @@ fn registry_errors_name_the_field() {
 fn alanine_baselines() {
     use socbench::targets::tps::baselines::{smd, umd};
     use socbench::targets::tps::PathMetrics;
-    let sys = AlanineDipeptide::shipped().unwrap();
+    let sys = tps::alanine::shipped().unwrap();
     let u = umd(&sys, 16, 3600.0, &mut stream(&["tests", "umd"]));
     let su = PathMetrics::of(&sys, &u).summary();
     let s = smd(&sys, 16, 1000.0, &mut stream(&["tests", "smd"])).unwrap();

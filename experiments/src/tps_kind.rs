@@ -75,27 +75,29 @@ impl Cell for TpsCell {
     fn finished(&self, dir: &Path) -> Result<bool, String> {
         finished(dir, self)
     }
-    /// Frames simulated and trained on (rollouts × (paths + gradient steps × batch) × the
-    /// system's steps; a baseline simulates its final paths only), scaled by the bias network's
-    /// multiplies against the `cpu` profile's 128-128; fitted to reports/table1.md (2 cores:
-    /// about 8e-6 s per frame at alanine dipeptide's 1000 steps).
+    /// Frames simulated (rollouts, evaluations and final paths × the system's steps, at its
+    /// [`TpsSystem::frame_cost_s`]) plus frames trained on (rollouts × gradient steps × batch ×
+    /// steps), the latter scaled by the bias network's multiplies against the `cpu` profile's
+    /// 128-128 at about 8e-6 s per frame (fitted to reports/table1.md, 2 cores).
+    ///
+    /// [`TpsSystem::frame_cost_s`]: socbench_targets::tps::TpsSystem::frame_cost_s
     fn estimate_s(&self) -> Option<f64> {
         let c = &self.config;
-        let steps = socbench_targets::tps::build(&self.target).ok()?.steps() as f64;
+        let sys = socbench_targets::tps::build(&self.target).ok()?;
+        let steps = sys.steps() as f64;
         let h = &c.hidden;
         let macs: usize =
             h.windows(2).map(|w| w[0] * w[1]).sum::<usize>() + 2 * h.iter().sum::<usize>();
         let net = macs as f64 / (128.0 * 128.0 + 2.0 * 256.0);
-        let evals = (c.evals * c.eval_paths + c.final_paths) as f64 * steps;
-        let frames = if self.spec.method.is_some() {
-            c.rollouts as f64
-                * (c.paths_per_rollout + c.trains_per_rollout * c.batch) as f64
-                * steps
-                * net
+        let mut simulated = (c.evals * c.eval_paths + c.final_paths) as f64;
+        let mut trained = 0.0;
+        if self.spec.method.is_some() {
+            simulated += (c.rollouts * c.paths_per_rollout) as f64;
+            trained = (c.rollouts * c.trains_per_rollout * c.batch) as f64 * net;
         } else {
-            0.0
-        };
-        Some((frames + evals) * 8e-6)
+            simulated = c.final_paths as f64;
+        }
+        Some(steps * (simulated * sys.frame_cost_s() + trained * 8e-6))
     }
     fn run(
         &self,
@@ -141,6 +143,7 @@ pub fn report(
         title: &exp.title,
         profile,
         target: &target,
+        dim: sys.dim(),
         paper_table: &exp.paper_table,
         arms: prof
             .arms

@@ -150,6 +150,8 @@ pub struct TpsContext<'a> {
     pub title: &'a str,
     pub profile: &'a str,
     pub target: &'a str,
+    /// The system's coordinates (the paper table's `dim`: 66, 414).
+    pub dim: usize,
     pub paper_table: &'a str,
     /// Arms in the profile's order: (name, label, paper row).
     pub arms: Vec<(String, String, Option<String>)>,
@@ -178,8 +180,28 @@ pub(crate) fn pm(v: &[f64], digits: usize) -> String {
 }
 
 fn paper_cell(values: &[PaperValue], ctx: &TpsContext, row: Option<&str>, metric: &str) -> String {
-    row.and_then(|r| lookup(values, ctx.paper_table, ctx.target, 66, r, metric))
+    row.and_then(|r| lookup(values, ctx.paper_table, ctx.target, ctx.dim, r, metric))
         .map_or("–".into(), |v| v.display())
+}
+
+/// The paper's TR-LV and TPS-DPS rows of this system, for the claims.
+fn paper_rows(ctx: &TpsContext, values: &[PaperValue]) -> crate::tps_claims::PaperRows {
+    let pair = |metric: &str| -> Option<[(f64, f64); 2]> {
+        let get = |row: &str| {
+            let v = lookup(values, ctx.paper_table, ctx.target, ctx.dim, row, metric)?;
+            Some((v.value?, v.std?))
+        };
+        Some([get("TR-LV")?, get("TPS-DPS")?])
+    };
+    crate::tps_claims::PaperRows {
+        id_prefix: if ctx.target == "alanine-dipeptide" {
+            "table1-".into()
+        } else {
+            format!("table1-{}-", ctx.target)
+        },
+        thp: pair("thp_percent"),
+        rmsd: pair("rmsd_angstrom"),
+    }
 }
 
 /// The markdown report and its figures (file name, SVG).
@@ -265,7 +287,12 @@ pub fn tps_report(
             );
         }
     }
-    md.push_str(&crate::tps_claims::claims(&ctx.arms, ctx.rmsd_unit, runs));
+    md.push_str(&crate::tps_claims::claims(
+        &ctx.arms,
+        ctx.rmsd_unit,
+        runs,
+        &paper_rows(ctx, paper),
+    ));
     let mut figures = Vec::new();
     let rama = format!("{}-paths.svg", ctx.svg_stem);
     figures.push((rama.clone(), ramachandran(ctx, runs)));

@@ -6,6 +6,44 @@ use crate::record;
 use crate::rules;
 use crate::tps::TpsRun;
 
+/// The paper's numbers the claims quote for one system (Table 1's rows of TR-LV and TPS-DPS),
+/// and the catalogue ids' prefix (`table1-` for alanine dipeptide, `table1-chignolin-`).
+pub struct PaperRows {
+    pub id_prefix: String,
+    /// THP (%) and RMSD (Å) as (mean, std), TR-LV's then TPS-DPS's; None if not in the table.
+    pub thp: Option<[(f64, f64); 2]>,
+    pub rmsd: Option<[(f64, f64); 2]>,
+}
+
+impl PaperRows {
+    fn thp_text(&self) -> String {
+        match self.thp {
+            Some([a, b]) => format!(
+                "THP {:.2} ± {:.2} % against {:.2} ± {:.2} %",
+                a.0, a.1, b.0, b.1
+            ),
+            None => "THP not in the paper's table".into(),
+        }
+    }
+    fn rmsd_text(&self) -> String {
+        match self.rmsd {
+            Some([a, b]) => {
+                format!(
+                    "RMSD {:.2} ± {:.2} Å against {:.2} ± {:.2} Å",
+                    a.0, a.1, b.0, b.1
+                )
+            }
+            None => "RMSD not in the paper's table".into(),
+        }
+    }
+    fn spread_text(&self) -> String {
+        match self.thp {
+            Some([a, b]) => format!("THP std {:.2} against {:.2} points", a.1, b.1),
+            None => "THP std not in the paper's table".into(),
+        }
+    }
+}
+
 /// The paper's three claims (Sec. 3.2), judged by [`crate::rules`] on every seed's final
 /// model, with u = 0 (plain MD at the reference temperature) as the absolute anchor:
 /// 1. THP: TR-LV above TPS-DPS (Welch), and above u = 0;
@@ -16,6 +54,7 @@ pub fn claims(
     arms: &[(String, String, Option<String>)],
     rmsd_unit: &str,
     runs: &[TpsRun],
+    paper: &PaperRows,
 ) -> String {
     let arms_of = |row: &str| -> Vec<(String, String)> {
         arms.iter()
@@ -111,7 +150,7 @@ pub fn claims(
         .enumerate()
         {
             md.push_str(&record::claim_line(
-                &format!("table1-{}", n + 1),
+                &format!("{}{}", paper.id_prefix, n + 1),
                 &tr_label,
                 &what,
                 j,
@@ -120,14 +159,14 @@ pub fn claims(
         let _ = writeln!(
             md,
             "**{tr_label} against {dps_label}**{unit}:\n\n\
-             1. TR-LV hits the target more often (paper: THP 61.25 ± 4.05 % against 39.58 ± \
-             28.13 %): {}\n\
-             2. TR-LV ends closer to the target (paper: RMSD 0.29 ± 0.03 Å against 0.47 ± 0.18 \
-             Å): {}\n\
-             3. TR-LV is more consistent across seeds (paper: THP std 4.05 against 28.13 \
-             points), judged on {}: {}\n",
+             1. TR-LV hits the target more often (paper: {}): {}\n\
+             2. TR-LV ends closer to the target (paper: {}): {}\n\
+             3. TR-LV is more consistent across seeds (paper: {}), judged on {}: {}\n",
+            paper.thp_text(),
             c1.text(),
+            paper.rmsd_text(),
             c2.text(),
+            paper.spread_text(),
             if on_thp {
                 "THP"
             } else {
@@ -193,6 +232,14 @@ mod tests {
             .unwrap_or_else(|| panic!("no claim {n} in {md}"))
     }
 
+    fn alanine() -> PaperRows {
+        PaperRows {
+            id_prefix: "table1-".into(),
+            thp: Some([(61.25, 4.05), (39.58, 28.13)]),
+            rmsd: Some([(0.29, 0.03), (0.47, 0.18)]),
+        }
+    }
+
     const MD: [(usize, f64); 3] = [(0, 1.6), (0, 1.7), (0, 1.65)];
 
     #[test]
@@ -206,6 +253,7 @@ mod tests {
                 [(30, 0.5), (40, 0.45), (35, 0.55)],
                 [(60, 0.29), (65, 0.28), (58, 0.30)],
             ),
+            &alanine(),
         );
         assert!(claim(&md, 1).contains("**holds**"), "{md}");
         assert!(claim(&md, 2).contains("**holds**"), "{md}");
@@ -219,6 +267,7 @@ mod tests {
                 [(10, 0.8), (70, 0.3), (40, 0.5)],
                 [(60, 0.29), (61, 0.28), (62, 0.30)],
             ),
+            &alanine(),
         );
         assert!(claim(&md, 1).contains("**inconclusive**"), "{md}");
         assert!(claim(&md, 3).contains("**holds**"), "{md}");
@@ -235,6 +284,7 @@ mod tests {
                 [(60, 0.29), (65, 0.28), (58, 0.30)],
                 [(10, 0.9), (12, 0.8), (11, 0.85)],
             ),
+            &alanine(),
         );
         assert!(claim(&md, 1).contains("**does not hold**"), "{md}");
         assert!(claim(&md, 2).contains("**does not hold**"), "{md}");
@@ -245,6 +295,7 @@ mod tests {
             &arms(),
             "Å",
             &runs(MD, same, [(0, 1.0), (0, 1.2), (0, 1.399)]),
+            &alanine(),
         );
         assert!(claim(&md, 1).contains("**does not hold**"), "{md}");
         assert!(claim(&md, 2).contains("**inconclusive**"), "{md}");
@@ -257,7 +308,7 @@ mod tests {
             .into_iter()
             .filter(|r| r.seed == 0)
             .collect();
-        let md = claims(&arms(), "Å", &one);
+        let md = claims(&arms(), "Å", &one, &alanine());
         assert!(claim(&md, 2).contains("**inconclusive**"), "{md}");
         assert!(!md.contains("± 0.000"), "{md}");
     }

@@ -90,7 +90,8 @@ pub struct ForceField {
 
 type V3 = Vector3<f64>;
 
-pub(super) fn pos(x: &[f64], i: usize) -> V3 {
+/// Atom i of row-major [n, 3] coordinates.
+pub fn pos(x: &[f64], i: usize) -> V3 {
     V3::new(x[3 * i], x[3 * i + 1], x[3 * i + 2])
 }
 /// f[i] += s·g (forces are −∇E: callers pass s = −dE/dθ).

@@ -18,15 +18,17 @@
 
 pub mod alanine;
 pub mod baselines;
+pub mod chignolin;
 pub mod double_well;
 pub mod dynamics;
 pub mod metrics;
+pub mod molecule;
 pub mod simulate;
 
-pub use alanine::AlanineDipeptide;
 pub use double_well::DoubleWell;
 pub use dynamics::{ControlledDynamics, Overdamped, Underdamped};
 pub use metrics::{PathMetrics, Summary};
+pub use molecule::{HitRegion, MoleculeTps};
 pub use simulate::{simulate, PathSet};
 
 use nalgebra::Matrix3;
@@ -70,6 +72,11 @@ pub trait TpsSystem: Send + Sync {
     fn steering_cvs(&self, _x: &[f64], _grads: &mut [f64]) -> Option<[f64; 2]> {
         None
     }
+    /// Seconds per simulated frame of one path (force, integrator, indicator and the bias's
+    /// input, one thread) on the 2-core development machine: the sweep's time estimate.
+    fn frame_cost_s(&self) -> f64 {
+        8e-6
+    }
     /// Whether [`TpsSystem::steering_cvs`] are angles (differences wrapped to (−π, π]).
     fn steering_cvs_periodic(&self) -> bool {
         false
@@ -102,7 +109,14 @@ pub const TPS_SYSTEMS: &[TpsEntry] = &[
     TpsEntry {
         name: "alanine-dipeptide",
         summary: "ACE-ALA-NME in vacuum (amber99sbildn), C5 → C7ax, 1000 steps of 1 fs at 300 K",
-        build: || Ok(Box::new(AlanineDipeptide::shipped()?)),
+        build: || Ok(Box::new(alanine::shipped()?)),
+    },
+    TpsEntry {
+        name: "chignolin",
+        summary:
+            "GYDPETGTWG in GBn2 implicit solvent (ff14SBonlysc), unfolded → folded (TICA hit), \
+                  5000 steps of 1 fs at 300 K",
+        build: || Ok(Box::new(chignolin::shipped()?)),
     },
     TpsEntry {
         name: "double-well-2d",
