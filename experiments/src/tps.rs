@@ -66,6 +66,10 @@ pub struct TpsProfile {
     pub seeds: u64,
     #[serde(default)]
     pub target: Option<String>,
+    /// The report's title where the profile runs another system than the experiment's title
+    /// names.
+    #[serde(default)]
+    pub title: Option<String>,
     pub arms: Vec<String>,
     #[serde(default)]
     pub deviations: Vec<String>,

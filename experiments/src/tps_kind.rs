@@ -140,7 +140,7 @@ pub fn report(
     let (target_cv, radius) = sys.target_cvs();
     let ctx = TpsContext {
         experiment: &exp.name,
-        title: &exp.title,
+        title: prof.title.as_deref().unwrap_or(&exp.title),
         profile,
         target: &target,
         dim: sys.dim(),
