@@ -63,8 +63,8 @@ fn bad_definitions_are_one_line_errors() {
         ),
         (
             r#"target = "double-well-2d""#,
-            r#"target = "chignolin""#,
-            "unknown target `chignolin`",
+            r#"target = "villin""#,
+            "unknown target `villin`",
         ),
         ("rollouts = 1,", "rollouts = 0,", "rollouts"),
         ("hidden = [8]", "hiden = [8]", "hiden"),
