@@ -70,6 +70,10 @@ pub struct TpsProfile {
     /// names.
     #[serde(default)]
     pub title: Option<String>,
+    /// The catalogue ids' prefix of this profile's claims (`experiments/reference/claims.toml`;
+    /// default `<experiment>-`).
+    #[serde(default)]
+    pub claim_prefix: Option<String>,
     pub arms: Vec<String>,
     #[serde(default)]
     pub deviations: Vec<String>,

@@ -89,14 +89,16 @@ impl Cell for TpsCell {
         let macs: usize =
             h.windows(2).map(|w| w[0] * w[1]).sum::<usize>() + 2 * h.iter().sum::<usize>();
         let net = macs as f64 / (128.0 * 128.0 + 2.0 * 256.0);
-        let mut simulated = (c.evals * c.eval_paths + c.final_paths) as f64;
-        let mut trained = 0.0;
-        if self.spec.method.is_some() {
-            simulated += (c.rollouts * c.paths_per_rollout) as f64;
-            trained = (c.rollouts * c.trains_per_rollout * c.batch) as f64 * net;
+        // Paths simulated, and path-frames trained on per step of a path.
+        let (simulated, trained) = if self.spec.method.is_some() {
+            (
+                c.rollouts * c.paths_per_rollout + c.evals * c.eval_paths + c.final_paths,
+                (c.rollouts * c.trains_per_rollout * c.batch) as f64 * net,
+            )
         } else {
-            simulated = c.final_paths as f64;
-        }
+            (c.final_paths, 0.0)
+        };
+        let simulated = simulated as f64;
         Some(steps * (simulated * sys.frame_cost_s() + trained * 8e-6))
     }
     fn run(
@@ -144,6 +146,10 @@ pub fn report(
         profile,
         target: &target,
         dim: sys.dim(),
+        claim_prefix: prof
+            .claim_prefix
+            .clone()
+            .unwrap_or_else(|| format!("{}-", exp.name)),
         paper_table: &exp.paper_table,
         arms: prof
             .arms

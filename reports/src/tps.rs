@@ -152,6 +152,8 @@ pub struct TpsContext<'a> {
     pub target: &'a str,
     /// The system's coordinates (the paper table's `dim`: 66, 414).
     pub dim: usize,
+    /// The catalogue ids' prefix of the claims (`table1-`, `table1-chignolin-`).
+    pub claim_prefix: String,
     pub paper_table: &'a str,
     /// Arms in the profile's order: (name, label, paper row).
     pub arms: Vec<(String, String, Option<String>)>,
@@ -194,11 +196,7 @@ fn paper_rows(ctx: &TpsContext, values: &[PaperValue]) -> crate::tps_claims::Pap
         Some([get("TR-LV")?, get("TPS-DPS")?])
     };
     crate::tps_claims::PaperRows {
-        id_prefix: if ctx.target == "alanine-dipeptide" {
-            "table1-".into()
-        } else {
-            format!("table1-{}-", ctx.target)
-        },
+        id_prefix: ctx.claim_prefix.clone(),
         thp: pair("thp_percent"),
         rmsd: pair("rmsd_angstrom"),
     }

@@ -19,9 +19,7 @@ use socbench_targets::molecule::dynamics::{
 };
 use socbench_targets::molecule::tica::{backbone_features, backbone_torsions, Tica};
 use socbench_targets::molecule::{chignolin_files, parse_pdb, ForceField};
-
-/// tps-dps's hit radius in TIC space.
-const HIT_RADIUS: f64 = 0.75;
+use socbench_targets::tps::chignolin::HIT_RADIUS;
 
 #[derive(Args, Debug)]
 pub struct TicaArgs {

@@ -1,12 +1,11 @@
 //! Alanine dipeptide (ACE-ALA-NME, 22 atoms) in vacuum, C5 → C7ax, as in tps-dps and App. F:
 //! 1000 steps of 1 fs at 300 K, friction 1/ps (tps-dps's 0.001/fs).
 
-use nalgebra::Vector3;
 use socbench_harness::error::TargetError;
 
 use super::molecule::{HitRegion, MoleculeSpec, MoleculeTps};
 use crate::molecule::alanine_dipeptide_files;
-use crate::molecule::forcefield::dihedral;
+use crate::molecule::forcefield::{dihedral, pos};
 
 /// tps-dps's dihedral atoms (0-based): its "φ" is CH3(ACE)–N–CA–C, not the textbook
 /// C(ACE)–N–CA–C (4, 6, 8, 14); ψ is the textbook N–CA–C–N(NME).
@@ -24,19 +23,9 @@ pub const SIGMA_TPS_DPS: f64 = 0.1;
 /// σ/√M, which is the σ used here.
 pub const MEAN_TERMS: f64 = 999.0 * 66.0;
 
-fn point(x: &[f64], i: usize) -> Vector3<f64> {
-    Vector3::new(x[3 * i], x[3 * i + 1], x[3 * i + 2])
-}
-
 /// The dihedral of four atoms of `x`, radians.
 pub fn dihedral_of(x: &[f64], a: [usize; 4]) -> f64 {
-    dihedral(
-        point(x, a[0]),
-        point(x, a[1]),
-        point(x, a[2]),
-        point(x, a[3]),
-    )
-    .0
+    dihedral(pos(x, a[0]), pos(x, a[1]), pos(x, a[2]), pos(x, a[3])).0
 }
 
 /// |a − b| on the circle.
@@ -108,7 +97,7 @@ impl HitRegion for Dihedrals {
         grads.iter_mut().for_each(|g| *g = 0.0);
         let mut out = [0.0; 2];
         for (j, atoms) in [PHI, PSI].into_iter().enumerate() {
-            let p = atoms.map(|a| point(x, a));
+            let p = atoms.map(|a| pos(x, a));
             let (angle, g) = dihedral(p[0], p[1], p[2], p[3]);
             out[j] = angle;
             let row = &mut grads[j * x.len()..(j + 1) * x.len()];

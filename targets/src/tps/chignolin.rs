@@ -129,7 +129,6 @@ impl HitRegion for Tics {
     fn steering_cvs(&self, x: &[f64], grads: &mut [f64]) -> [f64; 2] {
         grads.iter_mut().for_each(|g| *g = 0.0);
         let dim = x.len();
-        let mut out = [0.0; 2];
         let mut feats = Vec::with_capacity(2 * self.torsions.len());
         let mut angle_grads = Vec::with_capacity(self.torsions.len());
         for t in &self.torsions {
@@ -139,12 +138,6 @@ impl HitRegion for Tics {
         }
         for j in 0..2 {
             let (l, v) = (self.tica.eigenvalues[j], &self.tica.eigenvectors[j]);
-            out[j] = l * feats
-                .iter()
-                .zip(&self.tica.mean)
-                .zip(v)
-                .map(|((f, m), v)| (f - m) * v)
-                .sum::<f64>();
             let row = &mut grads[j * dim..(j + 1) * dim];
             for (t, (atoms, (theta, g))) in self.torsions.iter().zip(&angle_grads).enumerate() {
                 let c = l * (-theta.sin() * v[2 * t] + theta.cos() * v[2 * t + 1]);
@@ -155,7 +148,8 @@ impl HitRegion for Tics {
                 }
             }
         }
-        out
+        let t = self.tica.transform(&feats);
+        [t[0], t[1]]
     }
     fn periodic(&self) -> bool {
         false

@@ -4,11 +4,12 @@
 //! dihedrals for alanine dipeptide (`alanine.rs`), TICA of backbone torsions for chignolin
 //! (`chignolin.rs`).
 
-use nalgebra::{Matrix3, Vector3};
+use nalgebra::Matrix3;
 use socbench_harness::error::TargetError;
 
 use super::{ControlledDynamics, TpsSystem, Underdamped, Units};
 use crate::molecule::dynamics::{coordinate_masses, Potential, K_B};
+use crate::molecule::forcefield::pos;
 use crate::molecule::kabsch::{aligned_msd, aligned_rmsd, kabsch};
 use crate::molecule::{parse_pdb, ForceField};
 
@@ -55,10 +56,6 @@ pub struct MoleculeTps {
     target: Vec<f64>,
     heavy: Vec<usize>,
     region: Box<dyn HitRegion>,
-}
-
-fn point(x: &[f64], i: usize) -> Vector3<f64> {
-    Vector3::new(x[3 * i], x[3 * i + 1], x[3 * i + 2])
 }
 
 impl MoleculeTps {
@@ -111,9 +108,6 @@ impl MoleculeTps {
     pub fn sigma(&self) -> f64 {
         self.spec.sigma
     }
-    pub fn region(&self) -> &dyn HitRegion {
-        self.region.as_ref()
-    }
 }
 
 impl TpsSystem for MoleculeTps {
@@ -152,9 +146,9 @@ impl TpsSystem for MoleculeTps {
         let n = self.ff.len();
         let mut dist = Vec::with_capacity(n);
         for i in 0..n {
-            let y = m.apply(point(x, i));
+            let y = m.apply(pos(x, i));
             out.extend(y.iter().map(|&v| v as f32));
-            dist.push((y - point(&self.target, i)).norm() as f32);
+            dist.push((y - pos(&self.target, i)).norm() as f32);
         }
         out.extend(dist);
         // Outputs are vectors in the aligned frame: x_lab = Rᵀ x_aligned.
